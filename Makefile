@@ -1,0 +1,94 @@
+# efichat - top-level build. `make run` boots the chat, `make test` runs every test. V=1 shows commands.
+# Parts owned by other folders live in mk/*.mk and are included at the end.
+
+PY        ?= /usr/bin/python3
+BUILD     ?= build
+DATA      ?= ../shared/data/tinyshakespeare.txt
+CC        ?= gcc
+HOST_CC   ?= gcc
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Debian packages every target may need; `make deps` installs the missing ones (apt-get, via sudo when not root).
+DEPS_PKGS := gcc make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
+             fonts-dejavu-core python3 python3-numpy python3-torch python3-matplotlib libopenblas0-pthread \
+             tesseract-ocr tesseract-ocr-eng
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+# The core is built with the same numeric flags everywhere (host CLI, tests, UEFI): no fast-math, no FMA
+# contraction, SSE2 baseline. AVX kernels are compiled per function and picked at run time.
+CORE_FLAGS := -std=c11 -O2 -fno-math-errno -ffp-contract=off -fno-strict-aliasing -msse2 -fPIC
+WARN       := -Wall -Wextra -Werror
+HOST_CFLAGS := $(CORE_FLAGS) $(WARN) -g
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CORE_SRCS := src/modelfile.c src/model.c src/kernels.c src/sampler.c src/ecmath.c
+CORE_HDRS := $(wildcard src/*.h)
+CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core/%.o)
+CORE_SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core-san/%.o)
+
+CLI := $(BUILD)/efichat-cli
+
+.PHONY: all deps cli test test-build bench clean help
+all: cli
+
+help:
+	@echo "make run | run-serial | test | bench | cli | efi | disk | train | train-bin | deps | clean"
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/deps.sh
+	$(Q)sh tools/deps.sh $(DEPS_PKGS)
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/core/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -ffreestanding -c $< -o $@
+
+$(BUILD)/core-san/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -ffreestanding -c $< -o $@
+
+cli: $(CLI)
+$(CLI): src/cli/efichat_cli.c $(CORE_OBJS) $(CORE_HDRS)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc src/cli/efichat_cli.c $(CORE_OBJS) -lm -o $@
+
+# ---- host unit tests: every tests/unit/test_*.c is one program, built with sanitizers
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_SAN_OBJS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc -Itests/unit $< $(CORE_SAN_OBJS) -lm -o $@
+
+# Fragments add their own prerequisites to TEST_DEPS and their own programs/scripts to the runner's folders.
+TEST_DEPS := $(CLI) $(UNIT_BINS)
+
+# ---- benchmarks (numbers are printed, never asserted)
+BENCH_BIN := $(BUILD)/bench-decode
+$(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) -lm -o $@
+BENCH_DEPS := $(BENCH_BIN) $(CLI)
+# Each entry is one command (no spaces); fragments append theirs.
+BENCH_RUN := $(BENCH_BIN)
+
+-include mk/*.mk
+
+test-build: $(DEPS_STAMP) $(TEST_DEPS)
+test: test-build
+	$(Q)$(PY) tests/run_tests.py --build $(BUILD)
+
+bench: $(DEPS_STAMP) $(BENCH_DEPS)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)for c in $(BENCH_RUN); do echo "== $$c"; $$c || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,88 @@
+/* model.h - the efichat transformer: GPT-2 style, bytes in, logits out, with a KV cache.
+ * The core is handed memory, never files: model_load() checks a file image that lives in memory, the run state
+ * lives in one caller-provided block. No libc, no globals, no exits: every failure is an error code. */
+#ifndef EFICHAT_MODEL_H
+#define EFICHAT_MODEL_H
+
+#include "platform.h"
+#include "modelfile.h"
+
+typedef enum {
+    MODEL_OK = 0,
+    MODEL_ERR_NULL,          /* no bytes given */
+    MODEL_ERR_ALIGN,         /* the file image is not 4-byte aligned in memory */
+    MODEL_ERR_TOO_SHORT,     /* shorter than the 128-byte header */
+    MODEL_ERR_MAGIC,         /* not an efichat model */
+    MODEL_ERR_VERSION,       /* written by a newer (or unknown) format version */
+    MODEL_ERR_HEADER_SIZE,   /* header length field is not 128 */
+    MODEL_ERR_DTYPE,         /* tensor dtype unknown or not implemented */
+    MODEL_ERR_VOCAB,         /* vocabulary is not 256 */
+    MODEL_ERR_ZERO_DIM,      /* a dimension is zero */
+    MODEL_ERR_DIM_TOO_LARGE, /* a dimension is past the format's limits */
+    MODEL_ERR_HEADS,         /* heads do not divide the width */
+    MODEL_ERR_NAME,          /* model name is not NUL-terminated */
+    MODEL_ERR_RESERVED,      /* a reserved header field is not zero */
+    MODEL_ERR_PAYLOAD_SIZE,  /* payload length does not match the dims */
+    MODEL_ERR_NO_PAYLOAD,    /* header only */
+    MODEL_ERR_TRUNCATED,     /* payload cut short */
+    MODEL_ERR_TRAILING,      /* bytes after the payload */
+    MODEL_ERR_CHECKSUM,      /* payload CRC-32 mismatch */
+    MODEL_ERR_NONFINITE,     /* NaN or Inf in a weight */
+    MODEL_ERR_COUNT
+} ModelError;
+
+/* A short sentence for each error ("payload checksum mismatch: the file is corrupt"). */
+const char *model_error_string(ModelError err);
+
+/* Pointers into the caller's file image; one set per layer for per-layer tensors. */
+typedef struct {
+    const float *w[MF_TENSOR_COUNT]; /* global tensors; per-layer entries point at layer 0 */
+    uint64_t layer_stride;           /* floats between layer l and l+1 of a per-layer tensor */
+} ModelWeights;
+
+typedef struct {
+    ModelConfig cfg;
+    ModelWeights wt;
+} Model;
+
+/* Validates the whole image against `len` (header, sizes, checksum, finiteness) and points `m` into it.
+ * On failure writes a one-line reason (with numbers) into msg (msg_len bytes, NUL-terminated) when msg != NULL. */
+ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t msg_len);
+
+enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1 };
+/* The fastest kernel this CPU runs right now (AVX needs CPUID AVX + OSXSAVE + XCR0 YMM state enabled).
+ * All kernels give bit-identical results: AVX only widens the SSE2 lanes, never reorders a sum or fuses. */
+int model_best_kernel(void);
+
+#define MODEL_PREFILL_CHUNK 64 /* prompt tokens pushed through the weights together */
+
+/* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
+typedef struct {
+    int kernel;
+    uint32_t pos;          /* tokens currently in the cache */
+    uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
+    int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
+    float *key_cache;      /* (L, T, C) */
+    float *value_cache;    /* (L, T, C) */
+    float *x;              /* (P, C) residual stream, P = MODEL_PREFILL_CHUNK */
+    float *xn;             /* (P, C) normalised input of a sublayer */
+    float *qkv;            /* (P, 3C) */
+    float *att_out;        /* (P, C) attention output before projection */
+    float *hid;            /* (P, H) MLP hidden */
+    float *scores;         /* (T) attention weights of one query and head */
+    float *logits;         /* (V) logits after the last token fed */
+} RunState;
+
+/* Bytes the caller must hand to model_state_init for this config (includes 64 bytes of alignment slack). */
+size_t model_state_bytes(const ModelConfig *c);
+void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel);
+/* Empty the context (new conversation). */
+void model_state_reset(RunState *s);
+
+/* Feeds n tokens (each < 256) after those already in the cache and leaves the logits of the last one in
+ * s->logits. When the cache is full, the oldest tokens are dropped so that the newest T - T/2 stay, these are
+ * re-encoded from position 0, and feeding goes on: generation never stops and never wipes the context.
+ * If logits_all != NULL it receives (n, V) logits, one row per fed token (used by eval and tests). */
+void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all);
+
+#endif
