@@ -1,0 +1,80 @@
+#!/bin/sh
+# qemu_run.sh IMAGE [EXTRA_QEMU_ARGS...] - boots a GPT disk image on OVMF (the one place that builds efichat's QEMU
+# command line: `make run`, `make run-serial` and the e2e tests all come through here). Never writes to the OVMF files
+# from Debian: the firmware code is a read-only pflash, the variable store a writable copy under build/.
+#
+# Environment (all optional):
+#   MODE       window | serial | test   (default: window when $DISPLAY or $WAYLAND_DISPLAY is set, else serial)
+#              window: a QEMU window, the serial mirror of the chat in this terminal;
+#              serial: no window, the chat over serial in this terminal (-nographic: Ctrl-A X quits);
+#              test:   no window, no monitor, serial on stdin/stdout (for the e2e harness, which adds -qmp itself).
+#   OVMF_CODE  firmware code   (default /usr/share/OVMF/OVMF_CODE_4M.fd)
+#   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd)
+#   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS.fd; made when missing or FRESH_VARS=1)
+#   DISK_BUS   sata | usb        (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI)
+#   KEYBOARD   both | usb | ps2  (default both; usb turns the PS/2 controller off, ps2 adds no USB keyboard)
+#   SMP, MEM   (default 2, 512M)     ACCEL (default "kvm:tcg": KVM when it works, else TCG)
+#   SNAPSHOT=1 writes to the image go to a temporary file (the tests use it; the image stays as built)
+set -eu
+
+[ $# -ge 1 ] || { echo "usage: $0 IMAGE [EXTRA_QEMU_ARGS...]" >&2; exit 2; }
+img=$1; shift
+qemu=${QEMU:-qemu-system-x86_64}
+code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+vars_copy=${VARS_COPY:-build/OVMF_VARS.fd}
+bus=${DISK_BUS:-sata}
+kbd=${KEYBOARD:-both}
+accel=${ACCEL:-kvm:tcg}
+if [ -z "${MODE:-}" ]; then
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then MODE=window; else MODE=serial; fi
+fi
+
+command -v "$qemu" >/dev/null 2>&1 || { echo "$0: $qemu not found (apt-get install qemu-system-x86)" >&2; exit 1; }
+for f in "$code" "$vars"; do
+    [ -f "$f" ] || { echo "$0: no OVMF firmware at $f (apt-get install ovmf, or set OVMF_CODE/OVMF_VARS)" >&2; exit 1; }
+done
+[ -f "$img" ] || { echo "$0: no disk image at $img (make disk)" >&2; exit 1; }
+if [ ! -f "$vars_copy" ] || [ "${FRESH_VARS:-0}" = 1 ]; then
+    mkdir -p "$(dirname "$vars_copy")"
+    cp "$vars" "$vars_copy"
+    chmod u+w "$vars_copy"
+fi
+
+machine=q35
+set --  -machine "$machine" -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
+# ACCEL is a colon-separated preference list: each becomes one -accel, QEMU takes the first that works.
+for a in $(echo "$accel" | tr ':' ' '); do
+    if [ "$a" = kvm ] && [ ! -w /dev/kvm ]; then continue; fi
+    set -- -accel "$a" "$@"
+done
+set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
+            -drive "if=pflash,format=raw,unit=1,file=$vars_copy"
+
+snap=""
+[ "${SNAPSHOT:-0}" = 1 ] && snap=",snapshot=on"
+set -- "$@" -device qemu-xhci,id=xhci -drive "if=none,id=disk0,format=raw,file=$img$snap"
+case $bus in
+    sata) set -- "$@" -device ide-hd,drive=disk0,bus=ide.0,bootindex=0 ;;
+    usb)  set -- "$@" -device usb-storage,drive=disk0,bus=xhci.0,bootindex=0 ;;
+    *) echo "$0: DISK_BUS must be sata or usb, not $bus" >&2; exit 2 ;;
+esac
+case $kbd in
+    both) set -- "$@" -device usb-kbd,bus=xhci.0 ;;
+    usb)  set -- "$@" -device usb-kbd,bus=xhci.0 -machine i8042=off ;;
+    ps2)  ;;
+    *) echo "$0: KEYBOARD must be both, usb or ps2, not $kbd" >&2; exit 2 ;;
+esac
+
+case $MODE in
+    window)
+        echo "efichat: QEMU window opening; the chat is mirrored here. Quit: close the window (or Ctrl-C here)." >&2
+        set -- "$@" -serial stdio ;;
+    serial)
+        echo "efichat: chat over serial in this terminal. Quit QEMU: Ctrl-A then X." >&2
+        set -- "$@" -nographic ;;
+    test)
+        set -- "$@" -display none -serial stdio -monitor none ;;
+    *) echo "$0: MODE must be window, serial or test, not $MODE" >&2; exit 2 ;;
+esac
+exec "$qemu" "$@"
