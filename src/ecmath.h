@@ -10,7 +10,6 @@ __m128 ec_tanhf4(__m128 x);
 float ec_expf(float x);
 float ec_tanhf(float x);
 float ec_sqrtf(float x);
-float ec_logf(float x); /* for losses and tests; not used in the forward pass */
 
 void *ec_memcpy(void *dst, const void *src, size_t n);
 void *ec_memset(void *dst, int c, size_t n);

@@ -80,7 +80,7 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel);
 void model_state_reset(RunState *s);
 
 /* Feeds n tokens (each < 256) after those already in the cache and leaves the logits of the last one in
- * s->logits. When the cache is full, the oldest tokens are dropped so that the newest T - T/2 stay, these are
+ * s->logits. When the cache is full, the oldest tokens are dropped so that the newest T/2 stay; these are
  * re-encoded from position 0, and feeding goes on: generation never stops and never wipes the context.
  * If logits_all != NULL it receives (n, V) logits, one row per fed token (used by eval and tests). */
 void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all);

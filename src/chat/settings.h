@@ -1,0 +1,37 @@
+/* settings.h - the user-tunable knobs of a chat (sampling, framing, font) and the hotkey steps that change them.
+ * Numbers the user sees are kept as integers in hundredths so "0.80" never drifts to 0.7999. */
+#ifndef EFICHAT_SETTINGS_H
+#define EFICHAT_SETTINGS_H
+
+#include <stdint.h>
+#include "fmt.h"
+
+enum chat_mode { MODE_PLAY = 0, MODE_RAW = 1 };
+
+#define SETTINGS_NAME_BYTES 32
+#define TEMP_MAX 200     /* hundredths: 2.00 */
+#define TOP_P_MIN 5      /* hundredths: 0.05 */
+#define TOP_P_MAX 100
+#define FONT_PX_MIN 10
+#define FONT_PX_MAX 96
+#define REPLY_MAX_LIMIT 4096
+
+typedef struct {
+    uint32_t temp;      /* hundredths, 0 = greedy */
+    uint32_t top_k;     /* 0 = off, else 1..256 */
+    uint32_t top_p;     /* hundredths, 5..100 */
+    uint64_t seed;      /* 0 = from the clock */
+    uint32_t font_px;   /* 0 = chosen from the screen */
+    uint32_t mode;      /* enum chat_mode */
+    uint32_t max_reply; /* tokens per reply */
+    char user_name[SETTINGS_NAME_BYTES]; /* speaker line of the user's speeches in play mode */
+} Settings;
+
+void settings_default(Settings *s);
+void settings_temp_step(Settings *s, int dir);  /* +-0.10, clamped to 0..2 */
+void settings_top_k_step(Settings *s, int dir); /* along 0,1,5,10,20,40,80,160,256 */
+void settings_top_p_step(Settings *s, int dir); /* +-0.05, clamped to 0.05..1 */
+/* "efichat: settings temp=0.80 top_k=40 top_p=0.95" (no newline). */
+void settings_serial_line(const Settings *s, Fmt *f);
+
+#endif

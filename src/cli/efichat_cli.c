@@ -1,0 +1,438 @@
+/* efichat-cli - the host front end of the core: generate, eval, bench, info, and two developer commands
+ * (random-model writes a deterministic random-weights model for tests; logits dumps raw logits for parity tests).
+ * Bad arguments or files: one line on stderr naming the problem, exit status 2. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+#include "modelfile.h"
+#include "sampler.h"
+#include "ecmath.h"
+
+// ----------------------------------------------------------------------------
+// small helpers
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("efichat-cli: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Reads a whole file into a 64-byte aligned buffer. */
+static void *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die("%s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0)
+        die("%s: cannot seek", path);
+    long n = ftell(f);
+    if (n < 0)
+        die("%s: cannot tell size", path);
+    rewind(f);
+    void *buf = aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63);
+    if (!buf)
+        die("%s: out of memory for %ld bytes", path, n);
+    if (n && fread(buf, 1, (size_t)n, f) != (size_t)n)
+        die("%s: read error", path);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+typedef struct {
+    const char *name;
+    const char *value;
+    int used;
+} Opt;
+
+/* argv after the command: --key value pairs only. Unknown keys are an error. */
+static void parse_opts(int argc, char **argv, Opt *opts, int nopts)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            die("unexpected argument '%s' (options look like --name value)", a);
+        int found = 0;
+        for (int j = 0; j < nopts; j++)
+            if (strcmp(a + 2, opts[j].name) == 0) {
+                if (i + 1 >= argc)
+                    die("option %s needs a value", a);
+                opts[j].value = argv[++i];
+                opts[j].used = 1;
+                found = 1;
+                break;
+            }
+        if (!found)
+            die("unknown option '%s'", a);
+    }
+}
+
+static const char *opt_str(Opt *o, int n, const char *name, const char *def)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(o[i].name, name) == 0 && o[i].used)
+            return o[i].value;
+    return def;
+}
+
+static double opt_num(Opt *o, int n, const char *name, double def, double lo, double hi)
+{
+    const char *s = opt_str(o, n, name, 0);
+    if (!s)
+        return def;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        die("--%s: '%s' is not a number in [%g, %g]", name, s, lo, hi);
+    return v;
+}
+
+typedef struct {
+    Model m;
+    void *file;
+    RunState s;
+    void *state_mem;
+} Loaded;
+
+static void load_model(Loaded *L, const char *path)
+{
+    if (!path)
+        die("--model FILE is required");
+    size_t len;
+    L->file = read_file(path, &len);
+    char msg[160];
+    ModelError e = model_load(&L->m, L->file, len, msg, sizeof msg);
+    if (e != MODEL_OK)
+        die("%s: %s", path, msg);
+    L->state_mem = malloc(model_state_bytes(&L->m.cfg));
+    if (!L->state_mem)
+        die("out of memory for the run state");
+    model_state_init(&L->s, &L->m.cfg, L->state_mem, model_best_kernel());
+}
+
+static void free_model(Loaded *L)
+{
+    free(L->file);
+    free(L->state_mem);
+}
+
+static int32_t *bytes_to_tokens(const char *s, size_t n)
+{
+    int32_t *t = malloc((n ? n : 1) * sizeof *t);
+    if (!t)
+        die("out of memory");
+    for (size_t i = 0; i < n; i++)
+        t[i] = (uint8_t)s[i];
+    return t;
+}
+
+// ----------------------------------------------------------------------------
+// commands
+
+static int cmd_generate(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0}, {"temp", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0}, {"seed", 0, 0}, {"kernel", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *prompt = opt_str(o, no, "prompt", 0);
+    if (!prompt)
+        die("--prompt TEXT is required");
+    int max = (int)opt_num(o, no, "max", 256, 0, 1e9);
+    float temp = (float)opt_num(o, no, "temp", 0.8, 0, 10);
+    uint32_t top_k = (uint32_t)opt_num(o, no, "top-k", 40, 0, 256);
+    float top_p = (float)opt_num(o, no, "top-p", 0.95, 0, 1);
+    uint64_t seed = (uint64_t)opt_num(o, no, "seed", 1337, 0, 1e18);
+    Loaded L;
+    load_model(&L, opt_str(o, no, "model", 0));
+    const char *kern = opt_str(o, no, "kernel", 0);
+    if (kern)
+        L.s.kernel = strcmp(kern, "sse2") == 0 ? KERNEL_SCALAR_SSE2 : strcmp(kern, "avx") == 0 ? KERNEL_AVX : -1;
+    if (L.s.kernel < 0 || (L.s.kernel == KERNEL_AVX && model_best_kernel() != KERNEL_AVX))
+        die("--kernel: '%s' is not sse2, or avx on a CPU that has it", kern);
+    Sampler smp;
+    sampler_init(&smp, temp, top_k, top_p, seed);
+
+    size_t n = strlen(prompt);
+    int32_t *toks = bytes_to_tokens(n ? prompt : "\n", n ? n : 1);
+    model_feed(&L.m, &L.s, toks, n ? n : 1, 0);
+    for (int i = 0; i < max; i++) {
+        int32_t t = sampler_sample(&smp, L.s.logits, MF_VOCAB);
+        putchar(t);
+        fflush(stdout);
+        model_feed(&L.m, &L.s, &t, 1, 0);
+    }
+    free(toks);
+    free_model(&L);
+    return 0;
+}
+
+/* Cross-entropy of the model on a split, every predicted byte once, each with >= T/2 bytes of history except the
+ * first T of the split (the first window scores all of its positions). */
+static int cmd_eval(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"data", 0, 0}, {"split", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *split = opt_str(o, no, "split", "val"), *data_path = opt_str(o, no, "data", 0);
+    if (!data_path)
+        die("--data FILE is required");
+    if (strcmp(split, "val") && strcmp(split, "train") && strcmp(split, "all"))
+        die("--split: '%s' is not val, train or all", split);
+    Loaded L;
+    load_model(&L, opt_str(o, no, "model", 0));
+    size_t len;
+    uint8_t *data = read_file(data_path, &len);
+    size_t cut = (size_t)((uint64_t)len * 9 / 10), lo = 0, hi = len;
+    if (!strcmp(split, "train"))
+        hi = cut;
+    else if (!strcmp(split, "val"))
+        lo = cut;
+    size_t N = hi - lo;
+    if (N < 2)
+        die("%s: the %s split has %zu bytes, need at least 2", data_path, split, N);
+    const uint8_t *D = data + lo;
+
+    size_t T = L.m.cfg.ctx, S = T - T / 2;
+    int32_t *toks = malloc(T * sizeof *toks);
+    float *logits = malloc(T * MF_VOCAB * sizeof *logits);
+    if (!toks || !logits)
+        die("out of memory");
+    double total = 0;
+    size_t scored = 0, next_target = 1; /* targets are positions 1..N-1 of the split */
+    for (size_t s = 0; next_target < N; s += S) {
+        size_t n = N - 1 - s < T ? N - 1 - s : T; /* inputs s..s+n-1 predict s+1..s+n */
+        for (size_t i = 0; i < n; i++)
+            toks[i] = D[s + i];
+        model_state_reset(&L.s);
+        model_feed(&L.m, &L.s, toks, n, logits);
+        for (size_t j = next_target; j <= s + n; j++) {
+            const float *lg = logits + (j - 1 - s) * MF_VOCAB;
+            double mx = lg[0], sum = 0;
+            for (unsigned v = 1; v < MF_VOCAB; v++)
+                mx = lg[v] > mx ? lg[v] : mx;
+            for (unsigned v = 0; v < MF_VOCAB; v++)
+                sum += exp(lg[v] - mx);
+            total += (log(sum) + mx) - lg[D[j]];
+            scored++;
+        }
+        next_target = s + n + 1;
+    }
+    printf("loss %.4f nats/byte over %zu bytes\n", total / (double)scored, scored);
+    free(toks);
+    free(logits);
+    free(data);
+    free_model(&L);
+    return 0;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"seconds", 0, 0}, {"kernel", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    double secs = opt_num(o, no, "seconds", 1.0, 0.01, 600);
+    Loaded L;
+    load_model(&L, opt_str(o, no, "model", 0));
+    const char *kern = opt_str(o, no, "kernel", 0);
+    if (kern && !strcmp(kern, "sse2"))
+        L.s.kernel = KERNEL_SCALAR_SSE2;
+    size_t T = L.m.cfg.ctx;
+    int32_t *toks = malloc(T * sizeof *toks);
+    if (!toks)
+        die("out of memory");
+    for (size_t i = 0; i < T; i++)
+        toks[i] = (int32_t)("To be, or not to be, that is the question: "[i % 44]);
+
+    // prefill: the whole context in one call, repeated
+    size_t done = 0;
+    double t0 = now_s(), t;
+    do {
+        model_state_reset(&L.s);
+        model_feed(&L.m, &L.s, toks, T, 0);
+        done += T;
+    } while ((t = now_s() - t0) < secs);
+    double prefill = done / t;
+
+    // decode: one token at a time over the whole context (attention cost averaged over every fill level)
+    done = 0;
+    t0 = now_s();
+    do {
+        model_state_reset(&L.s);
+        for (size_t i = 0; i < T; i++)
+            model_feed(&L.m, &L.s, toks + i, 1, 0);
+        done += T;
+    } while ((t = now_s() - t0) < secs);
+    double decode = done / t;
+    printf("model %s: dim %u layers %u heads %u ctx %u, kernel %s\n", L.m.cfg.name, L.m.cfg.dim, L.m.cfg.layers,
+           L.m.cfg.heads, L.m.cfg.ctx, L.s.kernel == KERNEL_AVX ? "avx" : "sse2");
+    printf("prefill %.0f tokens/s\ndecode %.0f tokens/s\n", prefill, decode);
+    free(toks);
+    free_model(&L);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}};
+    parse_opts(argc, argv, o, 1);
+    Loaded L;
+    load_model(&L, opt_str(o, 1, "model", 0));
+    const ModelConfig *c = &L.m.cfg;
+    printf("name %s\nformat version %u, dtype f32\nvocab %u\nctx %u\ndim %u\nlayers %u\nheads %u (head size %u)\n"
+           "hidden %u\nparameters %llu\n",
+           c->name, c->version, c->vocab, c->ctx, c->dim, c->layers, c->heads, c->dim / c->heads, c->hidden,
+           (unsigned long long)mf_param_count(c));
+    free_model(&L);
+    return 0;
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Uniform in [-a, a] from 24 random bits: exact float arithmetic, so every build writes the same bytes. */
+static float rng_uniform(uint64_t *x, float a)
+{
+    float u = (float)(rng_next(x) >> 40) * (1.0f / 16777216.0f);
+    return (2.0f * u - 1.0f) * a;
+}
+
+static int cmd_random_model(int argc, char **argv)
+{
+    Opt o[] = {{"out", 0, 0}, {"dim", 0, 0}, {"layers", 0, 0}, {"heads", 0, 0}, {"ctx", 0, 0}, {"hidden", 0, 0}, {"seed", 0, 0}, {"name", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *out = opt_str(o, no, "out", 0);
+    if (!out)
+        die("--out FILE is required");
+    ModelConfig c;
+    memset(&c, 0, sizeof c);
+    c.version = MF_VERSION;
+    c.dtype = MF_DTYPE_F32;
+    c.vocab = MF_VOCAB;
+    c.dim = (uint32_t)opt_num(o, no, "dim", 64, 1, MF_MAX_DIM);
+    c.layers = (uint32_t)opt_num(o, no, "layers", 2, 1, MF_MAX_LAYERS);
+    c.heads = (uint32_t)opt_num(o, no, "heads", 4, 1, MF_MAX_DIM);
+    c.ctx = (uint32_t)opt_num(o, no, "ctx", 64, 1, MF_MAX_CTX);
+    c.hidden = (uint32_t)opt_num(o, no, "hidden", 4.0 * c.dim, 1, MF_MAX_HIDDEN);
+    if (c.dim % c.heads)
+        die("--heads %u does not divide --dim %u", c.heads, c.dim);
+    uint64_t seed = (uint64_t)opt_num(o, no, "seed", 1, 1, 1e18);
+    snprintf(c.name, sizeof c.name, "%s", opt_str(o, no, "name", "random-test-model"));
+    uint64_t n = mf_param_count(&c);
+    float *w = malloc(n * sizeof *w);
+    if (!w)
+        die("out of memory");
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull | 1;
+    for (int t = 0; t < MF_TENSOR_COUNT; t++) {
+        uint32_t nl = mf_is_per_layer(t) ? c.layers : 1;
+        int is_norm_w = t == MF_LN1_W || t == MF_LN2_W || t == MF_LNF_W;
+        int is_bias = t == MF_LN1_B || t == MF_LN2_B || t == MF_LNF_B || t == MF_QKV_B || t == MF_PROJ_B ||
+                      t == MF_FC_B || t == MF_FCPROJ_B;
+        uint32_t fan_in = (t == MF_FCPROJ_W) ? c.hidden : c.dim;
+        float a = (t == MF_WTE || t == MF_WPE) ? 1.0f : 1.7f / ec_sqrtf((float)fan_in);
+        for (uint32_t l = 0; l < nl; l++) {
+            float *p = w + mf_tensor_offset(&c, t, l);
+            for (uint64_t i = 0; i < mf_tensor_numel(&c, t); i++)
+                p[i] = is_norm_w ? 1.0f + rng_uniform(&rng, 0.2f) : is_bias ? rng_uniform(&rng, 0.1f)
+                                                                             : rng_uniform(&rng, a);
+        }
+    }
+    c.payload_bytes = n * 4;
+    c.payload_crc32 = mf_crc32(0, w, (size_t)c.payload_bytes);
+    uint8_t hdr[MF_HEADER_BYTES];
+    mf_header_encode(&c, hdr);
+    FILE *f = fopen(out, "wb");
+    if (!f)
+        die("%s: %s", out, strerror(errno));
+    if (fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr || fwrite(w, 4, n, f) != n || fclose(f) != 0)
+        die("%s: write error", out);
+    free(w);
+    return 0;
+}
+
+/* Writes float32 logits (n, 256) for the bytes of --text: fed one token at a time (--mode step) or in one call. */
+static int cmd_logits(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"text-file", 0, 0}, {"out", 0, 0}, {"mode", 0, 0}, {"kernel", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *tf = opt_str(o, no, "text-file", 0), *out = opt_str(o, no, "out", 0);
+    const char *mode = opt_str(o, no, "mode", "step");
+    if (!tf || !out)
+        die("--text-file FILE and --out FILE are required");
+    Loaded L;
+    load_model(&L, opt_str(o, no, "model", 0));
+    const char *kern = opt_str(o, no, "kernel", 0);
+    if (kern && !strcmp(kern, "sse2"))
+        L.s.kernel = KERNEL_SCALAR_SSE2;
+    size_t n;
+    char *text = read_file(tf, &n);
+    int32_t *toks = bytes_to_tokens(text, n);
+    float *lg = malloc((n ? n : 1) * MF_VOCAB * sizeof *lg);
+    if (!lg)
+        die("out of memory");
+    if (!strcmp(mode, "step")) {
+        for (size_t i = 0; i < n; i++) {
+            model_feed(&L.m, &L.s, toks + i, 1, 0);
+            memcpy(lg + i * MF_VOCAB, L.s.logits, MF_VOCAB * sizeof *lg);
+        }
+    } else if (!strcmp(mode, "batch")) {
+        model_feed(&L.m, &L.s, toks, n, lg);
+    } else {
+        die("--mode: '%s' is not step or batch", mode);
+    }
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(lg, sizeof *lg, n * MF_VOCAB, f) != n * MF_VOCAB || fclose(f) != 0)
+        die("%s: write error", out);
+    free(lg);
+    free(toks);
+    free(text);
+    free_model(&L);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"generate", cmd_generate}, {"eval", cmd_eval}, {"bench", cmd_bench}, {"info", cmd_info},
+                {"random-model", cmd_random_model}, {"logits", cmd_logits}};
+    if (argc < 2) {
+        fprintf(stderr, "usage: efichat-cli generate|eval|bench|info|random-model|logits --model FILE ...\n"
+                        "  generate --model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]\n"
+                        "  eval --model M --data FILE [--split val|train|all]\n"
+                        "  bench --model M [--seconds S]\n  info --model M\n");
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 2, argv + 2);
+    die("unknown command '%s' (generate, eval, bench, info, random-model, logits)", argv[1]);
+    return 2;
+}

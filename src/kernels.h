@@ -1,0 +1,15 @@
+/* kernels.h - the core's dot products and matrix multiplies, one SSE2 and one AVX version of each.
+ * The canonical sum (both versions compute exactly this): 8 lanes, lane j accumulating a[i]*b[i] for i % 8 == j over
+ * the first n & ~7 elements (multiply, then add: never fused); lanes reduced as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7));
+ * plus a sequential scalar sum of the tail. So the AVX kernel is bit-identical to the SSE2 one. */
+#ifndef EFICHAT_KERNELS_H
+#define EFICHAT_KERNELS_H
+
+#include "platform.h"
+
+float kern_dot(int kernel, const float *a, const float *b, int n);
+/* out (N, O) = in (N, I) . w (O, I)^T + bias (O), bias may be NULL. */
+void kern_matmul(int kernel, float *out, const float *in, const float *w, const float *bias, int N, int I, int O);
+int kern_cpu_has_avx(void);
+
+#endif

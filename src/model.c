@@ -1,0 +1,382 @@
+/* model.c - loads and runs the efichat transformer (GPT-2 style, bytes in, logits out) with a KV cache.
+ * Shapes: T context, C width, NH heads, hs = C/NH head size, H MLP width, V = 256, P prefill chunk.
+ * It never allocates, never touches files, never exits: the caller hands in the file image and the state memory. */
+#include "model.h"
+#include "kernels.h"
+#include "ecmath.h"
+
+// ----------------------------------------------------------------------------
+// loading and validation
+
+static const char *const error_strings[MODEL_ERR_COUNT] = {
+    [MODEL_OK] = "ok",
+    [MODEL_ERR_NULL] = "no model data",
+    [MODEL_ERR_ALIGN] = "model data is not 4-byte aligned in memory",
+    [MODEL_ERR_TOO_SHORT] = "file is shorter than the 128-byte model header",
+    [MODEL_ERR_MAGIC] = "not an efichat model (bad magic)",
+    [MODEL_ERR_VERSION] = "model format version not supported (file from a newer efichat?)",
+    [MODEL_ERR_HEADER_SIZE] = "model header size is not 128",
+    [MODEL_ERR_DTYPE] = "tensor type not supported",
+    [MODEL_ERR_VOCAB] = "vocabulary size is not 256",
+    [MODEL_ERR_ZERO_DIM] = "a model dimension is zero",
+    [MODEL_ERR_DIM_TOO_LARGE] = "a model dimension is too large",
+    [MODEL_ERR_HEADS] = "number of heads does not divide the model width",
+    [MODEL_ERR_NAME] = "model name is not terminated",
+    [MODEL_ERR_RESERVED] = "reserved header bytes are not zero",
+    [MODEL_ERR_PAYLOAD_SIZE] = "payload length in the header does not match the dimensions",
+    [MODEL_ERR_NO_PAYLOAD] = "file holds a header but no weights",
+    [MODEL_ERR_TRUNCATED] = "file is truncated",
+    [MODEL_ERR_TRAILING] = "unexpected bytes after the weights",
+    [MODEL_ERR_CHECKSUM] = "payload checksum mismatch: the file is corrupt",
+    [MODEL_ERR_NONFINITE] = "a weight is NaN or infinite",
+};
+
+const char *model_error_string(ModelError err)
+{
+    return (err >= 0 && err < MODEL_ERR_COUNT) ? error_strings[err] : "unknown model error";
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Writes "<error sentence><detail><number>" into msg. */
+static ModelError fail(ModelError e, char *msg, size_t cap, const char *detail, uint64_t num, int with_num)
+{
+    if (msg && cap) {
+        msg[0] = 0;
+        ec_str_append(msg, cap, model_error_string(e));
+        if (detail)
+            ec_str_append(msg, cap, detail);
+        if (with_num)
+            ec_str_append_u64(msg, cap, num);
+    }
+    return e;
+}
+
+static int is_finite_bits(uint32_t bits) { return (bits & 0x7F800000u) != 0x7F800000u; }
+
+ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t cap)
+{
+    const uint8_t *b = bytes;
+    if (msg && cap)
+        msg[0] = 0;
+    if (!m || !b)
+        return fail(MODEL_ERR_NULL, msg, cap, 0, 0, 0);
+    if ((uintptr_t)b & 3u)
+        return fail(MODEL_ERR_ALIGN, msg, cap, 0, 0, 0);
+    if (len < MF_HEADER_BYTES)
+        return fail(MODEL_ERR_TOO_SHORT, msg, cap, ": bytes in file: ", len, 1);
+    if (get_u32(b) != MF_MAGIC)
+        return fail(MODEL_ERR_MAGIC, msg, cap, 0, 0, 0);
+    uint32_t version = get_u32(b + 4);
+    if (version != MF_VERSION)
+        return fail(MODEL_ERR_VERSION, msg, cap, "; this build reads version 1, the file says ", version, 1);
+    if (get_u32(b + 8) != MF_HEADER_BYTES)
+        return fail(MODEL_ERR_HEADER_SIZE, msg, cap, ": ", get_u32(b + 8), 1);
+
+    ModelConfig c;
+    ec_memset(&c, 0, sizeof c);
+    c.version = version;
+    c.dtype = get_u32(b + 12);
+    c.vocab = get_u32(b + 16);
+    c.ctx = get_u32(b + 20);
+    c.dim = get_u32(b + 24);
+    c.layers = get_u32(b + 28);
+    c.heads = get_u32(b + 32);
+    c.hidden = get_u32(b + 36);
+    c.payload_bytes = (uint64_t)get_u32(b + 40) | (uint64_t)get_u32(b + 44) << 32;
+    c.payload_crc32 = get_u32(b + 48);
+
+    if (c.dtype == MF_DTYPE_Q8)
+        return fail(MODEL_ERR_DTYPE, msg, cap, ": int8 (dtype 1) is reserved but not implemented yet", 0, 0);
+    if (c.dtype != MF_DTYPE_F32)
+        return fail(MODEL_ERR_DTYPE, msg, cap, ": dtype ", c.dtype, 1);
+    if (c.vocab != MF_VOCAB)
+        return fail(MODEL_ERR_VOCAB, msg, cap, ": ", c.vocab, 1);
+    if (!c.ctx || !c.dim || !c.layers || !c.heads || !c.hidden)
+        return fail(MODEL_ERR_ZERO_DIM, msg, cap, " (ctx, dim, layers, heads and hidden must be >= 1)", 0, 0);
+    if (c.ctx > MF_MAX_CTX)
+        return fail(MODEL_ERR_DIM_TOO_LARGE, msg, cap, ": ctx ", c.ctx, 1);
+    if (c.dim > MF_MAX_DIM)
+        return fail(MODEL_ERR_DIM_TOO_LARGE, msg, cap, ": dim ", c.dim, 1);
+    if (c.layers > MF_MAX_LAYERS)
+        return fail(MODEL_ERR_DIM_TOO_LARGE, msg, cap, ": layers ", c.layers, 1);
+    if (c.hidden > MF_MAX_HIDDEN)
+        return fail(MODEL_ERR_DIM_TOO_LARGE, msg, cap, ": hidden ", c.hidden, 1);
+    if (c.heads > c.dim || c.dim % c.heads)
+        return fail(MODEL_ERR_HEADS, msg, cap, ": heads ", c.heads, 1);
+    int has_nul = 0;
+    for (uint32_t i = 0; i < MF_NAME_BYTES; i++) {
+        c.name[i] = (char)b[64 + i];
+        has_nul |= b[64 + i] == 0;
+    }
+    if (!has_nul)
+        return fail(MODEL_ERR_NAME, msg, cap, 0, 0, 0);
+    for (uint32_t i = 52; i < 64; i++)
+        if (b[i])
+            return fail(MODEL_ERR_RESERVED, msg, cap, ": byte ", i, 1);
+
+    uint64_t params = mf_param_count(&c);
+    if (c.payload_bytes != params * 4)
+        return fail(MODEL_ERR_PAYLOAD_SIZE, msg, cap, ": the dimensions need bytes: ", params * 4, 1);
+    uint64_t have = (uint64_t)len - MF_HEADER_BYTES;
+    if (have == 0)
+        return fail(MODEL_ERR_NO_PAYLOAD, msg, cap, ": weight bytes expected: ", c.payload_bytes, 1);
+    if (have < c.payload_bytes)
+        return fail(MODEL_ERR_TRUNCATED, msg, cap, ": weight bytes missing: ", c.payload_bytes - have, 1);
+    if (have > c.payload_bytes)
+        return fail(MODEL_ERR_TRAILING, msg, cap, ": extra bytes: ", have - c.payload_bytes, 1);
+    const uint8_t *payload = b + MF_HEADER_BYTES;
+    if (mf_crc32(0, payload, (size_t)c.payload_bytes) != c.payload_crc32)
+        return fail(MODEL_ERR_CHECKSUM, msg, cap, 0, 0, 0);
+
+    const uint32_t *bits = (const uint32_t *)(const void *)payload;
+    for (int t = 0; t < MF_TENSOR_COUNT; t++) {
+        uint32_t nl = mf_is_per_layer(t) ? c.layers : 1;
+        for (uint32_t l = 0; l < nl; l++) {
+            uint64_t off = mf_tensor_offset(&c, t, l), n = mf_tensor_numel(&c, t);
+            for (uint64_t i = 0; i < n; i++)
+                if (!is_finite_bits(bits[off + i])) {
+                    fail(MODEL_ERR_NONFINITE, msg, cap, ": tensor ", 0, 0);
+                    ec_str_append(msg, cap, mf_tensor_name(t));
+                    ec_str_append(msg, cap, mf_is_per_layer(t) ? " layer " : " index ");
+                    ec_str_append_u64(msg, cap, mf_is_per_layer(t) ? l : i);
+                    return MODEL_ERR_NONFINITE;
+                }
+        }
+    }
+
+    const float *w = (const float *)(const void *)payload;
+    m->cfg = c;
+    for (int t = 0; t < MF_TENSOR_COUNT; t++)
+        m->wt.w[t] = w + mf_tensor_offset(&c, t, 0);
+    m->wt.layer_stride = c.layers > 1 ? mf_tensor_offset(&c, MF_LN1_W, 1) - mf_tensor_offset(&c, MF_LN1_W, 0) : 0;
+    return MODEL_OK;
+}
+
+int model_best_kernel(void) { return kern_cpu_has_avx() ? KERNEL_AVX : KERNEL_SCALAR_SSE2; }
+
+// ----------------------------------------------------------------------------
+// run state
+
+#define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
+
+static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
+{
+    size_t T = c->ctx, C = c->dim, L = c->layers, H = c->hidden, P = MODEL_PREFILL_CHUNK;
+    size_t off = 0;
+#define CARVE(field, type, count)                                  \
+    do {                                                           \
+        if (s)                                                     \
+            s->field = (type *)(void *)(base + off);               \
+        off += ALIGN64((count) * sizeof(type));                    \
+    } while (0)
+    CARVE(tokens, int32_t, T);
+    CARVE(key_cache, float, L * T * C);
+    CARVE(value_cache, float, L * T * C);
+    CARVE(x, float, P * C);
+    CARVE(xn, float, P * C);
+    CARVE(qkv, float, P * 3 * C);
+    CARVE(att_out, float, P * C);
+    CARVE(hid, float, P * H);
+    CARVE(scores, float, T + 4);
+    CARVE(logits, float, MF_VOCAB);
+#undef CARVE
+    return off;
+}
+
+size_t model_state_bytes(const ModelConfig *c) { return state_layout(c, 0, 0) + 64; }
+
+void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
+{
+    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    size_t n = state_layout(c, s, base);
+    ec_memset(base, 0, n);
+    s->kernel = kernel;
+    s->pos = 0;
+    s->slides = 0;
+}
+
+void model_state_reset(RunState *s)
+{
+    s->pos = 0;
+    s->slides = 0;
+}
+
+// ----------------------------------------------------------------------------
+// the forward pass
+
+static void layernorm(float *out, const float *x, const float *w, const float *b, int C)
+{
+    float mean = 0.0f, var = 0.0f;
+    for (int i = 0; i < C; i++)
+        mean += x[i];
+    mean /= (float)C;
+    for (int i = 0; i < C; i++) {
+        float d = x[i] - mean;
+        var += d * d;
+    }
+    var /= (float)C;
+    float rstd = 1.0f / ec_sqrtf(var + 1e-5f);
+    for (int i = 0; i < C; i++)
+        out[i] = (x[i] - mean) * rstd * w[i] + b[i];
+}
+
+/* GELU, tanh form, four lanes at a time; the tail goes through a padded vector so every element sees the same ops. */
+static void gelu(float *h, int n)
+{
+    const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.0f);
+    const __m128 k0 = _mm_set1_ps(0.7978845608028654f), k1 = _mm_set1_ps(0.044715f);
+    for (int i = 0; i < n; i += 4) {
+        float pad[4] = {0, 0, 0, 0};
+        int m = n - i < 4 ? n - i : 4;
+        for (int j = 0; j < m; j++)
+            pad[j] = h[i + j];
+        __m128 x = _mm_loadu_ps(pad);
+        __m128 x3 = _mm_mul_ps(_mm_mul_ps(x, x), x);
+        __m128 t = ec_tanhf4(_mm_mul_ps(k0, _mm_add_ps(x, _mm_mul_ps(k1, x3))));
+        __m128 y = _mm_mul_ps(_mm_mul_ps(half, x), _mm_add_ps(one, t));
+        _mm_storeu_ps(pad, y);
+        for (int j = 0; j < m; j++)
+            h[i + j] = pad[j];
+    }
+}
+
+/* In-place softmax over n scores; exp in vector form, sums in order. */
+static void softmax(float *s, int n)
+{
+    float max = s[0];
+    for (int i = 1; i < n; i++)
+        max = s[i] > max ? s[i] : max;
+    __m128 mv = _mm_set1_ps(max);
+    for (int i = 0; i < n; i += 4) {
+        float pad[4] = {0, 0, 0, 0};
+        int m = n - i < 4 ? n - i : 4;
+        for (int j = 0; j < m; j++)
+            pad[j] = s[i + j];
+        _mm_storeu_ps(pad, ec_expf4(_mm_sub_ps(_mm_loadu_ps(pad), mv)));
+        for (int j = 0; j < m; j++)
+            s[i + j] = pad[j];
+    }
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++)
+        sum += s[i];
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++)
+        s[i] *= inv;
+}
+
+#define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.layer_stride)
+
+/* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
+ * given, and of the last row into s->logits. */
+static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, int n, float *logits_all)
+{
+    const ModelConfig *c = &m->cfg;
+    int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
+    int k = s->kernel, p0 = (int)s->pos;
+    float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
+    float scale = 1.0f / ec_sqrtf((float)hs);
+
+    // token + position embeddings
+    for (int i = 0; i < n; i++) {
+        const float *te = m->wt.w[MF_WTE] + (size_t)(tokens[i] & 255) * C;
+        const float *pe = m->wt.w[MF_WPE] + (size_t)(p0 + i) * C;
+        for (int j = 0; j < C; j++)
+            x[(size_t)i * C + j] = te[j] + pe[j];
+        s->tokens[p0 + i] = tokens[i] & 255;
+    }
+
+    for (int l = 0; l < (int)c->layers; l++) {
+        float *kc = s->key_cache + (size_t)l * T * C, *vc = s->value_cache + (size_t)l * T * C;
+        // attention: norm, q/k/v for every row, k and v straight into their cache rows
+        for (int i = 0; i < n; i++)
+            layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
+        kern_matmul(k, qkv, xn, LAYER_W(m, MF_QKV_W, l), LAYER_W(m, MF_QKV_B, l), n, C, 3 * C);
+        for (int i = 0; i < n; i++) {
+            ec_memcpy(kc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
+            ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
+        }
+        // each row attends to every position up to its own, head by head
+        for (int i = 0; i < n; i++) {
+            int len = p0 + i + 1;
+            for (int h = 0; h < NH; h++) {
+                const float *q = qkv + (size_t)i * 3 * C + h * hs;
+                float *sc = s->scores, *out = att + (size_t)i * C + h * hs;
+                for (int t = 0; t < len; t++)
+                    sc[t] = kern_dot(k, kc + (size_t)t * C + h * hs, q, hs) * scale;
+                softmax(sc, len);
+                for (int j = 0; j < hs; j++)
+                    out[j] = 0.0f;
+                for (int t = 0; t < len; t++) {
+                    const float *v = vc + (size_t)t * C + h * hs;
+                    float a = sc[t];
+                    for (int j = 0; j < hs; j++)
+                        out[j] += a * v[j];
+                }
+            }
+        }
+        // output projection and residual (xn is free again: use it for the projection)
+        kern_matmul(k, xn, att, LAYER_W(m, MF_PROJ_W, l), LAYER_W(m, MF_PROJ_B, l), n, C, C);
+        for (size_t i = 0; i < (size_t)n * C; i++)
+            x[i] += xn[i];
+        // MLP: norm, up, GELU, down, residual
+        for (int i = 0; i < n; i++)
+            layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN2_W, l), LAYER_W(m, MF_LN2_B, l), C);
+        kern_matmul(k, hid, xn, LAYER_W(m, MF_FC_W, l), LAYER_W(m, MF_FC_B, l), n, C, H);
+        gelu(hid, n * H);
+        kern_matmul(k, xn, hid, LAYER_W(m, MF_FCPROJ_W, l), LAYER_W(m, MF_FCPROJ_B, l), n, H, C);
+        for (size_t i = 0; i < (size_t)n * C; i++)
+            x[i] += xn[i];
+    }
+
+    // final norm and tied head, for every row when asked, else for the last one only
+    int first = logits_all ? 0 : n - 1;
+    for (int i = first; i < n; i++) {
+        layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
+        kern_matmul(k, s->logits, xn, m->wt.w[MF_WTE], 0, 1, C, V);
+        if (logits_all)
+            ec_memcpy(logits_all + (size_t)i * V, s->logits, V * sizeof(float));
+    }
+    s->pos += (uint32_t)n;
+}
+
+/* Feeds tokens in chunks of at most P, never past the end of the cache. */
+static void feed_chunks(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t room = m->cfg.ctx - s->pos, chunk = n - done;
+        chunk = chunk < room ? chunk : room;
+        chunk = chunk < MODEL_PREFILL_CHUNK ? chunk : MODEL_PREFILL_CHUNK;
+        forward_chunk(m, s, tokens + done, (int)chunk, logits_all ? logits_all + done * MF_VOCAB : 0);
+        done += chunk;
+    }
+}
+
+/* The cache is full: keep the newest T/2 tokens, re-encode them from position 0. */
+static void slide(const Model *m, RunState *s)
+{
+    uint32_t T = m->cfg.ctx, keep = T / 2;
+    for (uint32_t i = 0; i < keep; i++)
+        s->tokens[i] = s->tokens[T - keep + i];
+    s->pos = 0;
+    s->slides++;
+    /* forward_chunk rewrites s->tokens[pos + i] with the same value it reads: safe in place. */
+    feed_chunks(m, s, s->tokens, keep, 0);
+}
+
+void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all)
+{
+    size_t done = 0;
+    while (done < n) {
+        if (s->pos == m->cfg.ctx)
+            slide(m, s);
+        size_t room = m->cfg.ctx - s->pos, chunk = n - done;
+        chunk = chunk < room ? chunk : room;
+        feed_chunks(m, s, tokens + done, chunk, logits_all ? logits_all + done * MF_VOCAB : 0);
+        done += chunk;
+    }
+}
