@@ -13,7 +13,8 @@
 #   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS.fd; made when missing or FRESH_VARS=1)
 #   DISK_BUS   sata | usb        (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI)
 #   KEYBOARD   both | usb | ps2  (default both; usb turns the PS/2 controller off, ps2 adds no USB keyboard)
-#   SMP, MEM   (default 2, 512M)     ACCEL (default "kvm:tcg": KVM when it works, else TCG)
+#   SMP, MEM   (default 2, 512M)
+#   ACCEL      kvm | tcg (default: KVM when it really runs OVMF, else TCG; the answer is cached in build/.accel)
 #   SNAPSHOT=1 writes to the image go to a temporary file (the tests use it; the image stays as built)
 set -eu
 
@@ -25,7 +26,6 @@ vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 vars_copy=${VARS_COPY:-build/OVMF_VARS.fd}
 bus=${DISK_BUS:-sata}
 kbd=${KEYBOARD:-both}
-accel=${ACCEL:-kvm:tcg}
 if [ -z "${MODE:-}" ]; then
     if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then MODE=window; else MODE=serial; fi
 fi
@@ -41,13 +41,25 @@ if [ ! -f "$vars_copy" ] || [ "${FRESH_VARS:-0}" = 1 ]; then
     chmod u+w "$vars_copy"
 fi
 
-machine=q35
-set --  -machine "$machine" -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
-# ACCEL is a colon-separated preference list: each becomes one -accel, QEMU takes the first that works.
-for a in $(echo "$accel" | tr ':' ' '); do
-    if [ "$a" = kvm ] && [ ! -w /dev/kvm ]; then continue; fi
-    set -- -accel "$a" "$@"
-done
+# Some hosts (nested or sandboxed virtualisation) offer a /dev/kvm that opens fine and then fails on OVMF's first
+# x87 instruction ("KVM internal error. Suberror: 1", the VM paused for ever). So KVM is used only after a 2-second
+# trial run of OVMF reports the VM still running; the verdict is kept in build/.accel (make clean forgets it).
+probe_accel() {
+    [ -w /dev/kvm ] || { echo tcg; return; }
+    st=$( (sleep 2; echo "info status"; echo quit) | timeout 20 "$qemu" -accel kvm -machine q35 -m 128M \
+          -display none -nodefaults -nic none -serial none -monitor stdio \
+          -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
+          -drive "if=pflash,format=raw,unit=1,readonly=on,file=$vars" 2>/dev/null | tr -d '\r' | grep -a 'VM status')
+    case $st in *running*) echo kvm ;; *) echo tcg ;; esac
+}
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+    cache=$(dirname "$vars_copy")/.accel
+    [ -f "$cache" ] || { mkdir -p "$(dirname "$cache")"; probe_accel > "$cache"; }
+    accel=$(cat "$cache")
+fi
+
+set -- -accel "$accel" -machine q35 -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
 set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
             -drive "if=pflash,format=raw,unit=1,file=$vars_copy"
 

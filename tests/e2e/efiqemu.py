@@ -1,0 +1,278 @@
+"""efiqemu.py - boots a disk image on OVMF under QEMU and drives it like a user: real key events through QMP
+`send-key`, the serial port read and written through pipes, screendumps turned into PNG and read by tesseract.
+Python standard library only. Every wait has a deadline; `with Machine(...)` always kills QEMU on the way out.
+The QEMU command line comes from tools/qemu_run.sh (MODE=test), the same script `make run` uses.
+"""
+import json, os, re, shutil, socket, struct, subprocess, sys, tempfile, threading, time, zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"))
+LOGS = os.path.join(BUILD, "e2e")
+
+
+class Timeout(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keys: characters to QEMU qcodes (US layout), as send-key wants them
+
+_PLAIN = {" ": "spc", "\n": "ret", "\t": "tab", ",": "comma", ".": "dot", "/": "slash", ";": "semicolon",
+          "'": "apostrophe", "-": "minus", "=": "equal", "[": "bracket_left", "]": "bracket_right",
+          "\\": "backslash", "`": "grave_accent"}
+_SHIFTED = {"!": "1", "@": "2", "#": "3", "$": "4", "%": "5", "^": "6", "&": "7", "*": "8", "(": "9", ")": "0",
+            "?": "slash", ":": "semicolon", '"': "apostrophe", "_": "minus", "+": "equal", "{": "bracket_left",
+            "}": "bracket_right", "|": "backslash", "~": "grave_accent", "<": "comma", ">": "dot"}
+
+
+def char_keys(c):
+    """The qcodes pressed together to type one character."""
+    if "a" <= c <= "z" or "0" <= c <= "9":
+        return [c]
+    if "A" <= c <= "Z":
+        return ["shift", c.lower()]
+    if c in _PLAIN:
+        return [_PLAIN[c]]
+    if c in _SHIFTED:
+        return ["shift", _SHIFTED[c]]
+    raise ValueError(f"no key for {c!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# images: PPM (what QEMU's screendump writes) to PNG, and OCR
+
+def read_ppm(path):
+    """Returns (width, height, rgb bytes) of a binary P6 PPM with maxval 255."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        m = re.compile(rb"\s*(#[^\n]*\n\s*)*(\S+)").match(data, pos)
+        if not m:
+            raise ValueError(f"{path}: not a PPM")
+        fields.append(m.group(2))
+        pos = m.end()
+    if fields[0] != b"P6" or int(fields[3]) != 255:
+        raise ValueError(f"{path}: only P6 with maxval 255 is handled, got {fields[0]!r} {fields[3]!r}")
+    w, h = int(fields[1]), int(fields[2])
+    pixels = data[pos + 1:pos + 1 + 3 * w * h]
+    if len(pixels) != 3 * w * h:
+        raise ValueError(f"{path}: truncated PPM")
+    return w, h, pixels
+
+
+def write_png(path, w, h, rgb, scale=1):
+    """Writes 8-bit RGB as PNG (filter 0 on every row); scale>1 enlarges by pixel repetition (helps OCR)."""
+    rows = []
+    for y in range(h):
+        row = rgb[3 * w * y:3 * w * (y + 1)]
+        if scale > 1:
+            row = b"".join(row[3 * x:3 * x + 3] * scale for x in range(w))
+        rows.extend([b"\0" + row] * scale)
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w * scale, h * scale, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(png)
+    os.replace(tmp, path)
+
+
+def ppm_to_png(ppm, png, scale=1):
+    w, h, rgb = read_ppm(ppm)
+    write_png(png, w, h, rgb, scale)
+    return w, h
+
+
+def ocr(png, timeout=120):
+    """Text that tesseract reads in an image (raises when tesseract is missing or fails)."""
+    exe = shutil.which("tesseract")
+    if not exe:
+        raise RuntimeError("tesseract not found (apt-get install tesseract-ocr tesseract-ocr-eng)")
+    r = subprocess.run([exe, png, "-", "--psm", "11"], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, OMP_THREAD_LIMIT="1"))
+    if r.returncode != 0:
+        raise RuntimeError(f"tesseract failed: {r.stderr.strip()[-300:]}")
+    return r.stdout
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the machine
+
+class Machine:
+    """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments."""
+
+    def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None):
+        self.image, self.name = image, name
+        self.keyboard, self.disk_bus, self.extra = keyboard, disk_bus, list(extra)
+        self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
+        self.accel = accel or os.environ.get("EFICHAT_ACCEL", "tcg")
+        self.proc = None
+        self.qmp_sock = None
+        self.buf = bytearray()
+        self.cond = threading.Condition()
+        self.eof = False
+        self.t_start = None
+        os.makedirs(LOGS, exist_ok=True)
+        self.log_path = os.path.join(LOGS, f"{name}.serial.log")
+
+    # -- life cycle
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def start(self):
+        self.tmp = tempfile.mkdtemp(prefix="efichat-e2e-")   # short path: unix socket names are limited to 107 bytes
+        sock_path = os.path.join(self.tmp, "qmp.sock")
+        env = dict(os.environ, MODE="test", SNAPSHOT="1", FRESH_VARS="1", KEYBOARD=self.keyboard,
+                   DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel,
+                   VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"))
+        cmd = ["sh", os.path.join(ROOT, "tools", "qemu_run.sh"), self.image,
+               "-qmp", f"unix:{sock_path},server=on,wait=off"] + self.extra
+        self.stderr = open(os.path.join(LOGS, f"{self.name}.qemu.log"), "wb")
+        self.log = open(self.log_path, "wb")
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, start_new_session=True)
+        threading.Thread(target=self._reader, daemon=True).start()
+        self._qmp_connect(sock_path, deadline=time.monotonic() + 60)
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.qmp("quit", timeout=5)
+            except Exception:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)   # our own session: QEMU and the sh that exec'd it, nothing else
+                self.proc.wait(timeout=10)
+        if self.qmp_sock:
+            self.qmp_sock.close()
+            self.qmp_sock = None
+        for f in ("log", "stderr"):
+            if getattr(self, f, None):
+                getattr(self, f).close()
+        shutil.rmtree(getattr(self, "tmp", ""), ignore_errors=True)
+
+    # -- serial
+    def _reader(self):
+        out = self.proc.stdout
+        while True:
+            chunk = os.read(out.fileno(), 4096)
+            if not chunk:
+                break
+            self.log.write(chunk)
+            self.log.flush()
+            with self.cond:
+                self.buf += chunk
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def mark(self):
+        """A position in the serial output: later waits can look only at what came after it."""
+        with self.cond:
+            return len(self.buf)
+
+    def text(self, start=0, end=None):
+        with self.cond:
+            return bytes(self.buf[start:end]).decode("utf-8", "replace")
+
+    def wait_for(self, pattern, timeout, since=0):
+        """Waits until the regex (str) matches serial output after `since`; returns the match (positions are
+        offsets into the whole output). Raises Timeout with the output's tail when it does not come in time."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = rx.search(self.buf, since)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.eof:
+                    tail = bytes(self.buf[-600:]).decode("utf-8", "replace")
+                    why = "QEMU exited" if self.eof else f"no {pattern!r} within {timeout:.0f} s"
+                    raise Timeout(f"{why}; serial ends with: {tail!r}")
+                self.cond.wait(min(left, 1.0))
+
+    def serial_write(self, data, pace=0.02):
+        """Bytes into the guest's serial port, one at a time (the 16550 FIFO is small and firmware polls it)."""
+        if isinstance(data, str):
+            data = data.encode()
+        for b in data:
+            self.proc.stdin.write(bytes([b]))
+            self.proc.stdin.flush()
+            time.sleep(pace)
+
+    # -- QMP
+    def _qmp_connect(self, path, deadline):
+        while True:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                break
+            except OSError:
+                s.close()
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"QEMU exited with {self.proc.returncode} before QMP came up "
+                                       f"(see {self.stderr.name})")
+                if time.monotonic() > deadline:
+                    raise Timeout("QMP socket never appeared")
+                time.sleep(0.1)
+        self.qmp_sock = s
+        self.qmp_file = s.makefile("rwb")
+        s.settimeout(30)
+        json.loads(self.qmp_file.readline())   # greeting
+        self.qmp("qmp_capabilities")
+
+    def qmp(self, cmd, timeout=30, **args):
+        self.qmp_sock.settimeout(timeout)
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.qmp_file.write(json.dumps(msg).encode() + b"\n")
+        self.qmp_file.flush()
+        while True:
+            line = self.qmp_file.readline()
+            if not line:
+                raise RuntimeError(f"QMP closed during {cmd}")
+            reply = json.loads(line)
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise RuntimeError(f"QMP {cmd}: {reply['error']}")
+            return reply.get("return")
+
+    def send_key(self, *qcodes, hold_ms=60, gap=0.08):
+        """Presses the keys together (e.g. 'ctrl', 'l'), releases them after hold_ms, waits gap seconds."""
+        self.qmp("send-key", keys=[{"type": "qcode", "data": k} for k in qcodes], **{"hold-time": hold_ms})
+        time.sleep(gap)
+
+    def type_text(self, text, **kw):
+        for c in text:
+            self.send_key(*char_keys(c), **kw)
+
+    def screendump(self, png, scale=1):
+        """Saves the screen as PNG; returns (width, height)."""
+        ppm = os.path.join(self.tmp, "screen.ppm")
+        if os.path.exists(ppm):
+            os.unlink(ppm)
+        self.qmp("screendump", filename=ppm, timeout=60)
+        return ppm_to_png(ppm, png, scale)
+
+
+def since_start(m):
+    return time.monotonic() - m.t_start
+
+
+def report(ok, name, why=""):
+    print(f"PASS: {name}" if ok else f"FAIL: {name}: {why}", flush=True)
+    return ok
