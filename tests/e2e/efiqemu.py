@@ -103,17 +103,20 @@ def ocr(png, timeout=120):
 class Machine:
     """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments."""
 
-    def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None):
+    def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600):
         self.image, self.name = image, name
         self.keyboard, self.disk_bus, self.extra = keyboard, disk_bus, list(extra)
         self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
         self.accel = accel or os.environ.get("EFICHAT_ACCEL", "tcg")
+        self.max_life = max_life   # seconds: past this the watchdog kills QEMU, whatever the test is waiting on
         self.proc = None
         self.qmp_sock = None
         self.buf = bytearray()
         self.cond = threading.Condition()
         self.eof = False
         self.t_start = None
+        self.arrivals = []   # (offset of the chunk's end in buf, monotonic time it arrived)
+        self.watchdog = None
         os.makedirs(LOGS, exist_ok=True)
         self.log_path = os.path.join(LOGS, f"{name}.serial.log")
 
@@ -140,9 +143,19 @@ class Machine:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, start_new_session=True)
         threading.Thread(target=self._reader, daemon=True).start()
+        self.watchdog = threading.Timer(self.max_life, self._kill)
+        self.watchdog.daemon = True
+        self.watchdog.start()
         self._qmp_connect(sock_path, deadline=time.monotonic() + 60)
 
+    def _kill(self):
+        if self.proc.poll() is None:
+            sys.stderr.write(f"efiqemu: {self.name}: QEMU still running after {self.max_life} s, killed\n")
+            os.killpg(self.proc.pid, 9)   # our own session: QEMU and the sh that exec'd it, nothing else
+
     def close(self):
+        if self.watchdog:
+            self.watchdog.cancel()
         if self.proc and self.proc.poll() is None:
             try:
                 self.qmp("quit", timeout=5)
@@ -172,6 +185,7 @@ class Machine:
             self.log.flush()
             with self.cond:
                 self.buf += chunk
+                self.arrivals.append((len(self.buf), time.monotonic()))
                 self.cond.notify_all()
         with self.cond:
             self.eof = True
@@ -202,6 +216,14 @@ class Machine:
                     why = "QEMU exited" if self.eof else f"no {pattern!r} within {timeout:.0f} s"
                     raise Timeout(f"{why}; serial ends with: {tail!r}")
                 self.cond.wait(min(left, 1.0))
+
+    def arrival(self, offset):
+        """Seconds after QEMU started at which serial byte `offset` arrived."""
+        with self.cond:
+            for end, t in self.arrivals:
+                if end > offset:
+                    return t - self.t_start
+        return None
 
     def serial_write(self, data, pace=0.02):
         """Bytes into the guest's serial port, one at a time (the 16550 FIFO is small and firmware polls it)."""
@@ -269,10 +291,45 @@ class Machine:
         return ppm_to_png(ppm, png, scale)
 
 
-def since_start(m):
-    return time.monotonic() - m.t_start
+# ---------------------------------------------------------------------------------------------------------------
+# cases: PASS/FAIL lines for tests/run_tests.py
+
+class Cases:
+    """Runs named cases in order; a case whose prerequisite failed is reported as failed, never skipped silently."""
+
+    def __init__(self):
+        self.status = {}
+
+    def run(self, name, fn, needs=()):
+        missing = [n for n in needs if not self.status.get(n)]
+        if missing:
+            print(f"FAIL: {name}: not run, needs {', '.join(missing)}", flush=True)
+            self.status[name] = False
+            return None
+        t0 = time.monotonic()
+        try:
+            result = fn()
+        except Exception as e:   # any exception is this case's failure, reported with its reason
+            print(f"FAIL: {name}: {type(e).__name__}: {e}", flush=True)
+            self.status[name] = False
+            return None
+        print(f"PASS: {name} ({time.monotonic() - t0:.1f} s)", flush=True)
+        self.status[name] = True
+        return result
+
+    def fail(self, name, why):
+        print(f"FAIL: {name}: {why}", flush=True)
+        self.status[name] = False
+
+    def exit_code(self):
+        return 0 if self.status and all(self.status.values()) else 1
 
 
-def report(ok, name, why=""):
-    print(f"PASS: {name}" if ok else f"FAIL: {name}: {why}", flush=True)
-    return ok
+def check(cond, why):
+    if not cond:
+        raise AssertionError(why)
+
+
+def info(msg):
+    """A measured figure or a note: shown in the test log, never asserted."""
+    print(f"   info: {msg}", flush=True)

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""test_disk.py - build/efichat.img is what firmware expects: a valid GPT (both copies, CRCs right) whose only
+partition is an EFI System Partition holding FAT32, with BOOTX64.EFI byte-identical to build/efichat.efi and the user
+README. Reads the image in Python and through mtools; never boots anything (the boot tests do that)."""
+import os, struct, subprocess, sys, uuid, zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from efiqemu import BUILD, ROOT, Cases, check
+
+IMG = os.path.join(BUILD, "efichat.img")
+EFI = os.path.join(BUILD, "efichat.efi")
+ESP_TYPE = uuid.UUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
+SECTOR = 512
+
+
+def gpt_header(disk, lba):
+    h = disk[lba * SECTOR:lba * SECTOR + 92]
+    check(h[:8] == b"EFI PART", f"no GPT signature at LBA {lba}")
+    size = struct.unpack_from("<I", h, 12)[0]
+    crc = struct.unpack_from("<I", h, 16)[0]
+    check(zlib.crc32(h[:16] + b"\0\0\0\0" + h[20:size]) == crc, f"GPT header CRC wrong at LBA {lba}")
+    my_lba, alt_lba, first, last = struct.unpack_from("<QQQQ", h, 24)
+    entries_lba, n, entry_size, entries_crc = struct.unpack_from("<QIII", h, 72)
+    table = disk[entries_lba * SECTOR:entries_lba * SECTOR + n * entry_size]
+    check(zlib.crc32(table) == entries_crc, f"GPT partition array CRC wrong (header at LBA {lba})")
+    check(my_lba == lba, f"GPT header at LBA {lba} says it is at {my_lba}")
+    parts = []
+    for i in range(n):
+        e = table[i * entry_size:(i + 1) * entry_size]
+        t = uuid.UUID(bytes_le=e[:16])
+        if t.int:
+            start, end = struct.unpack_from("<QQ", e, 32)
+            parts.append((t, start, end))
+    return alt_lba, parts
+
+
+def main():
+    cases = Cases()
+    if not os.path.exists(IMG):
+        cases.fail("disk image", f"{IMG} missing (make disk)")
+        return 1
+    with open(IMG, "rb") as f:
+        disk = f.read()
+    state = {}
+
+    def gpt():
+        check(disk[510:512] == b"\x55\xaa" and disk[450] == 0xEE, "no protective MBR")
+        alt, parts = gpt_header(disk, 1)
+        check(alt == len(disk) // SECTOR - 1, f"backup GPT header should be on the last sector, not LBA {alt}")
+        alt2, parts2 = gpt_header(disk, alt)
+        check(parts == parts2, "primary and backup partition tables differ")
+        check(len(parts) == 1 and parts[0][0] == ESP_TYPE, f"want exactly one ESP, got {parts}")
+        state["esp"] = parts[0]
+
+    def fat32():
+        _, start, end = state["esp"]
+        bs = disk[start * SECTOR:(start + 1) * SECTOR]
+        check(bs[82:90] == b"FAT32   " and bs[510:512] == b"\x55\xaa", "the ESP is not FAT32")
+        total = struct.unpack_from("<I", bs, 32)[0]
+        hidden = struct.unpack_from("<I", bs, 28)[0]
+        check(total <= end - start + 1, f"FAT claims {total} sectors, the partition has {end - start + 1}")
+        check(hidden == start, f"hidden sectors {hidden}, partition starts at {start}")
+
+    def mtools_read(path):
+        _, start, _ = state["esp"]
+        r = subprocess.run(["mtype", "-i", f"{IMG}@@{start * SECTOR}", "::" + path], capture_output=True,
+                           env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), timeout=60)
+        check(r.returncode == 0, f"mtype {path}: {r.stderr.decode(errors='replace').strip()}")
+        return r.stdout
+
+    def boot_app():
+        with open(EFI, "rb") as f:
+            want = f.read()
+        check(mtools_read("/EFI/BOOT/BOOTX64.EFI") == want, "BOOTX64.EFI differs from build/efichat.efi")
+        check(want[:2] == b"MZ", "build/efichat.efi is not a PE file")
+
+    def readme():
+        text = mtools_read("/efichat/README.txt")
+        with open(os.path.join(ROOT, "disk", "README.txt"), "rb") as f:
+            want = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        check(text == want, "efichat/README.txt differs from disk/README.txt (with DOS line ends)")
+
+    cases.run("disk: GPT with one EFI System Partition, both copies valid", gpt)
+    cases.run("disk: ESP is FAT32 sized to its partition", fat32, needs=["disk: GPT with one EFI System Partition, "
+                                                                        "both copies valid"])
+    esp = ["disk: GPT with one EFI System Partition, both copies valid"]
+    cases.run("disk: EFI/BOOT/BOOTX64.EFI is build/efichat.efi", boot_app, needs=esp)
+    cases.run("disk: efichat/README.txt for users", readme, needs=esp)
+    return cases.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
