@@ -45,7 +45,7 @@ __m128 ec_expf4(__m128 x)
 }
 
 /* tanh(x): for |x| < 0.625 an odd polynomial (Cephes' coefficients) avoids the cancellation of the exp form;
- * above, 1 - 2/(exp(2|x|) + 1) with |x| clamped at 9 (tanh rounds to 1 there); the sign is copied back. */
+ * above, 1 - 2/(exp(2|x|) + 1) with |x| clamped at 9.5 (tanh rounds to 1 there); the sign is copied back. */
 __m128 ec_tanhf4(__m128 x)
 {
     const __m128 sign_mask = _mm_castsi128_ps(_mm_set1_epi32((int)0x80000000u));
@@ -60,7 +60,7 @@ __m128 ec_tanhf4(__m128 x)
     p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(-3.33332819422e-1f));
     __m128 small = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, z), x), x);
 
-    __m128 ac = _mm_min_ps(a, _mm_set1_ps(9.0f));
+    __m128 ac = _mm_min_ps(a, _mm_set1_ps(9.5f));
     __m128 e = ec_expf4(_mm_add_ps(ac, ac));
     __m128 big = _mm_sub_ps(_mm_set1_ps(1.0f), _mm_div_ps(_mm_set1_ps(2.0f), _mm_add_ps(e, _mm_set1_ps(1.0f))));
     big = _mm_or_ps(big, sign);

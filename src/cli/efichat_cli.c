@@ -354,7 +354,7 @@ static int cmd_random_model(int argc, char **argv)
         int is_bias = t == MF_LN1_B || t == MF_LN2_B || t == MF_LNF_B || t == MF_QKV_B || t == MF_PROJ_B ||
                       t == MF_FC_B || t == MF_FCPROJ_B;
         uint32_t fan_in = (t == MF_FCPROJ_W) ? c.hidden : c.dim;
-        float a = (t == MF_WTE || t == MF_WPE) ? 1.0f : 1.7f / ec_sqrtf((float)fan_in);
+        float a = t == MF_WTE ? 0.3f : t == MF_WPE ? 1.0f : 3.0f / ec_sqrtf((float)fan_in);
         for (uint32_t l = 0; l < nl; l++) {
             float *p = w + mf_tensor_offset(&c, t, l);
             for (uint64_t i = 0; i < mf_tensor_numel(&c, t); i++)

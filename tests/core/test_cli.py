@@ -1,0 +1,86 @@
+"""efichat-cli: every command on a random model, and bad arguments or files -> one line on stderr, exit status 2."""
+import math, os, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLI = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"), "efichat-cli")
+fails = 0
+
+
+def case(ok, name, why=""):
+    global fails
+    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why), flush=True)
+    fails += 0 if ok else 1
+
+
+def run(*args):
+    return subprocess.run([CLI] + list(args), capture_output=True)
+
+
+with tempfile.TemporaryDirectory() as d:
+    model = os.path.join(d, "m.bin")
+    r = run("random-model", "--out", model, "--dim", "32", "--layers", "2", "--heads", "2", "--ctx", "32")
+    case(r.returncode == 0 and os.path.getsize(model) > 128, "random_model_writes_a_file", r.stderr.decode())
+
+    r = run("info", "--model", model)
+    out = r.stdout.decode()
+    case(r.returncode == 0 and "dim 32" in out and "parameters 34688" in out, "info_prints_config", out)
+
+    r = run("generate", "--model", model, "--prompt", "Hello", "--max", "50", "--temp", "0.8", "--seed", "3")
+    r2 = run("generate", "--model", model, "--prompt", "Hello", "--max", "50", "--temp", "0.8", "--seed", "3")
+    r3 = run("generate", "--model", model, "--prompt", "Hello", "--max", "50", "--temp", "0.8", "--seed", "4")
+    case(r.returncode == 0 and len(r.stdout) == 50 and r.stdout == r2.stdout and r.stdout != r3.stdout,
+         "generate_streams_max_bytes_reproducibly_by_seed", repr(r.stdout[:20]))
+    long_prompt = "x" * 500  # 15x the context: must slide, not fail
+    r = run("generate", "--model", model, "--prompt", long_prompt, "--max", "10", "--temp", "0")
+    case(r.returncode == 0 and len(r.stdout) == 10, "overlong_prompt_slides", r.stderr.decode())
+
+    data = os.path.join(d, "data.txt")
+    text = (b"ROMEO:\nBut, soft! what light through yonder window breaks?\n\n" * 40)[:2000]
+    open(data, "wb").write(text)
+    r = run("eval", "--model", model, "--data", data, "--split", "val")
+    out = r.stdout.decode().split()
+    # val = last 10% = 200 bytes -> 199 predicted bytes (the first has no history)
+    ok = r.returncode == 0 and out[0] == "loss" and out[2] == "nats/byte" and out[4] == "199"
+    loss = float(out[1]) if ok else 0
+    case(ok and 0 < loss < 20 and math.isfinite(loss), "eval_val_scores_each_byte_once", r.stdout.decode())
+    r = run("eval", "--model", model, "--data", data, "--split", "train")
+    case(r.returncode == 0 and " 1799 bytes" in r.stdout.decode(), "eval_train_split_is_first_90_percent",
+         r.stdout.decode())
+    r = run("eval", "--model", model, "--data", data, "--split", "all")
+    r2 = run("eval", "--model", model, "--data", data, "--split", "all")
+    case(r.returncode == 0 and " 1999 bytes" in r.stdout.decode() and r.stdout == r2.stdout,
+         "eval_all_is_deterministic", r.stdout.decode())
+
+    r = run("bench", "--model", model, "--seconds", "0.05")
+    case(r.returncode == 0 and "decode" in r.stdout.decode() and "prefill" in r.stdout.decode(),
+         "bench_prints_prefill_and_decode", r.stdout.decode())
+
+    corrupt = os.path.join(d, "bad.bin")
+    b = bytearray(open(model, "rb").read())
+    b[-5] ^= 0xFF
+    open(corrupt, "wb").write(b)
+    empty = os.path.join(d, "empty.txt")
+    open(empty, "wb").close()
+    bad = [
+        ("no_command", []),
+        ("unknown_command", ["frobnicate"]),
+        ("unknown_option", ["generate", "--model", model, "--prompt", "a", "--bogus", "1"]),
+        ("missing_value", ["generate", "--model", model, "--prompt"]),
+        ("missing_model", ["generate", "--prompt", "a"]),
+        ("model_not_found", ["info", "--model", os.path.join(d, "nope.bin")]),
+        ("corrupt_model", ["generate", "--model", corrupt, "--prompt", "a"]),
+        ("temp_not_a_number", ["generate", "--model", model, "--prompt", "a", "--temp", "hot"]),
+        ("topp_out_of_range", ["generate", "--model", model, "--prompt", "a", "--top-p", "1.5"]),
+        ("bad_split", ["eval", "--model", model, "--data", data, "--split", "test"]),
+        ("empty_data", ["eval", "--model", model, "--data", empty]),
+        ("stray_argument", ["info", "model.bin"]),
+    ]
+    for name, args in bad:
+        r = run(*args)
+        err = r.stderr.decode().strip()
+        case(r.returncode == 2 and err and r.stdout == b"" and (name == "no_command" or len(err.splitlines()) == 1),
+             "bad_input_" + name, f"rc {r.returncode}, stderr {err!r}")
+        if name == "corrupt_model":
+            case("checksum" in err, "corrupt_model_error_names_the_problem", err)
+
+sys.exit(1 if fails else 0)

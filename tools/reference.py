@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""reference.py - the efichat model in numpy (float64), reading the model file on its own (docs/model-format.md).
+
+It is the yardstick for the C core: same file, same architecture, computed in double precision without a KV cache.
+  reference.py info MODEL
+  reference.py logits MODEL TEXTFILE OUT.npy      logits at every position, with the core's sliding-window policy
+Library use: load(path) -> (cfg, tensors); forward(cfg, tensors, tokens) -> (n, 256) logits of a window;
+logits_with_overflow(cfg, tensors, tokens) -> logits the core must produce when fed tokens one at a time.
+"""
+import struct, sys, zlib
+import numpy as np
+
+MAGIC, VERSION, HEADER = 0x4D434645, 1, 128
+NAMES_GLOBAL_PRE = ["wte", "wpe"]
+NAMES_LAYER = ["ln1_w", "ln1_b", "qkv_w", "qkv_b", "proj_w", "proj_b", "ln2_w", "ln2_b",
+               "fc_w", "fc_b", "fcproj_w", "fcproj_b"]
+NAMES_GLOBAL_POST = ["lnf_w", "lnf_b"]
+
+
+def shapes(cfg):
+    V, T, C, H = cfg["vocab"], cfg["ctx"], cfg["dim"], cfg["hidden"]
+    layer = {"ln1_w": (C,), "ln1_b": (C,), "qkv_w": (3 * C, C), "qkv_b": (3 * C,), "proj_w": (C, C),
+             "proj_b": (C,), "ln2_w": (C,), "ln2_b": (C,), "fc_w": (H, C), "fc_b": (H,), "fcproj_w": (C, H),
+             "fcproj_b": (C,)}
+    return {"wte": (V, C), "wpe": (T, C), "lnf_w": (C,), "lnf_b": (C,)}, layer
+
+
+def load(path):
+    data = open(path, "rb").read()
+    if len(data) < HEADER:
+        raise ValueError("shorter than the header")
+    magic, version, hbytes, dtype, vocab, ctx, dim, layers, heads, hidden = struct.unpack_from("<10I", data, 0)
+    payload_bytes, crc = struct.unpack_from("<QI", data, 40)
+    if magic != MAGIC or version != VERSION or hbytes != HEADER or dtype != 0:
+        raise ValueError("not an efichat v1 float32 model")
+    name = data[64:128].split(b"\0")[0].decode("utf-8", "replace")
+    cfg = dict(vocab=vocab, ctx=ctx, dim=dim, layers=layers, heads=heads, hidden=hidden, name=name)
+    payload = data[HEADER:]
+    if len(payload) != payload_bytes or zlib.crc32(payload) != crc:
+        raise ValueError("payload length or checksum mismatch")
+    flat = np.frombuffer(payload, dtype="<f4").astype(np.float64)
+    g, lay = shapes(cfg)
+    off = 0
+    t = {"layers": []}
+
+    def take(shape):
+        nonlocal off
+        n = int(np.prod(shape))
+        a = flat[off:off + n].reshape(shape)
+        off += n
+        return a
+
+    for nm in NAMES_GLOBAL_PRE:
+        t[nm] = take(g[nm])
+    for _ in range(layers):
+        t["layers"].append({nm: take(lay[nm]) for nm in NAMES_LAYER})
+    for nm in NAMES_GLOBAL_POST:
+        t[nm] = take(g[nm])
+    assert off == flat.size
+    return cfg, t
+
+
+def layernorm(x, w, b, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def gelu(u):
+    return 0.5 * u * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (u + 0.044715 * u ** 3)))
+
+
+def forward(cfg, t, tokens):
+    """Logits (n, 256) for a window of n <= ctx tokens at positions 0..n-1."""
+    n, C, NH = len(tokens), cfg["dim"], cfg["heads"]
+    hs = C // NH
+    assert n <= cfg["ctx"]
+    x = t["wte"][tokens] + t["wpe"][:n]
+    mask = np.triu(np.full((n, n), -np.inf), 1)
+    for L in t["layers"]:
+        a = layernorm(x, L["ln1_w"], L["ln1_b"])
+        qkv = a @ L["qkv_w"].T + L["qkv_b"]
+        q, k, v = qkv[:, :C], qkv[:, C:2 * C], qkv[:, 2 * C:]
+        out = np.empty((n, C))
+        for h in range(NH):
+            sl = slice(h * hs, (h + 1) * hs)
+            s = q[:, sl] @ k[:, sl].T / np.sqrt(hs) + mask
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            out[:, sl] = s @ v[:, sl]
+        x = x + out @ L["proj_w"].T + L["proj_b"]
+        m = layernorm(x, L["ln2_w"], L["ln2_b"])
+        x = x + gelu(m @ L["fc_w"].T + L["fc_b"]) @ L["fcproj_w"].T + L["fcproj_b"]
+    return layernorm(x, t["lnf_w"], t["lnf_b"]) @ t["wte"].T
+
+
+def logits_with_overflow(cfg, t, tokens):
+    """What the core yields feeding tokens one by one: when T tokens are cached and one more comes, only the newest
+    T//2 are kept (re-encoded from position 0). Row i = logits after token i, recomputed over its window."""
+    T = cfg["ctx"]
+    start, rows = 0, []
+    for i in range(len(tokens)):
+        if i - start == T:          # cache full before token i: keep the newest T//2
+            start = i - T // 2
+        window = tokens[start:i + 1]
+        rows.append(forward(cfg, t, window)[-1])
+    return np.array(rows)
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "info":
+        cfg, _ = load(argv[1])
+        print(cfg)
+        return 0
+    if len(argv) == 4 and argv[0] == "logits":
+        cfg, t = load(argv[1])
+        toks = list(open(argv[2], "rb").read())
+        np.save(argv[3], logits_with_overflow(cfg, t, toks))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
