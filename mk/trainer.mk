@@ -1,0 +1,28 @@
+# trainer.mk - the pure-C trainer (build/train), the default model (make train) and the trainer's tests/bench.
+# The trainer is host-only, so it uses -O3 -march=native -fopenmp rather than the core's portable numeric flags.
+
+TRAIN_BIN    := $(BUILD)/train
+TRAIN_SRCS   := trainer/train.c trainer/gpt.c trainer/gemm.c trainer/checkpoint.c src/modelfile.c
+TRAIN_HDRS   := $(wildcard trainer/*.h) src/modelfile.h src/platform.h
+TRAIN_CFLAGS := -std=gnu11 -O3 -march=native -fopenmp -fno-math-errno $(WARN)
+
+# The default model: see docs/training.md for the figures this command produced.
+TRAIN_ARGS ?= --layers 4 --heads 4 --dim 256 --ctx 256 --batch 16 --steps 5000 --lr 1e-3 --warmup 100 \
+              --eval-every 250 --sample-every 500 --name shakespeare-4L256
+
+.PHONY: train-bin train
+train-bin: $(TRAIN_BIN)
+$(TRAIN_BIN): $(TRAIN_SRCS) $(TRAIN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(TRAIN_CFLAGS) $(TRAIN_SRCS) -lm -o $@
+
+train: $(TRAIN_BIN)
+	@test -f $(DATA) || { echo "no data at $(DATA): download tinyshakespeare.txt (see docs/training.md)"; exit 1; }
+	@mkdir -p models
+	$(TRAIN_BIN) --data $(DATA) --out models/shakespeare.bin $(TRAIN_ARGS) \
+	    --checkpoint $(BUILD)/shakespeare.ckpt --csv $(BUILD)/shakespeare.csv
+
+TEST_DEPS  += $(TRAIN_BIN)
+BENCH_DEPS += $(TRAIN_BIN)
+BENCH_RUN  += tools/bench_train.sh

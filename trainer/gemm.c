@@ -1,0 +1,163 @@
+/* gemm.c - packed, cache-blocked SGEMM for the trainer (see gemm.h). Blocks: KC deep slices of K, NC wide
+ * panels of B packed once and shared, MC tall blocks of A packed per thread; the 8x32 micro-kernel keeps its
+ * 16 accumulators in vector registers. Edges are zero-padded in the packs and clipped on write-back. */
+#include "gemm.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GEMM_MR 8
+#define GEMM_NR 32
+#define GEMM_MC 128
+#define GEMM_KC 256
+#define GEMM_NC 512
+
+typedef float v16 __attribute__((vector_size(64), aligned(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+int gemm_init(Gemm *g, int nthreads)
+{
+    g->nthreads = nthreads < 1 ? 1 : nthreads;
+    g->bpack = aligned_alloc(64, sizeof(float) * GEMM_KC * GEMM_NC);
+    g->apack = aligned_alloc(64, sizeof(float) * GEMM_MC * GEMM_KC * (size_t)g->nthreads);
+    if (!g->bpack || !g->apack) {
+        gemm_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+void gemm_free(Gemm *g)
+{
+    free(g->bpack);
+    free(g->apack);
+    g->bpack = g->apack = NULL;
+}
+
+/* Packs rows [0,mc) x cols [0,kc) of A into strips of MR rows: strip s holds (kc, MR), zero past mc. */
+static void pack_a(float *dst, const float *A, ptrdiff_t rs, ptrdiff_t cs, int mc, int kc)
+{
+    for (int s = 0; s < mc; s += GEMM_MR) {
+        int rows = mc - s < GEMM_MR ? mc - s : GEMM_MR;
+        if (cs == 1) {
+            for (int k = 0; k < kc; k++)
+                for (int i = 0; i < GEMM_MR; i++)
+                    dst[k * GEMM_MR + i] = i < rows ? A[(s + i) * rs + k] : 0.0f;
+        } else {
+            for (int k = 0; k < kc; k++) {
+                const float *a = A + s * rs + k * cs;
+                for (int i = 0; i < GEMM_MR; i++)
+                    dst[k * GEMM_MR + i] = i < rows ? a[i * rs] : 0.0f;
+            }
+        }
+        dst += (size_t)kc * GEMM_MR;
+    }
+}
+
+/* Packs one NR-wide panel (columns j0.. of B, kc deep) as (kc, NR), zero past nc. */
+static void pack_b_panel(float *dst, const float *B, ptrdiff_t rs, ptrdiff_t cs, int cols, int kc)
+{
+    if (cs == 1 && cols == GEMM_NR) {
+        for (int k = 0; k < kc; k++)
+            memcpy(dst + k * GEMM_NR, B + k * rs, sizeof(float) * GEMM_NR);
+        return;
+    }
+    for (int k = 0; k < kc; k++)
+        for (int j = 0; j < GEMM_NR; j++)
+            dst[k * GEMM_NR + j] = j < cols ? B[k * rs + j * cs] : 0.0f;
+}
+
+/* C[0..mr, 0..nr) (+)= the (kc, MR) strip times the (kc, NR) panel. */
+static void kernel_8x32(int kc, const float *restrict ap, const float *restrict bp, float *restrict c, ptrdiff_t ldc,
+                        int mr, int nr, int accumulate)
+{
+    v16 lo[GEMM_MR], hi[GEMM_MR];
+    for (int i = 0; i < GEMM_MR; i++) {
+        lo[i] = (v16){0};
+        hi[i] = (v16){0};
+    }
+    for (int k = 0; k < kc; k++) {
+        v16 b0 = *(const v16 *)(bp);
+        v16 b1 = *(const v16 *)(bp + 16);
+        for (int i = 0; i < GEMM_MR; i++) {
+            float a = ap[i];
+            lo[i] += a * b0;
+            hi[i] += a * b1;
+        }
+        ap += GEMM_MR;
+        bp += GEMM_NR;
+    }
+    if (mr == GEMM_MR && nr == GEMM_NR) {
+        for (int i = 0; i < GEMM_MR; i++) {
+            v16u *c0 = (v16u *)(c + i * ldc), *c1 = (v16u *)(c + i * ldc + 16);
+            if (accumulate) {
+                *c0 += lo[i];
+                *c1 += hi[i];
+            } else {
+                *c0 = lo[i];
+                *c1 = hi[i];
+            }
+        }
+        return;
+    }
+    float tile[GEMM_MR][GEMM_NR] __attribute__((aligned(64)));
+    for (int i = 0; i < GEMM_MR; i++) {
+        *(v16 *)&tile[i][0] = lo[i];
+        *(v16 *)&tile[i][16] = hi[i];
+    }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i][j] : tile[i][j];
+}
+
+void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, ptrdiff_t a_cs, const float *B,
+          ptrdiff_t b_rs, ptrdiff_t b_cs, float *C, ptrdiff_t ldc, int accumulate)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++)
+                memset(C + i * ldc, 0, sizeof(float) * N);
+        return;
+    }
+    int nthreads = g->nthreads;
+    int mblocks = (M + GEMM_MC - 1) / GEMM_MC;
+    if (nthreads > mblocks)
+        nthreads = mblocks;
+#pragma omp parallel num_threads(nthreads)
+    {
+        float *apack = g->apack + (size_t)omp_get_thread_num() * GEMM_MC * GEMM_KC;
+        for (int jc = 0; jc < N; jc += GEMM_NC) {
+            int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
+            int panels = (nc + GEMM_NR - 1) / GEMM_NR;
+            for (int pc = 0; pc < K; pc += GEMM_KC) {
+                int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
+                int acc = accumulate || pc > 0;
+#pragma omp for schedule(static)
+                for (int p = 0; p < panels; p++) {
+                    int j0 = p * GEMM_NR;
+                    int cols = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+                    pack_b_panel(g->bpack + (size_t)p * kc * GEMM_NR, B + pc * b_rs + (jc + j0) * b_cs, b_rs, b_cs,
+                                 cols, kc);
+                }
+#pragma omp for schedule(static)
+                for (int ib = 0; ib < mblocks; ib++) {
+                    int ic = ib * GEMM_MC;
+                    int mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
+                    pack_a(apack, A + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
+                    for (int p = 0; p < panels; p++) {
+                        int j0 = p * GEMM_NR;
+                        int nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+                        for (int s = 0; s < mc; s += GEMM_MR) {
+                            int mr = mc - s < GEMM_MR ? mc - s : GEMM_MR;
+                            kernel_8x32(kc, apack + (size_t)s * kc, g->bpack + (size_t)p * kc * GEMM_NR,
+                                        C + (ic + s) * ldc + jc + j0, ldc, mr, nr, acc);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
