@@ -333,3 +333,37 @@ def check(cond, why):
 def info(msg):
     """A measured figure or a note: shown in the test log, never asserted."""
     print(f"   info: {msg}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the model inside build/efichat.efi, and the host CLI that must agree with it
+
+MODEL_MAGIC = b"EFCM\x01\x00\x00\x00\x80\x00\x00\x00"   # magic, version 1, header_bytes 128 (docs/model-format.md)
+
+
+def extract_embedded_model(efi_path, out_path):
+    """Finds the model file embedded in the EFI binary (header + payload whose CRC checks) and writes it out, so the
+    host CLI runs exactly the model the app runs. Returns the model's name."""
+    with open(efi_path, "rb") as f:
+        data = f.read()
+    pos = data.find(MODEL_MAGIC)
+    while pos >= 0:
+        payload = struct.unpack_from("<Q", data, pos + 40)[0]
+        crc = struct.unpack_from("<I", data, pos + 48)[0]
+        body = data[pos + 128:pos + 128 + payload]
+        if len(body) == payload and zlib.crc32(body) & 0xFFFFFFFF == crc:
+            with open(out_path, "wb") as f:
+                f.write(data[pos:pos + 128 + payload])
+            return data[pos + 64:pos + 128].split(b"\0")[0].decode("utf-8", "replace")
+        pos = data.find(MODEL_MAGIC, pos + 1)
+    raise RuntimeError(f"no embedded model with a valid CRC in {efi_path}")
+
+
+def cli_generate(model, prompt, max_tokens, timeout=300):
+    """Greedy continuation from build/efichat-cli (bytes)."""
+    cli = os.path.join(BUILD, "efichat-cli")
+    r = subprocess.run([cli, "generate", "--model", model, "--prompt", prompt, "--max", str(max_tokens),
+                        "--temp", "0", "--kernel", "sse2"], capture_output=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"efichat-cli failed: {r.stderr.decode(errors='replace').strip()[-300:]}")
+    return r.stdout
