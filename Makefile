@@ -72,13 +72,13 @@ TEST_DEPS := $(CLI) $(UNIT_BINS)
 
 # ---- benchmarks (numbers are printed, never asserted)
 BENCH_BIN := $(BUILD)/bench-decode
-$(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) $(CORE_HDRS)
+$(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c tests/bench/scalar_model.h $(CORE_OBJS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) -lm -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc -Itests/bench tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) -lm -o $@
 BENCH_DEPS := $(BENCH_BIN) $(CLI)
 # Each entry is one command (no spaces); fragments append theirs.
-BENCH_RUN := $(BENCH_BIN)
+BENCH_RUN := tools/bench_core.sh
 
 -include mk/*.mk
 

@@ -1,6 +1,8 @@
-/* kernels.c - dot products and matmuls (see kernels.h for the canonical summation order both kernels follow).
- * SSE2 keeps the 8 lanes in two xmm accumulators, AVX in one ymm; the reductions are written so the bits match. */
+/* kernels.c - dot products, matmuls and attention (see kernels.h for the canonical summation order all follow).
+ * SSE2 keeps the 8 lanes in two xmm accumulators, AVX in one ymm; reductions are written so the bits match.
+ * Everything that is not a dot product (softmax, weighted sums) is element-wise or shared, so it matches too. */
 #include "kernels.h"
+#include "ecmath.h"
 #include <cpuid.h>
 
 enum { K_SSE2 = 0, K_AVX = 1 };
@@ -19,7 +21,8 @@ EC_INLINE float tail_dot(const float *a, const float *b, int from, int n)
     return t;
 }
 
-/* ---- SSE2 */
+// ----------------------------------------------------------------------------
+// SSE2
 
 static float dot_sse2(const float *a, const float *b, int n)
 {
@@ -32,10 +35,10 @@ static float dot_sse2(const float *a, const float *b, int n)
     return hsum_4(_mm_add_ps(lo, hi)) + tail_dot(a, b, n8, n);
 }
 
-/* Four rows of w against one input row: four independent dependency chains share the input loads. */
-static void dot4_sse2(float out[4], const float *x, const float *w, int I)
+/* Four rows of w (rows `ws` floats apart) against x: four independent chains share the loads of x. */
+static void dot4_sse2(float out[4], const float *x, const float *w, int I, size_t ws)
 {
-    const float *w0 = w, *w1 = w + I, *w2 = w + 2 * (size_t)I, *w3 = w + 3 * (size_t)I;
+    const float *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
     __m128 l0 = _mm_setzero_ps(), h0 = _mm_setzero_ps(), l1 = _mm_setzero_ps(), h1 = _mm_setzero_ps();
     __m128 l2 = _mm_setzero_ps(), h2 = _mm_setzero_ps(), l3 = _mm_setzero_ps(), h3 = _mm_setzero_ps();
     int n8 = I & ~7;
@@ -50,14 +53,15 @@ static void dot4_sse2(float out[4], const float *x, const float *w, int I)
         l3 = _mm_add_ps(l3, _mm_mul_ps(xl, _mm_loadu_ps(w3 + i)));
         h3 = _mm_add_ps(h3, _mm_mul_ps(xh, _mm_loadu_ps(w3 + i + 4)));
     }
-    /* x*w and w*x are the same product: the tail keeps the order a[i]*b[i] with a = w row, b = x. */
+    /* products commute exactly; the tail keeps a[i]*b[i] with a = w row, b = x, as kern_dot(w, x) does */
     out[0] = hsum_4(_mm_add_ps(l0, h0)) + tail_dot(w0, x, n8, I);
     out[1] = hsum_4(_mm_add_ps(l1, h1)) + tail_dot(w1, x, n8, I);
     out[2] = hsum_4(_mm_add_ps(l2, h2)) + tail_dot(w2, x, n8, I);
     out[3] = hsum_4(_mm_add_ps(l3, h3)) + tail_dot(w3, x, n8, I);
 }
 
-/* ---- AVX (no FMA: a fused multiply-add would round differently from SSE2) */
+// ----------------------------------------------------------------------------
+// AVX (no FMA: a fused multiply-add would round differently from SSE2)
 
 EC_TARGET_AVX EC_INLINE float hsum_8(__m256 v)
 {
@@ -73,9 +77,9 @@ EC_TARGET_AVX static float dot_avx(const float *a, const float *b, int n)
     return hsum_8(acc) + tail_dot(a, b, n8, n);
 }
 
-EC_TARGET_AVX static void dot4_avx(float out[4], const float *x, const float *w, int I)
+EC_TARGET_AVX static void dot4_avx(float out[4], const float *x, const float *w, int I, size_t ws)
 {
-    const float *w0 = w, *w1 = w + I, *w2 = w + 2 * (size_t)I, *w3 = w + 3 * (size_t)I;
+    const float *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
     int n8 = I & ~7;
     for (int i = 0; i < n8; i += 8) {
@@ -91,36 +95,154 @@ EC_TARGET_AVX static void dot4_avx(float out[4], const float *x, const float *w,
     out[3] = hsum_8(a3) + tail_dot(w3, x, n8, I);
 }
 
-/* ---- dispatch */
+/* Eight rows: eight chains hide the add latency. Named accumulators: an array would live in memory. */
+EC_TARGET_AVX static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
+{
+    const float *w0 = w, *w1 = w + I, *w2 = w1 + I, *w3 = w2 + I, *w4 = w3 + I, *w5 = w4 + I, *w6 = w5 + I,
+                *w7 = w6 + I;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int n8 = I & ~7;
+    for (int i = 0; i < n8; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(xv, _mm256_loadu_ps(w0 + i)));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(xv, _mm256_loadu_ps(w1 + i)));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(xv, _mm256_loadu_ps(w2 + i)));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(xv, _mm256_loadu_ps(w3 + i)));
+        a4 = _mm256_add_ps(a4, _mm256_mul_ps(xv, _mm256_loadu_ps(w4 + i)));
+        a5 = _mm256_add_ps(a5, _mm256_mul_ps(xv, _mm256_loadu_ps(w5 + i)));
+        a6 = _mm256_add_ps(a6, _mm256_mul_ps(xv, _mm256_loadu_ps(w6 + i)));
+        a7 = _mm256_add_ps(a7, _mm256_mul_ps(xv, _mm256_loadu_ps(w7 + i)));
+    }
+    float r[8] = {hsum_8(a0), hsum_8(a1), hsum_8(a2), hsum_8(a3), hsum_8(a4), hsum_8(a5), hsum_8(a6), hsum_8(a7)};
+    for (int j = 0; j < 8; j++) /* always added, as in the SSE2 kernel: hsum + 0.0f can turn -0 into +0 */
+        r[j] += tail_dot(w + (size_t)j * I, x, n8, I);
+    for (int j = 0; j < 8; j++)
+        out[j] = bias ? r[j] + bias[j] : r[j];
+}
+
+// ----------------------------------------------------------------------------
+// dispatch
 
 float kern_dot(int kernel, const float *a, const float *b, int n)
 {
     return kernel == K_AVX ? dot_avx(a, b, n) : dot_sse2(a, b, n);
 }
 
-/* Loop order: a block of 4 weight rows (small enough for L1) meets every input row before the next block, so a
+/* Loop order: a block of weight rows (small enough for L1) meets every input row before the next block, so a
  * prompt chunk reads the weights once; for one input row this is a plain mat-vec. */
 void kern_matmul(int kernel, float *out, const float *in, const float *w, const float *bias, int N, int I, int O)
 {
-    int o4 = O & ~3;
-    for (int o = 0; o < o4; o += 4) {
+    int o = 0;
+    if (kernel == K_AVX)
+        for (; o + 8 <= O; o += 8)
+            for (int n = 0; n < N; n++)
+                dot8_avx(out + (size_t)n * O + o, in + (size_t)n * I, w + (size_t)o * I, I, bias ? bias + o : 0);
+    for (; o + 4 <= O; o += 4) {
         const float *wr = w + (size_t)o * I;
         for (int n = 0; n < N; n++) {
             float r[4];
             if (kernel == K_AVX)
-                dot4_avx(r, in + (size_t)n * I, wr, I);
+                dot4_avx(r, in + (size_t)n * I, wr, I, (size_t)I);
             else
-                dot4_sse2(r, in + (size_t)n * I, wr, I);
+                dot4_sse2(r, in + (size_t)n * I, wr, I, (size_t)I);
             float *dst = out + (size_t)n * O + o;
             for (int j = 0; j < 4; j++)
                 dst[j] = bias ? r[j] + bias[o + j] : r[j];
         }
     }
-    for (int o = o4; o < O; o++)
+    for (; o < O; o++)
         for (int n = 0; n < N; n++) {
             float r = kern_dot(kernel, w + (size_t)o * I, in + (size_t)n * I, I);
             out[(size_t)n * O + o] = bias ? r + bias[o] : r;
         }
+}
+
+/* 8-lane sum in the canonical order (shared by both kernels). */
+static float sum_canonical(const float *s, int n)
+{
+    __m128 lo = _mm_setzero_ps(), hi = _mm_setzero_ps();
+    int n8 = n & ~7;
+    for (int i = 0; i < n8; i += 8) {
+        lo = _mm_add_ps(lo, _mm_loadu_ps(s + i));
+        hi = _mm_add_ps(hi, _mm_loadu_ps(s + i + 4));
+    }
+    float t = 0.0f;
+    for (int i = n8; i < n; i++)
+        t += s[i];
+    return hsum_4(_mm_add_ps(lo, hi)) + t;
+}
+
+/* sc[t] = exp(sc[t] - max) for t < n; returns the sum. */
+static float exp_shifted(float *sc, int n)
+{
+    __m128 mv = _mm_set1_ps(sc[0]);
+    int n4 = n & ~3;
+    for (int t = 0; t < n4; t += 4)
+        mv = _mm_max_ps(mv, _mm_loadu_ps(sc + t));
+    float m4[4];
+    _mm_storeu_ps(m4, mv);
+    float max = m4[0];
+    for (int j = 1; j < 4; j++)
+        max = m4[j] > max ? m4[j] : max;
+    for (int t = n4; t < n; t++)
+        max = sc[t] > max ? sc[t] : max;
+    mv = _mm_set1_ps(max);
+    for (int t = 0; t < n4; t += 4)
+        _mm_storeu_ps(sc + t, ec_expf4(_mm_sub_ps(_mm_loadu_ps(sc + t), mv)));
+    for (int t = n4; t < n; t++)
+        sc[t] = ec_expf(sc[t] - max);
+    return sum_canonical(sc, n);
+}
+
+/* The AVX part of the weighted sum: columns in groups of 8; returns how many columns it did. */
+EC_TARGET_AVX static int wsum8_avx(float *out, const float *sc, const float *values, size_t stride, int hs, int len,
+                                   __m128 inv)
+{
+    __m256 inv8 = _mm256_set_m128(inv, inv);
+    int j = 0;
+    for (; j + 8 <= hs; j += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int t = 0; t < len; t++)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(sc[t]),
+                                                   _mm256_loadu_ps(values + (size_t)t * stride + j)));
+        _mm256_storeu_ps(out + j, _mm256_mul_ps(acc, inv8));
+    }
+    return j;
+}
+
+void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
+                 int hs, int len, float scale, float *sc)
+{
+    // scores: q . k_t for every cached position, four keys at a time
+    int t = 0;
+    for (; t + 4 <= len; t += 4) {
+        if (kernel == K_AVX)
+            dot4_avx(sc + t, q, keys + (size_t)t * stride, hs, stride);
+        else
+            dot4_sse2(sc + t, q, keys + (size_t)t * stride, hs, stride);
+    }
+    for (; t < len; t++)
+        sc[t] = kern_dot(kernel, keys + (size_t)t * stride, q, hs);
+    for (t = 0; t < len; t++)
+        sc[t] *= scale;
+    // softmax numerators, then the weighted sum of values, normalised once at the end. Each output element sums
+    // a_t * v_t[j] over t in order, so SSE2 and AVX (wider, same element-wise operations) agree bit for bit.
+    __m128 inv = _mm_set1_ps(1.0f / exp_shifted(sc, len));
+    int j = 0;
+    if (kernel == K_AVX)
+        j = wsum8_avx(out, sc, values, stride, hs, len, inv);
+    for (; j + 4 <= hs; j += 4) {
+        __m128 acc = _mm_setzero_ps();
+        for (t = 0; t < len; t++)
+            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(sc[t]), _mm_loadu_ps(values + (size_t)t * stride + j)));
+        _mm_storeu_ps(out + j, _mm_mul_ps(acc, inv));
+    }
+    for (; j < hs; j++) {
+        float acc = 0.0f;
+        for (t = 0; t < len; t++)
+            acc += sc[t] * values[(size_t)t * stride + j];
+        out[j] = acc * _mm_cvtss_f32(inv);
+    }
 }
 
 int kern_cpu_has_avx(void)

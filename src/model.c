@@ -225,47 +225,27 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
 }
 
 /* GELU, tanh form, four lanes at a time; the tail goes through a padded vector so every element sees the same ops. */
-static void gelu(float *h, int n)
+EC_INLINE __m128 gelu4(__m128 x)
 {
-    const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.0f);
     const __m128 k0 = _mm_set1_ps(0.7978845608028654f), k1 = _mm_set1_ps(0.044715f);
-    for (int i = 0; i < n; i += 4) {
-        float pad[4] = {0, 0, 0, 0};
-        int m = n - i < 4 ? n - i : 4;
-        for (int j = 0; j < m; j++)
-            pad[j] = h[i + j];
-        __m128 x = _mm_loadu_ps(pad);
-        __m128 x3 = _mm_mul_ps(_mm_mul_ps(x, x), x);
-        __m128 t = ec_tanhf4(_mm_mul_ps(k0, _mm_add_ps(x, _mm_mul_ps(k1, x3))));
-        __m128 y = _mm_mul_ps(_mm_mul_ps(half, x), _mm_add_ps(one, t));
-        _mm_storeu_ps(pad, y);
-        for (int j = 0; j < m; j++)
-            h[i + j] = pad[j];
-    }
+    __m128 x3 = _mm_mul_ps(_mm_mul_ps(x, x), x);
+    __m128 t = ec_tanhf4(_mm_mul_ps(k0, _mm_add_ps(x, _mm_mul_ps(k1, x3))));
+    return _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(0.5f), x), _mm_add_ps(_mm_set1_ps(1.0f), t));
 }
 
-/* In-place softmax over n scores; exp in vector form, sums in order. */
-static void softmax(float *s, int n)
+static void gelu(float *h, int n)
 {
-    float max = s[0];
-    for (int i = 1; i < n; i++)
-        max = s[i] > max ? s[i] : max;
-    __m128 mv = _mm_set1_ps(max);
-    for (int i = 0; i < n; i += 4) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(h + i, gelu4(_mm_loadu_ps(h + i)));
+    if (i < n) {
         float pad[4] = {0, 0, 0, 0};
-        int m = n - i < 4 ? n - i : 4;
-        for (int j = 0; j < m; j++)
-            pad[j] = s[i + j];
-        _mm_storeu_ps(pad, ec_expf4(_mm_sub_ps(_mm_loadu_ps(pad), mv)));
-        for (int j = 0; j < m; j++)
-            s[i + j] = pad[j];
+        for (int j = i; j < n; j++)
+            pad[j - i] = h[j];
+        _mm_storeu_ps(pad, gelu4(_mm_loadu_ps(pad)));
+        for (int j = i; j < n; j++)
+            h[j] = pad[j - i];
     }
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++)
-        sum += s[i];
-    float inv = 1.0f / sum;
-    for (int i = 0; i < n; i++)
-        s[i] *= inv;
 }
 
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.layer_stride)
@@ -300,24 +280,10 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
             ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
         }
         // each row attends to every position up to its own, head by head
-        for (int i = 0; i < n; i++) {
-            int len = p0 + i + 1;
-            for (int h = 0; h < NH; h++) {
-                const float *q = qkv + (size_t)i * 3 * C + h * hs;
-                float *sc = s->scores, *out = att + (size_t)i * C + h * hs;
-                for (int t = 0; t < len; t++)
-                    sc[t] = kern_dot(k, kc + (size_t)t * C + h * hs, q, hs) * scale;
-                softmax(sc, len);
-                for (int j = 0; j < hs; j++)
-                    out[j] = 0.0f;
-                for (int t = 0; t < len; t++) {
-                    const float *v = vc + (size_t)t * C + h * hs;
-                    float a = sc[t];
-                    for (int j = 0; j < hs; j++)
-                        out[j] += a * v[j];
-                }
-            }
-        }
+        for (int i = 0; i < n; i++)
+            for (int h = 0; h < NH; h++)
+                kern_attend(k, att + (size_t)i * C + h * hs, qkv + (size_t)i * 3 * C + h * hs, kc + h * hs,
+                            vc + h * hs, (size_t)C, hs, p0 + i + 1, scale, s->scores);
         // output projection and residual (xn is free again: use it for the projection)
         kern_matmul(k, xn, att, LAYER_W(m, MF_PROJ_W, l), LAYER_W(m, MF_PROJ_B, l), n, C, C);
         for (size_t i = 0; i < (size_t)n * C; i++)

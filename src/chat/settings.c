@@ -13,6 +13,8 @@ void settings_default(Settings *s)
     s->mode = MODE_PLAY;
     s->max_reply = 400;
     fmt_copy(s->user_name, "YOU", 4);
+    s->input = -1;
+    s->avx = 1;
 }
 
 void settings_temp_step(Settings *s, int dir)

@@ -25,6 +25,11 @@ typedef struct {
     uint32_t mode;      /* enum chat_mode */
     uint32_t max_reply; /* tokens per reply */
     char user_name[SETTINGS_NAME_BYTES]; /* speaker line of the user's speeches in play mode */
+    /* the machine, read once at start */
+    uint32_t screen_w, screen_h; /* 0 = auto mode choice */
+    int32_t input;               /* -1 auto, 0 SimpleTextInputEx, 1 SimpleTextInput, 2 serial (enum input_source) */
+    uint32_t blt;                /* 1 = always flush through Blt() */
+    uint32_t avx;                /* 0 = never enable AVX state in CR4/XCR0 */
 } Settings;
 
 void settings_default(Settings *s);

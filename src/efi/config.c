@@ -1,5 +1,5 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply. Values are checked against the same ranges the hotkeys keep; a bad line changes nothing. */
+ * max_reply, screen, input, blt, avx. Values are checked against the same ranges the hotkeys keep; a bad line changes nothing. */
 #include "config.h"
 
 typedef struct {
@@ -118,6 +118,31 @@ static int apply(Settings *s, Span k, Span v, const char **why)
                 return *why = "user_name must not hold control characters or ':', got", 0;
         fmt_copy(s->user_name, v.p, v.n);
         s->user_name[v.n] = 0;
+    } else if (span_is(k, "screen")) {
+        size_t x = 0;
+        while (x < v.n && v.p[x] != 'x')
+            x++;
+        uint64_t w, hh;
+        if (x == v.n || !parse_uint((Span){v.p, x}, &w) || !parse_uint((Span){v.p + x + 1, v.n - x - 1}, &hh) ||
+            w < 320 || hh < 200 || w > 16384 || hh > 16384)
+            return *why = "screen must be WIDTHxHEIGHT such as 1024x768, got", 0;
+        s->screen_w = (uint32_t)w;
+        s->screen_h = (uint32_t)hh;
+    } else if (span_is(k, "input")) {
+        if (span_is(v, "auto"))
+            s->input = -1;
+        else if (span_is(v, "ex"))
+            s->input = 0;
+        else if (span_is(v, "simple"))
+            s->input = 1;
+        else if (span_is(v, "serial"))
+            s->input = 2;
+        else
+            return *why = "input must be auto, ex, simple or serial, got", 0;
+    } else if (span_is(k, "blt") || span_is(k, "avx")) {
+        if (!parse_uint(v, &u) || u > 1)
+            return *why = "blt and avx must be 0 or 1, got", 0;
+        *(span_is(k, "blt") ? &s->blt : &s->avx) = (uint32_t)u;
     } else {
         return *why = unknown_key, 0;
     }

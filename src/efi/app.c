@@ -1,0 +1,305 @@
+/* app.c - the chat loop on UEFI. One turn of the loop: read every waiting key, generate at most one token, draw
+ * what changed, and sleep until a key or the 50 ms timer only when idle. So drawing and keys stay responsive while
+ * a reply streams (a token costs ~70 ms under QEMU TCG), and Esc stops a reply before the next token.
+ * Timing: a reply's ms run from Enter to its last token (prompt included); tokens/s count the decode only. */
+#include "app.h"
+#include "../chat/fmt.h"
+
+#define MESSAGE_BYTES 2048
+
+/* ---- output: the screen (graphics) and the mirror (serial, or ConOut in text mode) */
+
+static void draw(App *a)
+{
+    if (!a->graphics || !a->dirty)
+        return;
+    a->status.ctx_used = a->rs.pos;
+    a->status.generating = a->generating;
+    chatui_compose(&a->grid, &a->transcript, a->edit, &a->settings, &a->status);
+    render_frame(&a->renderer, &a->grid);
+    fb_flush(&a->screen.fb);
+    a->dirty = 0;
+}
+
+void app_info(App *a, enum turn_kind kind, const char *text)
+{
+    transcript_add(&a->transcript, kind, text);
+    a->dirty = 1;
+    if (!a->graphics && kind != TURN_ERROR)
+        mirror_line(text); /* the text console has no transcript view: print it */
+}
+
+void app_error(App *a, const char *text)
+{
+    transcript_add(&a->transcript, TURN_ERROR, text);
+    a->dirty = 1;
+    char buf[400];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: error: ");
+    fmt_str(&f, text);
+    mirror_line(buf);
+}
+
+/* Text console: messages that the graphical screen shows in the transcript are printed instead. */
+static void text_note(App *a, const char *text)
+{
+    if (a->graphics)
+        return;
+    mirror_line(text);
+}
+
+int app_layout(App *a)
+{
+    uint32_t cols, rows;
+    render_grid_size(&a->renderer, &cols, &rows);
+    if (cols < 20 || rows < 4)
+        return 0;
+    efi_free(a->grid.cells);
+    efi_free(a->shown);
+    a->grid.cells = efi_alloc((size_t)cols * rows * sizeof(Cell));
+    a->shown = efi_alloc((size_t)cols * rows * sizeof(Cell));
+    if (!a->grid.cells || !a->shown)
+        return 0;
+    a->grid.cols = cols;
+    a->grid.rows = rows;
+    render_reset(&a->renderer, a->shown, cols, rows);
+    transcript_set_cols(&a->transcript, cols);
+    a->dirty = 1;
+    return 1;
+}
+
+void app_settings_changed(App *a)
+{
+    a->sampler.temperature = (float)a->settings.temp / 100.0f;
+    a->sampler.top_k = a->settings.top_k;
+    a->sampler.top_p = (float)a->settings.top_p / 100.0f;
+    char buf[96];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    settings_serial_line(&a->settings, &f);
+    mirror_line(buf);
+    a->dirty = 1;
+}
+
+/* ---- the model: feeding the context and generating one token per loop turn */
+
+static void feed_bytes(App *a, const char *s, size_t n)
+{
+    int32_t toks[MODEL_PREFILL_CHUNK];
+    while (n > 0) {
+        size_t k = n < MODEL_PREFILL_CHUNK ? n : MODEL_PREFILL_CHUNK;
+        for (size_t i = 0; i < k; i++) {
+            toks[i] = (uint8_t)s[i];
+            a->tail_newlines = s[i] == '\n' ? a->tail_newlines + 1 : 0;
+        }
+        model_feed(&a->model, &a->rs, toks, k, NULL);
+        s += k;
+        n -= k;
+    }
+}
+
+static void end_reply(App *a, int stopped)
+{
+    uint64_t now = clock_us();
+    uint64_t ms = (now - a->reply_start_us) / 1000, decode_us = now - a->decode_start_us;
+    a->generating = 0;
+    a->status.tok_s_tenths = decode_us ? (uint32_t)((uint64_t)a->reply.tokens * 10000000ull / decode_us) : 0;
+    char buf[96];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: reply tokens=");
+    fmt_u64(&f, a->reply.tokens);
+    fmt_str(&f, " ms=");
+    fmt_u64(&f, ms);
+    mirror_line(buf);
+    if (stopped)
+        app_info(a, TURN_INFO, "(stopped)");
+    if (!a->graphics)
+        mirror_str("> ");
+    a->dirty = 1;
+}
+
+static void generate_one(App *a)
+{
+    int32_t tok = sampler_sample(&a->sampler, a->rs.logits, MF_VOCAB);
+    char c = (char)tok;
+    transcript_append(&a->transcript, &c, 1);
+    mirror_bytes(&c, 1);
+    int done = reply_push(&a->reply, (uint8_t)tok);
+    /* The token enters the context even when it ends the reply, so the context always equals what is shown. */
+    feed_bytes(a, &c, 1);
+    a->dirty = 1;
+    if (done)
+        end_reply(a, 0);
+}
+
+/* The line the user typed, as it shows in the transcript: the framed message without its blank lines. */
+static void show_user_turn(App *a, const char *framed, size_t n)
+{
+    size_t lo = 0;
+    while (lo < n && framed[lo] == '\n')
+        lo++;
+    while (n > lo && framed[n - 1] == '\n')
+        n--;
+    transcript_begin_turn(&a->transcript, TURN_USER);
+    transcript_append(&a->transcript, framed + lo, n - lo);
+}
+
+static void submit(App *a)
+{
+    char text[MESSAGE_BYTES], framed[MESSAGE_BYTES + 64];
+    lineedit_submit(a->edit, text, sizeof text);
+    size_t n = convo_frame_user(&a->settings, a->tail_newlines, text, framed, sizeof framed);
+    if (!a->graphics)
+        mirror_bytes("\n", 1); /* ends the echoed input line */
+    a->reply_start_us = clock_us();
+    if (n == 0 && a->rs.pos == 0) { /* raw mode, nothing typed, empty context: start from a newline */
+        framed[0] = '\n';
+        n = 1;
+    }
+    if (n > 0) {
+        show_user_turn(a, framed, n);
+        mirror_bytes(framed, n);
+        feed_bytes(a, framed, n);
+    }
+    transcript_begin_turn(&a->transcript, TURN_MODEL);
+    transcript_scroll_bottom(&a->transcript);
+    reply_begin(&a->reply, &a->settings);
+    a->generating = 1;
+    a->decode_start_us = clock_us();
+    a->dirty = 1;
+}
+
+static void new_conversation(App *a)
+{
+    if (a->generating)
+        end_reply(a, 1);
+    model_state_reset(&a->rs);
+    a->tail_newlines = 2;
+    transcript_clear(&a->transcript);
+    app_info(a, TURN_INFO, "New conversation: the context is empty.");
+    mirror_line("efichat: new conversation");
+}
+
+static void change_font(App *a, int dir)
+{
+    if (!a->graphics)
+        return;
+    uint32_t old = a->font.px;
+    font_set_px(&a->font, (uint32_t)((int)old + 2 * dir));
+    if (!app_layout(a)) { /* too big for the screen, or no memory: back to the old size */
+        font_set_px(&a->font, old);
+        app_layout(a);
+    }
+}
+
+/* ---- text console line echo: the line is reprinted after every edit that is not a plain append */
+
+static void text_echo_line(App *a)
+{
+    if (a->graphics)
+        return;
+    char buf[MESSAGE_BYTES];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "\r> ");
+    for (uint32_t i = 0; i < a->edit->cur.len; i++) {
+        char u[4];
+        fmt_bytes(&f, u, utf8_encode(a->edit->cur.cp[i], u));
+    }
+    fmt_str(&f, "  \b\b");
+    mirror_str(buf);
+}
+
+static const char *const text_help =
+    "keys: Enter send | Esc stop | F2/F3 temp -/+ | F4/F5 top-k -/+ | F6/F7 top-p -/+ | F8 play/raw | "
+    "Ctrl+L new conversation | Up/Down history | PgUp/PgDn scroll (graphics only)";
+
+static void handle_key(App *a, const Key *k)
+{
+    enum key_action act = key_action(k);
+    if (a->status.show_help) { /* any key closes the help */
+        a->status.show_help = 0;
+        a->dirty = 1;
+        return;
+    }
+    uint32_t rows = chatui_transcript_rows(a->grid.rows);
+    a->dirty = 1;
+    switch (act) {
+    case ACT_CHAR:
+        lineedit_insert(a->edit, k->cp == '\t' ? ' ' : k->cp);
+        text_echo_line(a);
+        break;
+    case ACT_ENTER:
+        if (!a->generating)
+            submit(a);
+        break;
+    case ACT_BACKSPACE: lineedit_backspace(a->edit); text_echo_line(a); break;
+    case ACT_DELETE: lineedit_delete(a->edit); text_echo_line(a); break;
+    case ACT_LEFT: lineedit_left(a->edit); break;
+    case ACT_RIGHT: lineedit_right(a->edit); break;
+    case ACT_HOME: lineedit_home(a->edit); break;
+    case ACT_END: lineedit_end(a->edit); break;
+    case ACT_HIST_PREV: lineedit_history_prev(a->edit); text_echo_line(a); break;
+    case ACT_HIST_NEXT: lineedit_history_next(a->edit); text_echo_line(a); break;
+    case ACT_PGUP: transcript_scroll_page(&a->transcript, rows, +1); break;
+    case ACT_PGDN: transcript_scroll_page(&a->transcript, rows, -1); break;
+    case ACT_STOP:
+        if (a->generating)
+            end_reply(a, 1);
+        break;
+    case ACT_HELP:
+        a->status.show_help = a->graphics;
+        text_note(a, text_help);
+        break;
+    case ACT_TEMP_DOWN: settings_temp_step(&a->settings, -1); app_settings_changed(a); break;
+    case ACT_TEMP_UP: settings_temp_step(&a->settings, +1); app_settings_changed(a); break;
+    case ACT_TOPK_DOWN: settings_top_k_step(&a->settings, -1); app_settings_changed(a); break;
+    case ACT_TOPK_UP: settings_top_k_step(&a->settings, +1); app_settings_changed(a); break;
+    case ACT_TOPP_DOWN: settings_top_p_step(&a->settings, -1); app_settings_changed(a); break;
+    case ACT_TOPP_UP: settings_top_p_step(&a->settings, +1); app_settings_changed(a); break;
+    case ACT_MODE:
+        a->settings.mode = a->settings.mode == MODE_PLAY ? MODE_RAW : MODE_PLAY;
+        app_info(a, TURN_INFO, a->settings.mode == MODE_PLAY
+                                   ? "Play mode: your line is a speech, the model answers with the next one."
+                                   : "Raw mode: the model continues your text.");
+        mirror_line(a->settings.mode == MODE_PLAY ? "efichat: mode play" : "efichat: mode raw");
+        break;
+    case ACT_NEW_CHAT: new_conversation(a); break;
+    case ACT_FONT_UP: change_font(a, +1); break;
+    case ACT_FONT_DOWN: change_font(a, -1); break;
+    default: break;
+    }
+}
+
+void app_run(App *a)
+{
+    app_settings_changed(a);
+    draw(a);
+    mirror_line("efichat: ready");
+    if (!a->graphics)
+        mirror_str("> ");
+    for (;;) {
+        Key k;
+        while (input_poll(&a->input, &k))
+            handle_key(a, &k);
+        if (a->generating)
+            generate_one(a);
+        draw(a);
+        if (!a->generating)
+            input_wait(&a->input);
+    }
+}
+
+void app_run_fatal(App *a)
+{
+    a->dirty = 1;
+    draw(a);
+    for (;;) {
+        Key k;
+        if (input_poll(&a->input, &k))
+            return;
+        input_wait(&a->input);
+    }
+}

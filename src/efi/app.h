@@ -1,0 +1,58 @@
+/* app.h - the running chat on UEFI: screen (or text console), keys, model, transcript and settings in one place.
+ * main.c builds it; app.c runs the loop. */
+#ifndef EFICHAT_APP_H
+#define EFICHAT_APP_H
+
+#include "efisys.h"
+#include "../model.h"
+#include "../sampler.h"
+#include "../chat/chatui.h"
+#include "../chat/convo.h"
+#include "../gop/efi_screen.h"
+#include "../gop/render.h"
+#include "../input/efi_input.h"
+
+typedef struct {
+    EFI_HANDLE image;
+    Settings settings;
+
+    /* the screen; graphics == 0 means the text console (ConOut) */
+    int graphics;
+    Screen screen;
+    Font font;
+    void *font_arena;
+    Renderer renderer;
+    Grid grid;
+    Cell *shown;
+
+    Input input;
+
+    /* the model */
+    Model model;
+    RunState rs;
+    void *rs_mem;
+    Sampler sampler;
+    int random_model;
+    uint32_t tail_newlines; /* '\n' at the end of the context, for play-mode framing */
+
+    /* the chat */
+    Transcript transcript;
+    void *transcript_mem;
+    LineEdit *edit;
+    ChatStatus status;
+    int generating;
+    Reply reply;
+    uint64_t reply_start_us, decode_start_us;
+    int dirty;
+} App;
+
+/* app.c */
+void app_run(App *a);
+/* Shows what is on screen until a key is pressed (for errors that end the app). */
+void app_run_fatal(App *a);
+void app_info(App *a, enum turn_kind kind, const char *text);
+void app_error(App *a, const char *text); /* on screen and as "efichat: error: ..." */
+void app_settings_changed(App *a);
+int app_layout(App *a); /* (re)builds the grid for the current font size; 0 when out of memory */
+
+#endif

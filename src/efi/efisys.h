@@ -1,0 +1,35 @@
+/* efisys.h - what the UEFI side of efichat shares between its files: firmware tables, pool memory, the clock and
+ * the serial mirror. Only files under src/efi/, src/input/efi_*.c and src/gop/efi_*.c include UEFI headers. */
+#ifndef EFICHAT_EFISYS_H
+#define EFICHAT_EFISYS_H
+
+#include <efi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+extern EFI_SYSTEM_TABLE *g_st;
+extern EFI_BOOT_SERVICES *g_bs;
+
+/* Pool memory (EfiLoaderData); NULL when the firmware has none left. */
+void *efi_alloc(size_t bytes);
+void efi_free(void *p);
+
+/* ---- clock.c: milliseconds from the TSC, calibrated against the firmware's Stall() at start. */
+void clock_init(void);
+uint64_t clock_ms(void);
+uint64_t clock_us(void);
+
+/* ---- mirror.c: the plain-text copy of the conversation and the "efichat: ..." lines for headless use and tests.
+ * With a graphical screen it writes the serial port directly (never ConOut, whose graphics console would paint
+ * over our screen); without one it writes ConOut, which the firmware routes to serial and any text screen. */
+void mirror_init(int text_console);
+void mirror_bytes(const char *s, size_t n); /* '\n' becomes CR LF */
+void mirror_str(const char *s);
+void mirror_line(const char *s);            /* starts a new line first when needed, ends with CR LF */
+int mirror_at_line_start(void);
+
+/* ---- files.c: reads a whole file from the volume this image was loaded from. The buffer is pool memory
+ * (8-byte aligned, as model_load needs 4) for the caller to free. EFI_NOT_FOUND when there is no such file. */
+EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, uint8_t **out, size_t *len);
+
+#endif

@@ -1,0 +1,289 @@
+/* main.c - efi_main: turns the firmware off our back (watchdog), reads the config, opens the screen (or falls back
+ * to the text console), the keyboard and the model, then hands over to app_run(). Never exits boot services.
+ * Every failure is reported on screen and as an "efichat: error:" line; only a model we cannot load at all ends
+ * the app (back to the firmware's boot menu). */
+#include "app.h"
+#include "config.h"
+#include "../chat/fmt.h"
+
+EFI_SYSTEM_TABLE *g_st;
+EFI_BOOT_SERVICES *g_bs;
+
+extern const uint8_t efichat_font_ttf[] __attribute__((visibility("hidden")));
+extern const uint8_t efichat_font_ttf_end[] __attribute__((visibility("hidden")));
+extern const uint8_t efichat_model_bin[] __attribute__((visibility("hidden")));
+extern const uint8_t efichat_model_bin_end[] __attribute__((visibility("hidden")));
+
+#ifndef EFICHAT_EMBEDDED_RANDOM
+#define EFICHAT_EMBEDDED_RANDOM 0
+#endif
+
+#define FONT_ARENA_BYTES (2u << 20)
+#define TRANSCRIPT_BYTES (1u << 20)
+#define PENDING_MAX 8
+
+void *efi_alloc(size_t bytes)
+{
+    void *p = NULL;
+    if (EFI_ERROR(g_bs->AllocatePool(EfiLoaderData, bytes, &p)))
+        return NULL;
+    return p;
+}
+
+void efi_free(void *p)
+{
+    if (p)
+        g_bs->FreePool(p);
+}
+
+/* Problems found before the mirror knows where to write (the config is read before the screen is chosen). */
+static char pending[PENDING_MAX][160];
+static unsigned pending_n;
+
+static void pend(const char *msg)
+{
+    if (pending_n < PENDING_MAX) {
+        Fmt f;
+        fmt_init(&f, pending[pending_n++], sizeof pending[0]);
+        fmt_str(&f, msg);
+    }
+}
+
+static void config_problem(void *ctx, unsigned line, const char *msg)
+{
+    (void)ctx;
+    char buf[160];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "\\efichat\\efichat.cfg line ");
+    fmt_u64(&f, line);
+    fmt_str(&f, ": ");
+    fmt_str(&f, msg);
+    fmt_str(&f, " (ignored)");
+    pend(buf);
+}
+
+static void load_config(App *a)
+{
+    uint8_t *buf;
+    size_t len;
+    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\efichat.cfg", &buf, &len);
+    if (st == EFI_NOT_FOUND)
+        return;
+    if (EFI_ERROR(st)) {
+        pend("\\efichat\\efichat.cfg cannot be read; using the defaults");
+        return;
+    }
+    config_parse((const char *)buf, len, &a->settings, config_problem, a);
+    efi_free(buf);
+}
+
+/* The core uses AVX only when the OS (here: us) has enabled the YMM state. Firmware leaves CR4.OSXSAVE off on
+ * many machines, so when the CPU has XSAVE and AVX we switch it on: CR4 bit 18, then XCR0 |= x87|SSE|YMM.
+ * QEMU's default CPU has no AVX, so this does nothing there. Config `avx=0` skips it. */
+static void enable_avx(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    int xsave = (c >> 26) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!xsave || !avx || osxsave)
+        return;
+    uint64_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    cr4 |= 1ull << 18;
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    lo |= 7;
+    __asm__ volatile("xsetbv" : : "a"(lo), "d"(hi), "c"(0));
+}
+
+static void describe_model_error(Fmt *f, const char *where, ModelError err, const char *msg)
+{
+    fmt_str(f, where);
+    fmt_str(f, ": ");
+    fmt_str(f, model_error_string(err));
+    if (msg[0]) {
+        fmt_str(f, " (");
+        fmt_str(f, msg);
+        fmt_str(f, ")");
+    }
+}
+
+/* \efichat\model.bin when it is there and valid, else the embedded model. Returns 0 if neither loads. */
+static int load_model(App *a)
+{
+    char msg[160], line[320];
+    Fmt f;
+    uint8_t *file;
+    size_t len;
+    a->random_model = 0;
+    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\model.bin", &file, &len);
+    if (!EFI_ERROR(st)) {
+        msg[0] = 0;
+        ModelError err = model_load(&a->model, file, len, msg, sizeof msg);
+        if (err == MODEL_OK)
+            return 1; /* the file stays allocated: the model points into it */
+        efi_free(file);
+        fmt_init(&f, line, sizeof line);
+        describe_model_error(&f, "\\efichat\\model.bin", err, msg);
+        fmt_str(&f, "; using the embedded model");
+        app_error(a, line);
+    } else if (st != EFI_NOT_FOUND) {
+        app_error(a, "\\efichat\\model.bin cannot be read; using the embedded model");
+    }
+    msg[0] = 0;
+    ModelError err = model_load(&a->model, efichat_model_bin, (size_t)(efichat_model_bin_end - efichat_model_bin),
+                                msg, sizeof msg);
+    if (err != MODEL_OK) {
+        fmt_init(&f, line, sizeof line);
+        describe_model_error(&f, "embedded model", err, msg);
+        app_error(a, line);
+        return 0;
+    }
+    a->random_model = EFICHAT_EMBEDDED_RANDOM;
+    return 1;
+}
+
+static int open_graphics(App *a)
+{
+    if (EFI_ERROR(screen_open(&a->screen, a->settings.screen_w, a->settings.screen_h, (int)a->settings.blt)))
+        return 0;
+    a->font_arena = efi_alloc(FONT_ARENA_BYTES);
+    if (!a->font_arena || font_init(&a->font, efichat_font_ttf, (size_t)(efichat_font_ttf_end - efichat_font_ttf),
+                                    a->font_arena, FONT_ARENA_BYTES) != 0) {
+        pend("the font cannot be set up (out of memory?); using the text console");
+        screen_close(&a->screen);
+        return 0;
+    }
+    /* About 36 rows whatever the panel: 21 px on 1024x768, 44 px on 2560x1600. */
+    uint32_t px = a->settings.font_px ? a->settings.font_px : a->screen.fb.height / 36;
+    font_set_px(&a->font, px < 14 ? 14 : px);
+    render_init(&a->renderer, &a->screen.fb, &a->font);
+    return app_layout(a);
+}
+
+static void say_setup(App *a)
+{
+    char buf[200];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    if (a->graphics) {
+        fmt_str(&f, "efichat: screen ");
+        fmt_u64(&f, a->screen.fb.width);
+        fmt_char(&f, 'x');
+        fmt_u64(&f, a->screen.fb.height);
+        fmt_str(&f, " mode=");
+        fmt_u64(&f, a->screen.mode);
+        fmt_str(&f, " format=");
+        fmt_str(&f, a->screen.format);
+        fmt_str(&f, a->screen.fb.video && !a->screen.fb.use_blt ? " flush=framebuffer" : " flush=blt");
+        fmt_str(&f, " font_px=");
+        fmt_u64(&f, a->font.px);
+        fmt_str(&f, " grid=");
+        fmt_u64(&f, a->grid.cols);
+        fmt_char(&f, 'x');
+        fmt_u64(&f, a->grid.rows);
+    } else {
+        fmt_str(&f, "efichat: screen none (text console)");
+    }
+    mirror_line(buf);
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: input ");
+    fmt_str(&f, input_source_name(&a->input));
+    mirror_line(buf);
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: model ");
+    fmt_str(&f, a->model.cfg.name);
+    fmt_str(&f, " params=");
+    fmt_u64(&f, mf_param_count(&a->model.cfg));
+    fmt_str(&f, " ctx=");
+    fmt_u64(&f, a->model.cfg.ctx);
+    fmt_str(&f, a->rs.kernel == KERNEL_AVX ? " kernel=avx" : " kernel=sse2");
+    if (a->random_model)
+        fmt_str(&f, " (random test model)");
+    mirror_line(buf);
+}
+
+static void welcome(App *a)
+{
+    char buf[400];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat - a byte-level GPT running in UEFI, no OS. Model: ");
+    fmt_str(&f, a->model.cfg.name);
+    fmt_str(&f, " (");
+    fmt_u64(&f, mf_param_count(&a->model.cfg));
+    fmt_str(&f, " parameters, context ");
+    fmt_u64(&f, a->model.cfg.ctx);
+    fmt_str(&f, " bytes). Type a line and press Enter; F1 lists the keys.");
+    if (a->settings.mode == MODE_PLAY) {
+        fmt_str(&f, " Play mode: you speak as ");
+        fmt_str(&f, a->settings.user_name);
+        fmt_str(&f, ", the model answers with the next speech.");
+    }
+    app_info(a, TURN_INFO, buf);
+    if (a->random_model)
+        app_info(a, TURN_ERROR, "This is a RANDOM TEST MODEL: its replies are noise. Put a trained model in "
+                                "\\efichat\\model.bin on the boot volume.");
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+    g_st = st;
+    g_bs = st->BootServices;
+    /* The firmware resets the machine 5 minutes after starting a boot option unless the watchdog is disarmed. */
+    g_bs->SetWatchdogTimer(0, 0, 0, NULL);
+    clock_init();
+
+    App *a = efi_alloc(sizeof *a);
+    if (!a)
+        return EFI_OUT_OF_RESOURCES;
+    fmt_zero(a, sizeof *a);
+    a->image = image;
+    settings_default(&a->settings);
+    a->transcript_mem = efi_alloc(TRANSCRIPT_BYTES);
+    a->edit = efi_alloc(sizeof *a->edit);
+    if (!a->transcript_mem || !a->edit || !transcript_init(&a->transcript, a->transcript_mem, TRANSCRIPT_BYTES, 80))
+        return EFI_OUT_OF_RESOURCES;
+    lineedit_init(a->edit);
+
+    load_config(a);
+    a->graphics = open_graphics(a);
+    mirror_init(!a->graphics);
+    if (!a->graphics)
+        g_st->ConOut->ClearScreen(g_st->ConOut);
+    for (unsigned i = 0; i < pending_n; i++)
+        app_error(a, pending[i]);
+
+    EFI_STATUS s = input_init(&a->input, a->settings.input);
+    if (EFI_ERROR(s))
+        app_error(a, "cannot create the input timer; keys are polled");
+
+    if (a->settings.avx)
+        enable_avx();
+    if (!load_model(a)) {
+        app_error(a, "no usable model: press any key to return to the firmware");
+        app_run_fatal(a);
+        return EFI_LOAD_ERROR;
+    }
+    a->rs_mem = efi_alloc(model_state_bytes(&a->model.cfg));
+    if (!a->rs_mem) {
+        app_error(a, "out of memory for the model's run state: press any key to return to the firmware");
+        app_run_fatal(a);
+        return EFI_OUT_OF_RESOURCES;
+    }
+    model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
+    a->tail_newlines = 2;
+    uint64_t seed = a->settings.seed ? a->settings.seed : clock_us() ^ 0x9E3779B97F4A7C15ull;
+    sampler_init(&a->sampler, (float)a->settings.temp / 100.0f, a->settings.top_k,
+                 (float)a->settings.top_p / 100.0f, seed);
+    a->status.model_name = a->model.cfg.name;
+    a->status.random_model = a->random_model;
+    a->status.ctx_max = a->model.cfg.ctx;
+
+    say_setup(a);
+    welcome(a);
+    app_run(a);
+    return EFI_SUCCESS;
+}

@@ -1,0 +1,99 @@
+/* bench_decode - single-thread decode tokens/s of the core (best kernel and SSE2) against the plain scalar
+ * baseline, on the model files given, measured in one run. Timings are printed, never asserted. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+#include "scalar_model.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Decodes the whole context token by token, again and again, for at least `secs`; best of 3 rounds. */
+static double bench_core(const Model *m, int kernel, double secs)
+{
+    RunState s;
+    void *mem = malloc(model_state_bytes(&m->cfg));
+    model_state_init(&s, &m->cfg, mem, kernel);
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+        long n = 0;
+        double t0 = now_s(), t;
+        do {
+            model_state_reset(&s);
+            for (uint32_t i = 0; i < m->cfg.ctx; i++) {
+                int32_t tok = (int32_t)((i * 31 + 7) & 127);
+                model_feed(m, &s, &tok, 1, NULL);
+            }
+            n += m->cfg.ctx;
+        } while ((t = now_s() - t0) < secs);
+        best = n / t > best ? n / t : best;
+    }
+    free(mem);
+    return best;
+}
+
+static double bench_scalar(const Model *m, double secs)
+{
+    ScalarState *s = scalar_new(m);
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+        long n = 0;
+        double t0 = now_s(), t;
+        do {
+            scalar_reset(s);
+            for (uint32_t i = 0; i < m->cfg.ctx; i++)
+                scalar_step(s, (int)((i * 31 + 7) & 127));
+            n += m->cfg.ctx;
+        } while ((t = now_s() - t0) < secs);
+        best = n / t > best ? n / t : best;
+    }
+    scalar_free(s);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench-decode MODEL... (decode tokens/s, one thread)\n");
+        return 2;
+    }
+    printf("decode tokens/s, one thread, averaged over every context fill 1..T (best of 3 rounds)\n");
+    printf("%-26s %10s %10s %10s %8s %8s\n", "model", "core-best", "core-sse2", "scalar", "best/sc", "sse2/sc");
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        if (!f) {
+            fprintf(stderr, "bench-decode: cannot open %s\n", argv[i]);
+            return 2;
+        }
+        fseek(f, 0, SEEK_END);
+        long len = ftell(f);
+        rewind(f);
+        void *buf = aligned_alloc(64, ((size_t)len + 63) & ~(size_t)63);
+        if (fread(buf, 1, (size_t)len, f) != (size_t)len)
+            return 2;
+        fclose(f);
+        Model m;
+        char msg[160];
+        if (model_load(&m, buf, (size_t)len, msg, sizeof msg) != MODEL_OK) {
+            fprintf(stderr, "bench-decode: %s: %s\n", argv[i], msg);
+            return 2;
+        }
+        double best = bench_core(&m, model_best_kernel(), 0.7), sse = bench_core(&m, KERNEL_SCALAR_SSE2, 0.7);
+        double sc = bench_scalar(&m, 0.7);
+        char label[64];
+        snprintf(label, sizeof label, "C%u L%u H%u T%u (%s)", m.cfg.dim, m.cfg.layers, m.cfg.heads, m.cfg.ctx,
+                 model_best_kernel() == KERNEL_AVX ? "avx" : "sse2");
+        printf("%-26s %10.0f %10.0f %10.0f %7.2fx %7.2fx\n", label, best, sse, sc, best / sc, sse / sc);
+        free(buf);
+    }
+    return 0;
+}
