@@ -61,36 +61,50 @@ def read_ppm(path):
     return w, h, pixels
 
 
-def write_png(path, w, h, rgb, scale=1):
-    """Writes 8-bit RGB as PNG (filter 0 on every row); scale>1 enlarges by pixel repetition (helps OCR)."""
-    rows = []
-    for y in range(h):
-        row = rgb[3 * w * y:3 * w * (y + 1)]
-        if scale > 1:
-            row = b"".join(row[3 * x:3 * x + 3] * scale for x in range(w))
-        rows.extend([b"\0" + row] * scale)
+def write_png(path, w, h, pixels, gray=False):
+    """Writes 8-bit RGB (or gray) rows as PNG, filter 0 on every row."""
+    bpp = 1 if gray else 3
+    raw = b"".join(b"\0" + pixels[bpp * w * y:bpp * w * (y + 1)] for y in range(h))
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w * scale, h * scale, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0 if gray else 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(png)
     os.replace(tmp, path)
 
 
-def ppm_to_png(ppm, png, scale=1):
-    w, h, rgb = read_ppm(ppm)
-    write_png(png, w, h, rgb, scale)
-    return w, h
+def ocr_ready(w, h, rgb, rows=None, scale=2, threshold=128, pad=12):
+    """Black text on white for tesseract: a pixel is ink when any channel is brighter than threshold (the chat draws
+    light text on dark backgrounds of several shades, which tesseract reads badly as they are); rows=(y0, y1) crops;
+    scale enlarges by pixel repetition; pad white rows go above and below (tesseract misreads text that touches the
+    edge). Returns (w, h, gray bytes). Byte-string operations only: fast enough."""
+    y0, y1 = rows or (0, h)
+    rgb = rgb[3 * w * y0:3 * w * y1]
+    h = y1 - y0
+    bright = bytes(255 if v > threshold else 0 for v in range(256))
+    mask = 0
+    for c in range(3):
+        mask |= int.from_bytes(rgb[c::3].translate(bright), "big")
+    ink = mask.to_bytes(w * h, "big").translate(bytes(255 - v for v in range(256)))
+    if scale > 1:
+        out = []
+        for y in range(h):
+            row = ink[w * y:w * (y + 1)]
+            row = bytes(v for v in row for _ in range(scale))
+            out.extend([row] * scale)
+        ink, w, h = b"".join(out), w * scale, h * scale
+    margin = b"\xff" * (w * pad * scale)
+    return w, h + 2 * pad * scale, margin + ink + margin
 
 
-def ocr(png, timeout=120):
+def ocr(png, psm=11, timeout=120):
     """Text that tesseract reads in an image (raises when tesseract is missing or fails)."""
     exe = shutil.which("tesseract")
     if not exe:
         raise RuntimeError("tesseract not found (apt-get install tesseract-ocr tesseract-ocr-eng)")
-    r = subprocess.run([exe, png, "-", "--psm", "11"], capture_output=True, text=True, timeout=timeout,
+    r = subprocess.run([exe, png, "-", "--psm", str(psm)], capture_output=True, text=True, timeout=timeout,
                        env=dict(os.environ, OMP_THREAD_LIMIT="1"))
     if r.returncode != 0:
         raise RuntimeError(f"tesseract failed: {r.stderr.strip()[-300:]}")
@@ -282,13 +296,25 @@ class Machine:
         for c in text:
             self.send_key(*char_keys(c), **kw)
 
-    def screendump(self, png, scale=1):
-        """Saves the screen as PNG; returns (width, height)."""
+    def screendump(self, png=None):
+        """The screen as (width, height, rgb bytes); also saved as PNG when png is given."""
         ppm = os.path.join(self.tmp, "screen.ppm")
         if os.path.exists(ppm):
             os.unlink(ppm)
         self.qmp("screendump", filename=ppm, timeout=60)
-        return ppm_to_png(ppm, png, scale)
+        w, h, rgb = read_ppm(ppm)
+        if png:
+            write_png(png, w, h, rgb)
+        return w, h, rgb
+
+    def ocr_screen(self, name, rows=None, psm=11, scale=2):
+        """Screendump, then OCR of the screen, or of the rows (y0, y1) that rows(w, h, rgb) picks; the screen and
+        what tesseract was given are kept in build/e2e/NAME.png and NAME.ocr.png. Returns the text."""
+        w, h, rgb = self.screendump(os.path.join(LOGS, f"{name}.png"))
+        ow, oh, ink = ocr_ready(w, h, rgb, rows(w, h, rgb) if rows else None, scale)
+        path = os.path.join(LOGS, f"{name}.ocr.png")
+        write_png(path, ow, oh, ink, gray=True)
+        return ocr(path, psm)
 
 
 # ---------------------------------------------------------------------------------------------------------------
