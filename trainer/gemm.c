@@ -9,7 +9,7 @@
 
 #define GEMM_MR 8
 #define GEMM_NR 32
-#define GEMM_MC 128
+#define GEMM_MC 64
 #define GEMM_KC 256
 #define GEMM_NC 512
 
@@ -142,7 +142,7 @@ void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, pt
                     pack_b_panel(g->bpack + (size_t)p * kc * GEMM_NR, B + pc * b_rs + (jc + j0) * b_cs, b_rs, b_cs,
                                  cols, kc);
                 }
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
                 for (int ib = 0; ib < mblocks; ib++) {
                     int ic = ib * GEMM_MC;
                     int mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;

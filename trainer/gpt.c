@@ -130,41 +130,108 @@ static void matmul_backward(const Gemm *g, float *dinp, float *dw, float *dbias,
     gemm(g, N, IC, OC, dout, OC, 1, w, IC, 1, dinp, IC, 0);
 }
 
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+/* out[j] = sum_d x[d] mt[d*tp + j] for j < jn rounded up to 16 (tp, the row stride of mt, is a multiple of 16) */
+static void row_times_transposed(float *restrict out, const float *x, const float *mt, int hs, int tp, int jn)
+{
+    int jb = 0;
+    for (; jb + 64 <= jn || (jb + 64 <= tp && jb < jn && jn - jb > 48); jb += 64) {
+        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int d = 0; d < hs; d++) {
+            const float *p = mt + (size_t)d * tp + jb;
+            float xd = x[d];
+            a0 += xd * *(const v16u *)p;
+            a1 += xd * *(const v16u *)(p + 16);
+            a2 += xd * *(const v16u *)(p + 32);
+            a3 += xd * *(const v16u *)(p + 48);
+        }
+        *(v16u *)(out + jb) = a0;
+        *(v16u *)(out + jb + 16) = a1;
+        *(v16u *)(out + jb + 32) = a2;
+        *(v16u *)(out + jb + 48) = a3;
+    }
+    for (; jb < jn; jb += 16) {
+        v16 a0 = {0};
+        for (int d = 0; d < hs; d++)
+            a0 += x[d] * *(const v16u *)(mt + (size_t)d * tp + jb);
+        *(v16u *)(out + jb) = a0;
+    }
+}
+
+/* out[d] += sum_{r0 <= r < r1} w[r*ws] rows[r*rs + d] for d < n: register accumulators over d, streaming over r */
+static void weighted_row_sum(float *restrict out, const float *w, ptrdiff_t ws, const float *rows, ptrdiff_t rs,
+                             int r0, int r1, int n)
+{
+    int d = 0;
+    for (; d + 64 <= n; d += 64) {
+        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int r = r0; r < r1; r++) {
+            const float *p = rows + r * rs + d;
+            float x = w[r * ws];
+            a0 += x * *(const v16u *)p;
+            a1 += x * *(const v16u *)(p + 16);
+            a2 += x * *(const v16u *)(p + 32);
+            a3 += x * *(const v16u *)(p + 48);
+        }
+        *(v16u *)(out + d) += a0;
+        *(v16u *)(out + d + 16) += a1;
+        *(v16u *)(out + d + 32) += a2;
+        *(v16u *)(out + d + 48) += a3;
+    }
+    for (; d + 16 <= n; d += 16) {
+        v16 a0 = {0};
+        for (int r = r0; r < r1; r++)
+            a0 += w[r * ws] * *(const v16u *)(rows + r * rs + d);
+        *(v16u *)(out + d) += a0;
+    }
+    for (; d < n; d++) {
+        float a = 0.0f;
+        for (int r = r0; r < r1; r++)
+            a += w[r * ws] * rows[r * rs + d];
+        out[d] += a;
+    }
+}
+
+/* the per-thread attention scratch: a (hs, tp) transposed K or V, a (tp) row and a (t, tp) score-gradient block */
+static size_t attention_scratch_floats(int hs, int T)
+{
+    size_t tp = ((size_t)T + 15) & ~(size_t)15;
+    return (size_t)hs * tp + tp + (size_t)T * tp + 64;
+}
+
+/* Copies the (t, hs) slice at src (row stride rs) into dst as (hs, tp), zero-padded to tp columns. */
+static void transpose_head(float *dst, const float *src, ptrdiff_t rs, int t, int hs, int tp)
+{
+    for (int d = 0; d < hs; d++)
+        for (int j = 0; j < tp; j++)
+            dst[(size_t)d * tp + j] = j < t ? src[j * rs + d] : 0.0f;
+}
+
 /* Causal self-attention, one (batch, head) per task. qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t). */
 static void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread,
                               int b, int t, int C, int NH, int nthreads)
 {
-    int hs = C / NH;
+    int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = 3 * (size_t)C;
+    ptrdiff_t C3 = 3 * (ptrdiff_t)C;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
-        float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, t) keys transposed */
+        float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) keys transposed */
+        float *srow = kt + (size_t)hs * tp;                                       /* (tp) raw scores */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
-        for (int t2 = 0; t2 < t; t2++)
-            for (int d = 0; d < hs; d++)
-                kt[(size_t)d * t + t2] = base[t2 * C3 + C + d];
+        transpose_head(kt, base + C, C3, t, hs, tp);
         for (int i = 0; i < t; i++) {
-            const float *q = base + i * C3;
             float *row = att + ((size_t)bh * t + i) * t;
-            /* scores against every earlier key: row[j] = q . k_j, vectorized over j */
-            for (int j = 0; j <= i; j++)
-                row[j] = 0.0f;
-            for (int d = 0; d < hs; d++) {
-                float qd = q[d];
-                const float *kr = kt + (size_t)d * t;
-                for (int j = 0; j <= i; j++)
-                    row[j] += qd * kr[j];
-            }
-            /* softmax of the scaled scores */
+            // scores q_i . k_j for j <= i, then a softmax of the scaled scores
+            row_times_transposed(srow, base + i * C3, kt, hs, tp, i + 1);
             float mx = -INFINITY;
-            for (int j = 0; j <= i; j++) {
-                row[j] *= scale;
-                mx = row[j] > mx ? row[j] : mx;
-            }
             for (int j = 0; j <= i; j++)
-                row[j] = fm_expf(row[j] - mx);
+                mx = srow[j] > mx ? srow[j] : mx;
+            for (int j = 0; j <= i; j++)
+                row[j] = fm_expf((srow[j] - mx) * scale);
             float sum = 0.0f;
             for (int j = 0; j <= i; j++)
                 sum += row[j];
@@ -173,94 +240,106 @@ static void attention_forward(float *out, float *att, const float *qkv, float *s
                 row[j] *= inv;
             for (int j = i + 1; j < t; j++)
                 row[j] = 0.0f;
-            /* weighted sum of the values */
+            // weighted sum of the values
             float *o = out + ((size_t)bb * t + i) * C + (size_t)h * hs;
-            for (int d = 0; d < hs; d++)
-                o[d] = 0.0f;
-            for (int j = 0; j <= i; j++) {
-                float a = row[j];
-                const float *v = base + j * C3 + 2 * C;
-                for (int d = 0; d < hs; d++)
-                    o[d] += a * v[d];
-            }
+            memset(o, 0, sizeof(float) * hs);
+            weighted_row_sum(o, row, 1, base + 2 * C, C3, 0, i + 1, hs);
         }
     }
 }
 
 /* dqkv must be zero on entry. In forward out_i = sum_j att_ij v_j with att = softmax(scale q.k), so now
- * dv_j += att_ij dout_i, datt_ij = dout_i . v_j, dscore = att (datt - sum(att datt)), dq/dk from dscore. */
+ * datt_ij = dout_i . v_j, ds = att (datt - sum_j att datt) scale, dq_i = sum_j ds_ij k_j, dk_j = sum_i ds_ij q_i,
+ * dv_j = sum_i att_ij dout_i. Rows first (i outer), then columns (j outer) so every sum stays in registers. */
 static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, float *scratch,
                                size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads)
 {
-    int hs = C / NH;
+    int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = 3 * (size_t)C;
+    ptrdiff_t C3 = 3 * (ptrdiff_t)C;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
-        float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, t) values transposed */
-        float *datt = vt + (size_t)hs * t;                                        /* (t) */
+        float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) values transposed */
+        float *drow = vt + (size_t)hs * tp;                                       /* (tp) datt row */
+        float *ds = drow + tp;                                                    /* (t, tp) score gradients */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        const float *dbase_out = dout + (size_t)bb * t * C + (size_t)h * hs;
         float *dbase = dqkv + (size_t)bb * t * C3 + (size_t)h * hs;
-        for (int t2 = 0; t2 < t; t2++)
-            for (int d = 0; d < hs; d++)
-                vt[(size_t)d * t + t2] = base[t2 * C3 + 2 * C + d];
+        transpose_head(vt, base + 2 * C, C3, t, hs, tp);
         for (int i = 0; i < t; i++) {
             const float *row = att + ((size_t)bh * t + i) * t;
-            const float *dout_i = dout + ((size_t)bb * t + i) * C + (size_t)h * hs;
-            for (int j = 0; j <= i; j++)
-                datt[j] = 0.0f;
-            for (int d = 0; d < hs; d++) {
-                float od = dout_i[d];
-                const float *vr = vt + (size_t)d * t;
-                for (int j = 0; j <= i; j++)
-                    datt[j] += od * vr[j];
-            }
-            for (int j = 0; j <= i; j++) {
-                float a = row[j];
-                float *dv = dbase + j * C3 + 2 * C;
-                for (int d = 0; d < hs; d++)
-                    dv[d] += a * dout_i[d];
-            }
+            float *dsi = ds + (size_t)i * tp;
+            row_times_transposed(drow, dbase_out + i * C, vt, hs, tp, i + 1);
             float s = 0.0f;
             for (int j = 0; j <= i; j++)
-                s += row[j] * datt[j];
+                s += row[j] * drow[j];
             for (int j = 0; j <= i; j++)
-                datt[j] = row[j] * (datt[j] - s) * scale;
-            const float *q = base + i * C3;
-            float *dq = dbase + i * C3;
-            for (int j = 0; j <= i; j++) {
-                float gj = datt[j];
-                const float *k = base + j * C3 + C;
-                float *dk = dbase + j * C3 + C;
-                for (int d = 0; d < hs; d++) {
-                    dq[d] += gj * k[d];
-                    dk[d] += gj * q[d];
-                }
-            }
+                dsi[j] = row[j] * (drow[j] - s) * scale;
+            weighted_row_sum(dbase + i * C3, dsi, 1, base + C, C3, 0, i + 1, hs);
+        }
+        for (int j = 0; j < t; j++) {
+            const float *acol = att + (size_t)bh * t * t + j;
+            weighted_row_sum(dbase + j * C3 + C, ds + j, tp, base, C3, j, t, hs);
+            weighted_row_sum(dbase + j * C3 + 2 * C, acol, t, dbase_out, C, j, t, hs);
         }
     }
 }
 
-static void gelu_forward(float *out, const float *inp, size_t n, int nthreads)
+static inline float gelu_scalar(float u)
 {
-#pragma omp parallel for simd num_threads(nthreads) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float u = inp[i];
-        float th = fm_tanhf(GELU_K * (u + GELU_C * u * u * u));
-        out[i] = 0.5f * u * (1.0f + th);
-    }
+    return 0.5f * u * (1.0f + fm_tanhf(GELU_K * (u + GELU_C * u * u * u)));
 }
 
 /* in forward y = 0.5 u (1 + tanh(k(u + c u^3))), so now dy/du = 0.5 (1 + th) + 0.5 u (1 - th^2) k (1 + 3c u^2) */
+static inline float gelu_grad_scalar(float u)
+{
+    float th = fm_tanhf(GELU_K * (u + GELU_C * u * u * u));
+    return 0.5f * (1.0f + th) + 0.5f * u * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * GELU_C * u * u);
+}
+
+#define GELU_CHUNK 4096
+
+static void gelu_forward(float *out, const float *inp, size_t n, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (size_t c0 = 0; c0 < n; c0 += GELU_CHUNK) {
+        size_t c1 = c0 + GELU_CHUNK < n ? c0 + GELU_CHUNK : n, i = c0;
+#ifdef __AVX512F__
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), k = _mm512_set1_ps(GELU_K),
+                     c = _mm512_set1_ps(GELU_C);
+        for (; i + 16 <= c1; i += 16) {
+            __m512 u = _mm512_loadu_ps(inp + i);
+            __m512 inner = _mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, u), _mm512_mul_ps(u, u), u));
+            __m512 th = fm_tanhf16(inner);
+            _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(half, u), _mm512_add_ps(one, th)));
+        }
+#endif
+        for (; i < c1; i++)
+            out[i] = gelu_scalar(inp[i]);
+    }
+}
+
 static void gelu_backward(float *dinout, const float *inp, size_t n, int nthreads)
 {
-#pragma omp parallel for simd num_threads(nthreads) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float u = inp[i];
-        float th = fm_tanhf(GELU_K * (u + GELU_C * u * u * u));
-        float grad = 0.5f * (1.0f + th) + 0.5f * u * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * GELU_C * u * u);
-        dinout[i] *= grad;
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (size_t c0 = 0; c0 < n; c0 += GELU_CHUNK) {
+        size_t c1 = c0 + GELU_CHUNK < n ? c0 + GELU_CHUNK : n, i = c0;
+#ifdef __AVX512F__
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), k = _mm512_set1_ps(GELU_K),
+                     c = _mm512_set1_ps(GELU_C), c3 = _mm512_set1_ps(3.0f * GELU_C);
+        for (; i + 16 <= c1; i += 16) {
+            __m512 u = _mm512_loadu_ps(inp + i), u2 = _mm512_mul_ps(u, u);
+            __m512 th = fm_tanhf16(_mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, u), u2, u)));
+            __m512 sech2 = _mm512_fnmadd_ps(th, th, one);
+            __m512 dinner = _mm512_mul_ps(k, _mm512_fmadd_ps(c3, u2, one));
+            __m512 grad = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, u), sech2), dinner,
+                                          _mm512_mul_ps(half, _mm512_add_ps(one, th)));
+            _mm512_storeu_ps(dinout + i, _mm512_mul_ps(_mm512_loadu_ps(dinout + i), grad));
+        }
+#endif
+        for (; i < c1; i++)
+            dinout[i] *= gelu_grad_scalar(inp[i]);
     }
 }
 
@@ -367,7 +446,7 @@ static size_t carve_acts(Gpt *m, float *base)
     TAKE(m->dln, N * C);
     TAKE(m->dqkv, N * 3 * C);
     TAKE(m->dh, N * HD);
-    TAKE(m->scratch, (size_t)m->nthreads * (2 * (C / m->cfg.heads) * T + 2 * T + 16));
+    TAKE(m->scratch, (size_t)m->nthreads * attention_scratch_floats((int)(C / m->cfg.heads), (int)T));
 #undef TAKE
     return off;
 }
@@ -463,7 +542,7 @@ float gpt_forward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, 
 {
     const int C = m->cfg.dim, NH = m->cfg.heads, HD = m->cfg.hidden, N = b * t, nt = m->nthreads;
     const Gemm *g = &m->gemm;
-    size_t spt = 2 * (size_t)(C / NH) * m->T + 2 * (size_t)m->T + 16;
+    size_t spt = attention_scratch_floats(C / NH, m->T);
     encoder_forward(m->x0, inputs, m->p.wte, m->p.wpe, b, t, C);
     const float *x = m->x0;
     for (uint32_t l = 0; l < m->cfg.layers; l++) {
@@ -494,7 +573,7 @@ void gpt_backward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, 
     const int C = m->cfg.dim, NH = m->cfg.heads, HD = m->cfg.hidden, N = b * t, nt = m->nthreads;
     const int L = (int)m->cfg.layers;
     const Gemm *g = &m->gemm;
-    size_t spt = 2 * (size_t)(C / NH) * m->T + 2 * (size_t)m->T + 16;
+    size_t spt = attention_scratch_floats(C / NH, m->T);
     memset(m->grads, 0, m->nparams * sizeof(float));
     memset(m->dres, 0, (size_t)N * C * sizeof(float));
     // head: in forward logits = lnf wte^T, so dwte += dlogits^T lnf and dlnf = dlogits wte
