@@ -8,17 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "gradcheck.h"
 #include "gpt.h"
 #include "rng.h"
 
 typedef struct {
     const char *data, *out, *checkpoint, *resume, *csv, *dump, *name;
     int layers, heads, dim, ctx, hidden, batch, steps, stop_at, warmup, threads;
-    int eval_every, eval_batches, sample_every, sample_len, ckpt_every, log_every;
+    int eval_every, eval_batches, sample_every, sample_len, ckpt_every, log_every, gradcheck;
     float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp;
     uint64_t seed;
 } Args;
@@ -59,6 +61,7 @@ static void usage(void)
            "          --temp X (0.8) --log-every K (10) --csv FILE --checkpoint FILE --ckpt-every K (eval-every)\n"
            "          --resume FILE --stop-at N (stop after step N, schedule still planned for --steps)\n"
            "          --dump FILE (parity dump for tools/train_parity.py)\n"
+           "          --gradcheck K (print finite-difference checks of K random parameters per tensor, then exit)\n"
            "--out always holds the model with the best periodic validation loss (and the final model when no\n"
            "eval ran). Split: train = first floor(0.9 N) bytes, val = the rest.\n");
 }
@@ -121,6 +124,7 @@ static void parse_args(Args *a, int argc, char **argv)
         else if (!strcmp(o, "--sample-len")) a->sample_len = parse_int(o, v, 1, 100000);
         else if (!strcmp(o, "--ckpt-every")) a->ckpt_every = parse_int(o, v, 1, 100000000);
         else if (!strcmp(o, "--log-every")) a->log_every = parse_int(o, v, 1, 100000000);
+        else if (!strcmp(o, "--gradcheck")) a->gradcheck = parse_int(o, v, 1, 100000);
         else if (!strcmp(o, "--lr")) a->lr = parse_float(o, v, 0.0f, 10.0f);
         else if (!strcmp(o, "--min-lr-frac")) a->min_lr_frac = parse_float(o, v, 0.0f, 1.0f);
         else if (!strcmp(o, "--wd")) a->wd = parse_float(o, v, 0.0f, 10.0f);
@@ -133,7 +137,7 @@ static void parse_args(Args *a, int argc, char **argv)
     }
     if (!a->data)
         die("--data FILE is required (the default corpus is ../shared/data/tinyshakespeare.txt)");
-    if (!a->out && !a->dump)
+    if (!a->out && !a->dump && !a->gradcheck)
         die("--out MODEL is required");
     if (a->hidden == 0)
         a->hidden = 4 * a->dim;
@@ -149,16 +153,15 @@ static void load_data(Data *d, const char *path, int T)
     FILE *f = fopen(path, "rb");
     if (!f)
         die("cannot open data file %s: %s (get tinyshakespeare.txt as docs/training.md says)", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0)
-        die("cannot read %s: not a regular file", path);
-    long len = ftell(f);
-    if (len < 0 || fseek(f, 0, SEEK_SET) != 0)
-        die("cannot read %s: not a regular file", path);
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+        die("data file %s is not a regular file", path);
+    long len = (long)sb.st_size;
     if (len == 0)
         die("data file %s is empty", path);
     d->bytes = malloc((size_t)len);
     if (!d->bytes || fread(d->bytes, 1, (size_t)len, f) != (size_t)len)
-        die("cannot read %s", path);
+        die("cannot read data file %s", path);
     fclose(f);
     d->len = (size_t)len;
     d->ntrain = d->len * 9 / 10;
@@ -294,6 +297,19 @@ int main(int argc, char **argv)
             die("%s is already at step %llu of %d: nothing to do", a.resume, (unsigned long long)st.step, a.stop_at);
     } else {
         gpt_init_params(&m, a.seed);
+    }
+    if (a.gradcheck) {
+        uint8_t *gi = malloc((size_t)a.batch * a.ctx), *gt = malloc((size_t)a.batch * a.ctx);
+        if (!gi || !gt)
+            die("out of memory");
+        next_batch(&rng, &d, gi, gt, a.batch, a.ctx);
+        if (gradcheck_print(&m, gi, gt, a.batch, a.ctx, a.gradcheck, 1e-2f, a.seed) != 0)
+            die("out of memory");
+        free(gi);
+        free(gt);
+        gpt_free(&m);
+        free(d.bytes);
+        return 0;
     }
     FILE *csv = NULL, *dump = NULL;
     if (a.csv) {

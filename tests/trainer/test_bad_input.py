@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""test_bad_input.py - build/train refuses bad input with a clear message on stderr, exit status 1, and leaves
+every output file (model, checkpoint, CSV) exactly as it was: missing, empty or too-short data; corrupt, truncated,
+foreign or mismatched checkpoints; impossible dimensions."""
+import os, shutil, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import TINY, Report, need_train, train, write_corpus
+
+rep = Report()
+need_train(rep)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    p = lambda n: os.path.join(tmp, n)
+    write_corpus(p("d.txt"))
+    open(p("empty.txt"), "wb").close()
+    with open(p("short.txt"), "wb") as f:
+        f.write(b"x" * 100)  # 90 train / 10 val bytes: the val split cannot hold ctx+1 = 17
+    base = ["--steps", 4, "--eval-every", 2, "--eval-batches", 1, *TINY]
+    r = train("--data", p("d.txt"), "--out", p("good.bin"), "--checkpoint", p("good.ck"), *base)
+    rep.case(r.returncode == 0, "bad-input-setup-good-run", r.stderr)
+    good_ck = read(p("good.ck"))
+
+    def corrupt(name, fn):
+        b = bytearray(good_ck)
+        fn(b)
+        with open(p(name), "wb") as f:
+            f.write(bytes(b))
+        return p(name)
+
+    flipped = corrupt("flip.ck", lambda b: b.__setitem__(len(b) // 2, b[len(b) // 2] ^ 0x40))
+    truncated = corrupt("trunc.ck", lambda b: b.__delitem__(slice(len(b) - 100, None)))
+    magic = corrupt("magic.ck", lambda b: b.__setitem__(0, ord("X")))
+    version = corrupt("version.ck", lambda b: b.__setitem__(4, 9))
+    with open(p("tiny.ck"), "wb") as f:
+        f.write(b"EFCK")
+
+    cases = [  # name, args, a phrase the message must contain
+        ("missing-data", ["--data", p("nope.txt")], "cannot open data file"),
+        ("empty-data", ["--data", p("empty.txt")], "is empty"),
+        ("too-short-data", ["--data", p("short.txt")], "too short"),
+        ("directory-as-data", ["--data", tmp], "data"),
+        ("corrupt-checkpoint", ["--data", p("d.txt"), "--resume", flipped], "corrupt"),
+        ("truncated-checkpoint", ["--data", p("d.txt"), "--resume", truncated], "truncated"),
+        ("foreign-file-as-checkpoint", ["--data", p("d.txt"), "--resume", magic], "not an efichat"),
+        ("header-only-checkpoint", ["--data", p("d.txt"), "--resume", p("tiny.ck")], "not an efichat"),
+        ("newer-checkpoint-version", ["--data", p("d.txt"), "--resume", version], "version"),
+        ("missing-checkpoint", ["--data", p("d.txt"), "--resume", p("none.ck")], "cannot open checkpoint"),
+        ("mismatched-checkpoint-dim", ["--data", p("d.txt"), "--resume", p("good.ck"), "--dim", "48"], "dim"),
+        ("mismatched-checkpoint-batch", ["--data", p("d.txt"), "--resume", p("good.ck"), "--batch", "3"], "batch"),
+        ("heads-not-dividing-dim", ["--data", p("d.txt"), "--heads", "3"], "heads"),
+        ("zero-layers", ["--data", p("d.txt"), "--layers", "0"], "--layers"),
+        ("ctx-over-limit", ["--data", p("d.txt"), "--ctx", "9000"], "--ctx"),
+        ("non-numeric-dim", ["--data", p("d.txt"), "--dim", "big"], "--dim"),
+        ("unknown-option", ["--data", p("d.txt"), "--dimm", "8"], "unknown option"),
+        ("missing-out", ["--data", p("d.txt"), "--no-out"], "--out"),
+    ]
+    for name, args, phrase in cases:
+        # existing outputs that a failed run must not touch
+        for f, content in (("out.bin", b"old model"), ("out.ck", b"old checkpoint"), ("out.csv", b"old csv")):
+            with open(p(f), "wb") as fh:
+                fh.write(content)
+        outs = ["--checkpoint", p("out.ck"), "--csv", p("out.csv")]
+        if "--no-out" in args:
+            args = [a for a in args if a != "--no-out"]
+        else:
+            outs += ["--out", p("out.bin")]
+        if "--resume" in args:  # resuming writes to the checkpoint it read from: it must survive a refusal too
+            outs[1] = args[args.index("--resume") + 1]
+            before = read(outs[1]) if os.path.exists(outs[1]) else None
+        # options after the case's own: the last value of a repeated option wins, so put the case last
+        r = train(*base, *outs, *args)
+        untouched = read(p("out.bin")) == b"old model" and read(p("out.csv")) == b"old csv"
+        if "--resume" in args:
+            untouched = untouched and (read(outs[1]) if os.path.exists(outs[1]) else None) == before
+        else:
+            untouched = untouched and read(p("out.ck")) == b"old checkpoint"
+        leftovers = [f for f in os.listdir(tmp) if f.endswith(".tmp")]
+        ok = r.returncode == 1 and phrase in r.stderr and "error" in r.stderr and untouched and not leftovers
+        rep.case(ok, f"bad-input-{name}",
+                 f"rc {r.returncode}, untouched {untouched}, leftovers {leftovers}, stderr: {r.stderr.strip()!r}")
+rep.exit()
