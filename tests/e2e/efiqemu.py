@@ -14,6 +14,22 @@ class Timeout(Exception):
     pass
 
 
+class Found:
+    """A regex match in the serial output: offsets into the whole output, groups as text."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def start(self, g=0):
+        return self.m.start(g)
+
+    def end(self, g=0):
+        return self.m.end(g)
+
+    def group(self, g=0):
+        return self.m.group(g).decode("utf-8", "replace")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # keys: characters to QEMU qcodes (US layout), as send-key wants them
 
@@ -223,7 +239,7 @@ class Machine:
             while True:
                 m = rx.search(self.buf, since)
                 if m:
-                    return m
+                    return Found(m)
                 left = deadline - time.monotonic()
                 if left <= 0 or self.eof:
                     tail = bytes(self.buf[-600:]).decode("utf-8", "replace")
@@ -367,11 +383,15 @@ def info(msg):
 MODEL_MAGIC = b"EFCM\x01\x00\x00\x00\x80\x00\x00\x00"   # magic, version 1, header_bytes 128 (docs/model-format.md)
 
 
-def extract_embedded_model(efi_path, out_path):
-    """Finds the model file embedded in the EFI binary (header + payload whose CRC checks) and writes it out, so the
-    host CLI runs exactly the model the app runs. Returns the model's name."""
-    with open(efi_path, "rb") as f:
-        data = f.read()
+def extract_embedded_model(efi, out_path):
+    """Finds the model file embedded in the EFI binary (a path, or its bytes): the header whose payload's CRC checks.
+    Writes it out, so the host CLI runs exactly the model the app runs. Returns the model's name."""
+    if isinstance(efi, (bytes, bytearray)):
+        data, efi_path = efi, "the EFI binary"
+    else:
+        efi_path = efi
+        with open(efi, "rb") as f:
+            data = f.read()
     pos = data.find(MODEL_MAGIC)
     while pos >= 0:
         payload = struct.unpack_from("<Q", data, pos + 40)[0]
@@ -383,6 +403,22 @@ def extract_embedded_model(efi_path, out_path):
             return data[pos + 64:pos + 128].split(b"\0")[0].decode("utf-8", "replace")
         pos = data.find(MODEL_MAGIC, pos + 1)
     raise RuntimeError(f"no embedded model with a valid CRC in {efi_path}")
+
+
+def esp_offset(image):
+    """Byte offset of the first GPT partition (the ESP) in a disk image."""
+    with open(image, "rb") as f:
+        f.seek(512 * 2 + 32)   # LBA 2: the first partition entry; its first LBA is at byte 32
+        return struct.unpack("<Q", f.read(8))[0] * 512
+
+
+def read_esp_file(image, path):
+    """A file from the image's ESP, read with mtools (e.g. '/EFI/BOOT/BOOTX64.EFI')."""
+    r = subprocess.run(["mtype", "-i", f"{image}@@{esp_offset(image)}", "::" + path], capture_output=True,
+                       env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"mtype {path}: {r.stderr.decode(errors='replace').strip()}")
+    return r.stdout
 
 
 def cli_generate(model, prompt, max_tokens, timeout=300):

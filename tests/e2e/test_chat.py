@@ -7,7 +7,8 @@ earlier one failed is reported as failed. QEMU is killed on every way out (and b
 import os, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from efiqemu import (BUILD, LOGS, ROOT, Cases, Machine, check, cli_generate, extract_embedded_model, info)
+from efiqemu import (BUILD, LOGS, ROOT, Cases, Machine, check, cli_generate, extract_embedded_model, info,
+                     read_esp_file)
 
 IMG = os.path.join(BUILD, "efichat.img")
 EFI = os.path.join(BUILD, "efichat.efi")
@@ -139,7 +140,8 @@ def main():
                   f"reply streamed for {t1 - t0:.2f} s")
 
         def c_golden():
-            name = extract_embedded_model(EFI, model)
+            # the app QEMU booted, which may be older than build/efichat.efi when the image was not rebuilt
+            name = extract_embedded_model(read_esp_file(IMG, "/EFI/BOOT/BOOTX64.EFI"), model)
             want = cli_generate(model, st["framed"].decode(), st["tokens"])
             check(want == st["reply"], f"model {name}: QEMU {st['reply'][:80]!r} != CLI {want[:80]!r}")
             # the reply ended by the play-mode rule (a blank line) or at the maximum, never early
