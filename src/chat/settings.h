@@ -30,6 +30,7 @@ typedef struct {
     int32_t input;               /* -1 auto, 0 SimpleTextInputEx, 1 SimpleTextInput, 2 serial (enum input_source) */
     uint32_t blt;                /* 1 = always flush through Blt() */
     uint32_t avx;                /* 0 = never enable AVX state in CR4/XCR0 */
+    uint32_t keylog;             /* 1 = mirror every key as "efichat: key scan=.. char=.. mods=.." */
 } Settings;
 
 void settings_default(Settings *s);

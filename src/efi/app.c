@@ -216,9 +216,28 @@ static const char *const text_help =
     "keys: Enter send | Esc stop | F2/F3 temp -/+ | F4/F5 top-k -/+ | F6/F7 top-p -/+ | F8 play/raw | "
     "Ctrl+L new conversation | Up/Down history | PgUp/PgDn scroll (graphics only)";
 
+/* Config `keylog=1`: what each key source really delivers, for firmware we have never seen. */
+static void log_key(const Key *k)
+{
+    char buf[96];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: key scan=");
+    fmt_u64(&f, k->scan);
+    fmt_str(&f, " char=");
+    fmt_u64(&f, k->cp);
+    fmt_str(&f, " mods=");
+    fmt_u64(&f, k->mods);
+    fmt_str(&f, " action=");
+    fmt_u64(&f, key_action(k));
+    mirror_line(buf);
+}
+
 static void handle_key(App *a, const Key *k)
 {
     enum key_action act = key_action(k);
+    if (a->settings.keylog)
+        log_key(k);
     if (a->status.show_help) { /* any key closes the help */
         a->status.show_help = 0;
         a->dirty = 1;
@@ -228,8 +247,14 @@ static void handle_key(App *a, const Key *k)
     a->dirty = 1;
     switch (act) {
     case ACT_CHAR:
-        lineedit_insert(a->edit, k->cp == '\t' ? ' ' : k->cp);
-        text_echo_line(a);
+        if (lineedit_insert(a->edit, k->cp == '\t' ? ' ' : k->cp) && !a->graphics) {
+            if (a->edit->cursor == a->edit->cur.len) { /* typing at the end: echo just the character */
+                char u[4];
+                mirror_bytes(u, utf8_encode(a->edit->cur.cp[a->edit->cursor - 1], u));
+            } else {
+                text_echo_line(a);
+            }
+        }
         break;
     case ACT_ENTER:
         if (!a->generating)

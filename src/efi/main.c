@@ -250,13 +250,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
     load_config(a);
     a->graphics = open_graphics(a);
-    mirror_init(!a->graphics);
-    if (!a->graphics)
+    EFI_STATUS s = input_init(&a->input, a->settings.input);
+    /* Reading the serial port directly means its terminal driver is gone from ConOut too: write it directly. */
+    int direct_serial = a->input.source == INPUT_SERIAL;
+    mirror_init(!a->graphics && !direct_serial);
+    if (!a->graphics && !direct_serial)
         g_st->ConOut->ClearScreen(g_st->ConOut);
     for (unsigned i = 0; i < pending_n; i++)
         app_error(a, pending[i]);
-
-    EFI_STATUS s = input_init(&a->input, a->settings.input);
     if (EFI_ERROR(s))
         app_error(a, "cannot create the input timer; keys are polled");
 
