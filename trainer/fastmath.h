@@ -59,7 +59,8 @@ static inline __m512 fm_expf16(__m512 x)
 static inline __m512 fm_tanhf16(__m512 x)
 {
     __m512 e = fm_expf16(_mm512_add_ps(x, x));
-    return _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+    return _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                         _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
 }
 #endif
 

@@ -1,6 +1,7 @@
-/* gemm.c - packed, cache-blocked SGEMM for the trainer (see gemm.h). Blocks: KC deep slices of K, NC wide
- * panels of B packed once and shared, MC tall blocks of A packed per thread; the 8x32 micro-kernel keeps its
- * 16 accumulators in vector registers. Edges are zero-padded in the packs and clipped on write-back. */
+/* gemm.c - packed, cache-blocked SGEMM for the trainer (see gemm.h). All of B is packed once per call (threads
+ * share the work), then threads take MC-row blocks of C dynamically and run them to the end with no barrier: for
+ * each NC-wide chunk, for each KC-deep slice, pack the A block and sweep the 8x32 micro-kernel, which keeps its 16
+ * accumulators in vector registers. Edges are zero-padded in the packs and clipped on write-back. */
 #include "gemm.h"
 
 #include <omp.h>
@@ -11,15 +12,18 @@
 #define GEMM_NR 32
 #define GEMM_MC 64
 #define GEMM_KC 256
-#define GEMM_NC 512
+#define GEMM_NC 256
 
 typedef float v16 __attribute__((vector_size(64), aligned(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
-int gemm_init(Gemm *g, int nthreads)
+int gemm_init(Gemm *g, int nthreads, size_t max_k, size_t max_n)
 {
     g->nthreads = nthreads < 1 ? 1 : nthreads;
-    g->bpack = aligned_alloc(64, sizeof(float) * GEMM_KC * GEMM_NC);
+    g->max_k = max_k;
+    g->max_n = max_n;
+    size_t kp = (max_k + GEMM_KC - 1) / GEMM_KC * GEMM_KC, np = (max_n + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
+    g->bpack = aligned_alloc(64, sizeof(float) * kp * np);
     g->apack = aligned_alloc(64, sizeof(float) * GEMM_MC * GEMM_KC * (size_t)g->nthreads);
     if (!g->bpack || !g->apack) {
         gemm_free(g);
@@ -122,38 +126,38 @@ void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, pt
                 memset(C + i * ldc, 0, sizeof(float) * N);
         return;
     }
-    int nthreads = g->nthreads;
+    int panels = (N + GEMM_NR - 1) / GEMM_NR, kblocks = (K + GEMM_KC - 1) / GEMM_KC;
+    size_t np = (size_t)panels * GEMM_NR;
     int mblocks = (M + GEMM_MC - 1) / GEMM_MC;
-    if (nthreads > mblocks)
-        nthreads = mblocks;
+    int nthreads = g->nthreads < mblocks ? g->nthreads : mblocks;
+    if (nthreads < 1)
+        nthreads = 1;
 #pragma omp parallel num_threads(nthreads)
     {
+        // all of B: slice pc (depth kc) starts at pc*np floats, its panel p at + p*kc*NR
+#pragma omp for schedule(static) collapse(2)
+        for (int kb = 0; kb < kblocks; kb++)
+            for (int p = 0; p < panels; p++) {
+                int pc = kb * GEMM_KC, kc = K - pc < GEMM_KC ? K - pc : GEMM_KC, j0 = p * GEMM_NR;
+                int cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+                pack_b_panel(g->bpack + (size_t)pc * np + (size_t)p * kc * GEMM_NR, B + pc * b_rs + j0 * b_cs, b_rs,
+                             b_cs, cols, kc);
+            }
         float *apack = g->apack + (size_t)omp_get_thread_num() * GEMM_MC * GEMM_KC;
-        for (int jc = 0; jc < N; jc += GEMM_NC) {
-            int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
-            int panels = (nc + GEMM_NR - 1) / GEMM_NR;
-            for (int pc = 0; pc < K; pc += GEMM_KC) {
-                int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
-                int acc = accumulate || pc > 0;
-#pragma omp for schedule(static)
-                for (int p = 0; p < panels; p++) {
-                    int j0 = p * GEMM_NR;
-                    int cols = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
-                    pack_b_panel(g->bpack + (size_t)p * kc * GEMM_NR, B + pc * b_rs + (jc + j0) * b_cs, b_rs, b_cs,
-                                 cols, kc);
-                }
 #pragma omp for schedule(dynamic, 1)
-                for (int ib = 0; ib < mblocks; ib++) {
-                    int ic = ib * GEMM_MC;
-                    int mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
+        for (int ib = 0; ib < mblocks; ib++) {
+            int ic = ib * GEMM_MC, mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
+            for (int jc = 0; jc < N; jc += GEMM_NC) {
+                int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
+                for (int pc = 0; pc < K; pc += GEMM_KC) {
+                    int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC, acc = accumulate || pc > 0;
                     pack_a(apack, A + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
-                    for (int p = 0; p < panels; p++) {
-                        int j0 = p * GEMM_NR;
+                    for (int j0 = 0; j0 < nc; j0 += GEMM_NR) {
                         int nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+                        const float *bp = g->bpack + (size_t)pc * np + (size_t)((jc + j0) / GEMM_NR) * kc * GEMM_NR;
                         for (int s = 0; s < mc; s += GEMM_MR) {
                             int mr = mc - s < GEMM_MR ? mc - s : GEMM_MR;
-                            kernel_8x32(kc, apack + (size_t)s * kc, g->bpack + (size_t)p * kc * GEMM_NR,
-                                        C + (ic + s) * ldc + jc + j0, ldc, mr, nr, acc);
+                            kernel_8x32(kc, apack + (size_t)s * kc, bp, C + (ic + s) * ldc + jc + j0, ldc, mr, nr, acc);
                         }
                     }
                 }

@@ -9,15 +9,17 @@
 
 typedef struct {
     int nthreads;
-    float *bpack;  /* (GEMM_KC, GEMM_NC) the shared packed panel of B */
-    float *apack;  /* (nthreads, GEMM_MC, GEMM_KC) one packed block of A per thread */
+    size_t max_k, max_n; /* the largest K and N a call may use */
+    float *bpack;        /* (K/KC, N/NR, KC, NR) all of B, packed once per call and shared */
+    float *apack;        /* (nthreads, MC, KC) one packed block of A per thread */
 } Gemm;
 
-int gemm_init(Gemm *g, int nthreads); /* 0 on success, -1 when out of memory */
+/* 0 on success, -1 when out of memory. */
+int gemm_init(Gemm *g, int nthreads, size_t max_k, size_t max_n);
 void gemm_free(Gemm *g);
 
 /* Element (i,k) of A is A[i*a_rs + k*a_cs], (k,j) of B is B[k*b_rs + j*b_cs]; C is row-major with row stride ldc.
- * accumulate = 0 overwrites C, 1 adds to it. */
+ * accumulate = 0 overwrites C, 1 adds to it. K <= max_k and N <= max_n. */
 void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, ptrdiff_t a_cs, const float *B,
           ptrdiff_t b_rs, ptrdiff_t b_cs, float *C, ptrdiff_t ldc, int accumulate);
 

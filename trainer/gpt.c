@@ -216,7 +216,7 @@ static void attention_forward(float *out, float *att, const float *qkv, float *s
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
     ptrdiff_t C3 = 3 * (ptrdiff_t)C;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
         float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) keys transposed */
@@ -257,7 +257,7 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
     ptrdiff_t C3 = 3 * (ptrdiff_t)C;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
         float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) values transposed */
@@ -479,11 +479,16 @@ int gpt_build(Gpt *m, const ModelConfig *cfg, int B, int T, int nthreads, char *
     m->lp = calloc(cfg->layers, sizeof(GptLayer));
     m->lg = calloc(cfg->layers, sizeof(GptLayer));
     m->acts = calloc(cfg->layers, sizeof(GptActs));
+    /* the largest K and N of any product: K up to B*T (weight gradients), N up to max(3C, HD, V) */
+    size_t C = cfg->dim, HD = cfg->hidden, BT = (size_t)B * T;
+    size_t max_n = 3 * C > HD ? 3 * C : HD, max_k = BT > max_n ? BT : max_n;
+    max_n = max_n > GPT_V ? max_n : GPT_V;
+    max_k = max_k > GPT_V ? max_k : GPT_V;
     size_t nact = 0;
     if (m->acts)
         nact = carve_acts(m, NULL);
     m->act_mem = aligned_alloc(64, nact * sizeof(float));
-    if (!m->params || !m->lp || !m->lg || !m->acts || !m->act_mem || gemm_init(&m->gemm, nthreads) != 0) {
+    if (!m->params || !m->lp || !m->lg || !m->acts || !m->act_mem || gemm_init(&m->gemm, nthreads, max_k, max_n) != 0) {
         snprintf(err, errlen, "out of memory: %.1f MiB of parameters and optimizer state, %.1f MiB of activations",
                  4.0 * np * 4 / 1048576.0, nact * 4.0 / 1048576.0);
         gpt_free(m);
