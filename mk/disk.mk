@@ -9,6 +9,9 @@ OVMF_CODE ?= /usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS ?= /usr/share/OVMF/OVMF_VARS_4M.fd
 QEMU_ENV   = OVMF_CODE=$(OVMF_CODE) OVMF_VARS=$(OVMF_VARS) VARS_COPY=$(BUILD)/OVMF_VARS.fd
 
+# QEMU's window (gtk/sdl) lives in qemu-system-gui, which deps.sh's --no-install-recommends would leave out.
+DEPS_PKGS += qemu-system-gui
+
 .PHONY: disk run run-serial
 
 disk: $(DISK_IMG)

@@ -59,7 +59,11 @@ if [ -z "$accel" ]; then
     accel=$(cat "$cache")
 fi
 
-set -- -accel "$accel" -machine q35 -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
+# Under KVM the guest gets the host's CPU, so the app's AVX kernels run; TCG keeps QEMU's default CPU (SSE2).
+cpu=""
+[ "$accel" = kvm ] && cpu="-cpu host"
+# shellcheck disable=SC2086
+set -- -accel "$accel" $cpu -machine q35 -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
 set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
             -drive "if=pflash,format=raw,unit=1,file=$vars_copy"
 

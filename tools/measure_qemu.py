@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""measure_qemu.py [--build DIR] [--smp 1,2] [--runs N] - measures efichat under QEMU (OVMF, TCG unless
+EFICHAT_ACCEL=kvm) and prints a Markdown table for docs/performance.md: QEMU start to `efichat: ready`, app start
+(OVMF's "BdsDxe: starting" line) to ready, and reply tokens/s of the embedded model for a 400-token raw-mode reply
+at temperature 0, typed with real key events. Numbers are printed, never asserted; nothing is written but logs in
+BUILD/e2e/."""
+import argparse, os, re, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def one_run(efiqemu, image, smp, tag):
+    m = efiqemu.Machine(image, f"measure-smp{smp}-{tag}", keyboard="usb", smp=smp, max_life=900)
+    with m:
+        r = m.wait_for(r"efichat: ready\r?\n", 600)
+        boot = m.wait_for(r"BdsDxe: starting", 1)
+        model = m.wait_for(r"efichat: model ([^\r\n]*)", 1).group(1)
+        t_ready, t_app = m.arrival(r.start()), m.arrival(boot.start())
+        since = r.end()
+        m.send_key("f8")                                   # raw mode: the reply runs to the 400-token maximum
+        since = m.wait_for(r"efichat: mode raw\r?\n", 60, since).end()
+        for _ in range(8):                                 # temperature 0.80 -> 0.00
+            m.send_key("f2")
+        since = m.wait_for(r"temp=0\.00[^\r\n]*\r?\n", 60, since).end()
+        m.type_text("ROMEO:")
+        m.send_key("ret")
+        start = m.wait_for(r"ROMEO:", 60, since).end()
+        rep = m.wait_for(r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n", 900, start)
+        tokens, ms = int(rep.group(1)), int(rep.group(2))
+        t0, t1 = m.arrival(start), m.arrival(rep.start() - 1)
+        return dict(model=model, ready=t_ready, app=t_ready - t_app, tokens=tokens, ms=ms,
+                    app_tps=tokens * 1000 / max(ms, 1), wire_tps=tokens / max(t1 - t0, 1e-3))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("EFICHAT_BUILD", "build"))
+    ap.add_argument("--smp", default="1,2")
+    ap.add_argument("--runs", type=int, default=1)
+    args = ap.parse_args()
+    os.environ["EFICHAT_BUILD"] = args.build
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import efiqemu
+    image = os.path.join(efiqemu.BUILD, "efichat.img")
+    if not os.path.exists(image):
+        sys.exit(f"{image} missing: make disk")
+    accel = os.environ.get("EFICHAT_ACCEL", "tcg")
+    print(f"efichat under QEMU ({accel}, OVMF, q35, 512 MiB, USB keyboard, std VGA), {time.strftime('%Y-%m-%d')}, "
+          f"host {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
+    print()
+    print("| -smp | model | QEMU start to ready | app start to ready | reply tokens | tokens/s (serial) | "
+          "tokens/s (app: tokens/ms) |")
+    print("|---|---|---|---|---|---|---|")
+    for smp in [int(s) for s in args.smp.split(",")]:
+        for i in range(args.runs):
+            r = one_run(efiqemu, image, smp, i)
+            print(f"| {smp} | {r['model']} | {r['ready']:.1f} s | {r['app']:.2f} s | {r['tokens']} | "
+                  f"{r['wire_tps']:.1f} | {r['app_tps']:.1f} |", flush=True)
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
+
+
+if __name__ == "__main__":
+    main()
