@@ -132,9 +132,17 @@ static void make_room(Transcript *t, size_t bytes)
         drop_oldest(t);
 }
 
+/* A reader who scrolled back keeps looking at the same lines while new ones arrive below. */
+static void keep_view(Transcript *t, uint32_t lines_before)
+{
+    if (t->scroll > 0 && t->line_count > lines_before)
+        t->scroll += t->line_count - lines_before;
+}
+
 void transcript_begin_turn(Transcript *t, enum turn_kind kind)
 {
     make_room(t, 0);
+    uint32_t before = t->line_count;
     if (t->turn_count >= t->turn_cap)
         return;
     Turn *turn = &t->turns[t->turn_count++];
@@ -143,6 +151,7 @@ void transcript_begin_turn(Transcript *t, enum turn_kind kind)
     turn->len = 0;
     turn->first_line = t->line_count;
     wrap_turn(t, t->turn_count - 1);
+    keep_view(t, before);
 }
 
 void transcript_append(Transcript *t, const char *bytes, size_t n)
@@ -159,9 +168,7 @@ void transcript_append(Transcript *t, const char *bytes, size_t n)
     t->text_len += (uint32_t)n;
     t->turns[t->turn_count - 1].len += (uint32_t)n;
     rewrap_from(t, t->turn_count - 1);
-    /* A reader who scrolled back keeps looking at the same lines while new ones arrive below. */
-    if (t->scroll > 0 && t->line_count > before)
-        t->scroll += t->line_count - before;
+    keep_view(t, before);
 }
 
 void transcript_add(Transcript *t, enum turn_kind kind, const char *text)

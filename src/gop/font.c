@@ -125,7 +125,11 @@ int font_init(Font *f, const uint8_t *ttf, size_t ttf_len, void *arena, size_t a
         return -2;
     FontImpl *fi = (FontImpl *)p;
     fc_memset(fi, 0, sizeof *fi);
-    if (ttf_len < 12 || !stbtt_InitFont(&fi->info, ttf, stbtt_GetFontOffsetForIndex(ttf, 0)))
+    /* stb_truetype trusts the table directory; check that much ourselves so a wrong blob fails cleanly. */
+    int off = ttf_len >= 12 ? stbtt_GetFontOffsetForIndex(ttf, 0) : -1;
+    if (off < 0 || (size_t)off + 12 > ttf_len ||
+        (size_t)off + 12 + 16 * (size_t)(ttf[off + 4] << 8 | ttf[off + 5]) > ttf_len ||
+        !stbtt_InitFont(&fi->info, ttf, off))
         return -1;
     fi->info.userdata = &fi->scratch;
     fi->scratch.base = (uint8_t *)(p + sizeof(FontImpl));

@@ -1,0 +1,54 @@
+/* test_config.c - the efichat.cfg parser on good and bad files: values land, problems are reported with their
+ * line and never change a setting. */
+#include <string.h>
+#include <stdio.h>
+#include "check.h"
+#include "efi/config.h"
+
+static char reports[16][128];
+static unsigned nreports;
+
+static void report(void *ctx, unsigned line, const char *msg)
+{
+    (void)ctx;
+    if (nreports < 16)
+        snprintf(reports[nreports++], sizeof reports[0], "%u: %s", line, msg);
+}
+
+static unsigned parse(const char *text, Settings *s)
+{
+    nreports = 0;
+    settings_default(s);
+    return config_parse(text, strlen(text), s, report, NULL);
+}
+
+int main(void)
+{
+    Settings s;
+    unsigned bad = parse("\xef\xbb\xbf# efichat settings\r\ntemp = 0.5\r\ntop_k=80\ntop_p=.9\nseed=42\nfont_px=28\n"
+                         "user_name=First Citizen\nmode=raw\nmax_reply=120\nscreen=1024x768\ninput=serial\nblt=1\n"
+                         "avx=0\nkeylog=1\n\n; another comment\n", &s);
+    check_case(bad == 0 && s.temp == 50 && s.top_k == 80 && s.top_p == 90 && s.seed == 42 && s.font_px == 28 &&
+                   !strcmp(s.user_name, "First Citizen") && s.mode == MODE_RAW && s.max_reply == 120 &&
+                   s.screen_w == 1024 && s.screen_h == 768 && s.input == 2 && s.blt == 1 && s.avx == 0 &&
+                   s.keylog == 1,
+               "config_good_file", "%u problems, first: %s", bad, nreports ? reports[0] : "");
+    bad = parse("temp=2.5\ntop_k=300\ntop_p=0.01\nfont_px=5\nmode=poem\nuser_name=\ncolour=red\njust words\n"
+                "temp=0.123\nscreen=big\nseed=-1\nmax_reply=0\nuser_name=A:B\ntop_k=\n", &s);
+    Settings d;
+    settings_default(&d);
+    check_case(bad == 14 && nreports == 14, "config_bad_values_counted", "%u problems", bad);
+    check_case(!memcmp(&s, &d, sizeof s), "config_bad_values_change_nothing", "settings changed");
+    check_case(strstr(reports[0], "1: temp must be") && strstr(reports[0], "'2.5'"), "config_report_names_line",
+               "'%s'", reports[0]);
+    check_case(strstr(reports[6], "7: unknown key 'colour'") != NULL, "config_report_unknown_key", "'%s'",
+               reports[6]);
+    check_case(strstr(reports[7], "8: expected key=value") != NULL, "config_report_no_equals", "'%s'", reports[7]);
+    bad = parse("temp=0.3\ntemp=oops\n", &s);
+    check_case(bad == 1 && s.temp == 30, "config_bad_line_keeps_earlier_value", "%u %u", bad, s.temp);
+    bad = parse("", &s);
+    check_case(bad == 0 && !memcmp(&s, &d, sizeof s), "config_empty_file", "%u", bad);
+    bad = parse("temp=0", &s); /* no final newline */
+    check_case(bad == 0 && s.temp == 0, "config_last_line_without_newline", "%u %u", bad, s.temp);
+    return check_exit();
+}
