@@ -112,6 +112,8 @@ static void end_reply(App *a, int stopped)
     fmt_u64(&f, a->reply.tokens);
     fmt_str(&f, " ms=");
     fmt_u64(&f, ms);
+    /* Always one line break after the reply, so a reader can cut the reply off exactly (docs/console.md). */
+    mirror_bytes("\n", 1);
     mirror_line(buf);
     if (stopped)
         app_info(a, TURN_INFO, "(stopped)");

@@ -102,12 +102,9 @@ static void describe_model_error(Fmt *f, const char *where, ModelError err, cons
 {
     fmt_str(f, where);
     fmt_str(f, ": ");
-    fmt_str(f, model_error_string(err));
-    if (msg[0]) {
-        fmt_str(f, " (");
-        fmt_str(f, msg);
-        fmt_str(f, ")");
-    }
+    /* model_load's message starts with model_error_string(err) and adds the numbers; it is empty only when
+     * the loader had no room to write it. */
+    fmt_str(f, msg[0] ? msg : model_error_string(err));
 }
 
 /* \efichat\model.bin when it is there and valid, else the embedded model. Returns 0 if neither loads. */
