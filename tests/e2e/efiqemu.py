@@ -131,11 +131,13 @@ def ocr(png, psm=11, timeout=120):
 # the machine
 
 class Machine:
-    """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments."""
+    """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments; `mode`: test
+    (serial on the pipes, no monitor) or serial (what `make run-serial` runs: monitor muxed into the serial on stdio)."""
 
-    def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600):
+    def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600,
+                 mode="test"):
         self.image, self.name = image, name
-        self.keyboard, self.disk_bus, self.extra = keyboard, disk_bus, list(extra)
+        self.keyboard, self.disk_bus, self.extra, self.mode = keyboard, disk_bus, list(extra), mode
         self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
         self.accel = accel or os.environ.get("EFICHAT_ACCEL", "tcg")
         self.max_life = max_life   # seconds: past this the watchdog kills QEMU, whatever the test is waiting on
@@ -162,7 +164,7 @@ class Machine:
     def start(self):
         self.tmp = tempfile.mkdtemp(prefix="efichat-e2e-")   # short path: unix socket names are limited to 107 bytes
         sock_path = os.path.join(self.tmp, "qmp.sock")
-        env = dict(os.environ, MODE="test", SNAPSHOT="1", FRESH_VARS="1", KEYBOARD=self.keyboard,
+        env = dict(os.environ, MODE=self.mode, SNAPSHOT="1", FRESH_VARS="1", KEYBOARD=self.keyboard,
                    DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel,
                    VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"))
         cmd = ["sh", os.path.join(ROOT, "tools", "qemu_run.sh"), self.image,
