@@ -64,6 +64,7 @@ int app_layout(App *a)
     a->grid.cols = cols;
     a->grid.rows = rows;
     render_reset(&a->renderer, a->shown, cols, rows);
+    render_set_scroll_region(&a->renderer, chatui_transcript_rows(rows));
     transcript_set_cols(&a->transcript, cols);
     a->dirty = 1;
     return 1;

@@ -234,15 +234,19 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     clock_init();
 
     App *a = efi_alloc(sizeof *a);
-    if (!a)
+    if (!a) {
+        st->ConOut->OutputString(st->ConOut, L"efichat: error: out of memory at start\r\n");
         return EFI_OUT_OF_RESOURCES;
+    }
     fmt_zero(a, sizeof *a);
     a->image = image;
     settings_default(&a->settings);
     a->transcript_mem = efi_alloc(TRANSCRIPT_BYTES);
     a->edit = efi_alloc(sizeof *a->edit);
-    if (!a->transcript_mem || !a->edit || !transcript_init(&a->transcript, a->transcript_mem, TRANSCRIPT_BYTES, 80))
+    if (!a->transcript_mem || !a->edit || !transcript_init(&a->transcript, a->transcript_mem, TRANSCRIPT_BYTES, 80)) {
+        st->ConOut->OutputString(st->ConOut, L"efichat: error: out of memory at start\r\n");
         return EFI_OUT_OF_RESOURCES;
+    }
     lineedit_init(a->edit);
 
     load_config(a);

@@ -18,7 +18,11 @@ void render_init(Renderer *r, Fb *fb, Font *font)
     r->shown = (Grid){0, 0, NULL};
     r->x0 = r->y0 = 0;
     r->full = 1;
+    r->scroll_rows = 0;
+    r->scrolls = 0;
 }
+
+void render_set_scroll_region(Renderer *r, uint32_t rows) { r->scroll_rows = rows; }
 
 void render_grid_size(const Renderer *r, uint32_t *cols, uint32_t *rows)
 {
@@ -61,6 +65,48 @@ static void paint_cell(Renderer *r, uint32_t cx, uint32_t cy, Cell c)
 
 static int same(Cell a, Cell b) { return a.cp == b.cp && a.fg == b.fg && a.bg == b.bg; }
 
+static int row_same(const Renderer *r, const Grid *g, uint32_t gy, uint32_t sy)
+{
+    for (uint32_t x = 0; x < g->cols; x++)
+        if (!same(g->cells[gy * g->cols + x], r->shown.cells[sy * r->shown.cols + x]))
+            return 0;
+    return 1;
+}
+
+#define SCROLL_MAX 8
+
+/* If the scroll region's rows moved up by k (1..SCROLL_MAX) rows and that saves repainting, shift the pixels and
+ * the shown copy up by k rows; the bottom k rows are then repainted by the normal diff. */
+static void try_scroll(Renderer *r, const Grid *g)
+{
+    uint32_t rows = r->scroll_rows;
+    if (r->full || rows < 2 || g->cols != r->shown.cols || rows > g->rows || rows > r->shown.rows)
+        return;
+    uint32_t changed = 0;
+    for (uint32_t y = 0; y < rows; y++)
+        changed += !row_same(r, g, y, y);
+    for (uint32_t k = 1; k <= SCROLL_MAX && k < rows && k < changed; k++) {
+        uint32_t y = 0;
+        while (y + k < rows && row_same(r, g, y, y + k))
+            y++;
+        if (y + k < rows)
+            continue;
+        Fb *fb = r->fb;
+        uint32_t ch = r->font->cell_h, top = r->y0, span = (rows - k) * ch;
+        for (uint32_t py = 0; py < span; py++) {
+            uint32_t *dst = fb->back + (size_t)(top + py) * fb->width, *src = dst + (size_t)k * ch * fb->width;
+            for (uint32_t x = 0; x < fb->width; x++)
+                dst[x] = src[x];
+        }
+        for (uint32_t sy = 0; sy + k < rows; sy++)
+            for (uint32_t x = 0; x < g->cols; x++)
+                r->shown.cells[sy * r->shown.cols + x] = r->shown.cells[(sy + k) * r->shown.cols + x];
+        fb_mark_dirty(fb, 0, top, fb->width, span);
+        r->scrolls++;
+        return;
+    }
+}
+
 uint32_t render_frame(Renderer *r, const Grid *g)
 {
     Font *f = r->font;
@@ -70,6 +116,7 @@ uint32_t render_frame(Renderer *r, const Grid *g)
         fb_fill(r->fb, 0, 0, r->fb->width, r->fb->height, r->palette[PAL_BG]);
         fb_mark_dirty(r->fb, 0, 0, r->fb->width, r->fb->height);
     }
+    try_scroll(r, g);
     for (uint32_t y = 0; y < g->rows && y < r->shown.rows; y++) {
         uint32_t lo = UINT32_MAX, hi = 0;
         for (uint32_t x = 0; x < g->cols && x < r->shown.cols; x++) {

@@ -224,6 +224,38 @@ static void test_font_and_render(void)
                    fb.dirty[0].w == font.cell_w && fb.dirty[0].h == font.cell_h,
                "render_one_cell_one_rect", "%u cells, rect %ux%u", painted, fb.dirty[0].w, fb.dirty[0].h);
     free(bb);
+
+    /* scrolling: the transcript rows moved up by one; the shifted frame equals a fresh paint of the new grid */
+    uint32_t cw = 6, chh = 4; /* 6 cols, 4 rows: 3 transcript rows + 1 status row */
+    sw = font.cell_w * cw;
+    sh = font.cell_h * chh;
+    uint32_t *b1 = calloc((size_t)sw * sh, 4), *b2 = calloc((size_t)sw * sh, 4);
+    Fb f1, f2;
+    fb_init(&f1, sw, sh, b1);
+    fb_init(&f2, sw, sh, b2);
+    Renderer r1, r2;
+    render_init(&r1, &f1, &font);
+    render_init(&r2, &f2, &font);
+    Cell s1[24], s2[24], c1[24], c2[24];
+    const char *before[4] = {"abc", "def", "ghi", "stat"}, *after[4] = {"def", "ghi", "jkl", "stat"};
+    for (uint32_t y = 0; y < chh; y++)
+        for (uint32_t x = 0; x < cw; x++) {
+            c1[y * cw + x] = (Cell){x < strlen(before[y]) ? (uint8_t)before[y][x] : ' ', PAL_MODEL, PAL_BG};
+            c2[y * cw + x] = (Cell){x < strlen(after[y]) ? (uint8_t)after[y][x] : ' ', PAL_MODEL, PAL_BG};
+        }
+    Grid g1 = {cw, chh, c1}, g2 = {cw, chh, c2};
+    render_reset(&r1, s1, cw, chh);
+    render_set_scroll_region(&r1, 3);
+    render_frame(&r1, &g1);
+    f1.ndirty = 0;
+    painted = render_frame(&r1, &g2);
+    render_reset(&r2, s2, cw, chh);
+    render_frame(&r2, &g2);
+    check_case(r1.scrolls == 1 && painted == 3, "render_scroll_shifts_pixels", "scrolls %u painted %u", r1.scrolls,
+               painted);
+    check_case(!memcmp(b1, b2, (size_t)sw * sh * 4), "render_scroll_equals_full_paint", "pixels differ");
+    free(b1);
+    free(b2);
     free(ttf);
 }
 
