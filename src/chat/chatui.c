@@ -87,29 +87,41 @@ static void compose_input(Grid *g, const LineEdit *e, uint32_t y, int generating
         put_text(g, x0 + 2, y, "replying... Esc stops", PAL_PROMPT, PAL_INPUT_BG);
 }
 
+/* The status text; compact drops the labels for narrow screens (big fonts). */
+static void status_text(Fmt *f, const Settings *s, const ChatStatus *st, int compact)
+{
+    fmt_str(f, compact ? " T" : " temp ");
+    fmt_fixed(f, s->temp, 2);
+    fmt_str(f, compact ? " K" : " | top-k ");
+    fmt_u64(f, s->top_k);
+    fmt_str(f, compact ? " P" : " | top-p ");
+    fmt_fixed(f, s->top_p, 2);
+    fmt_str(f, compact ? " " : " | ");
+    fmt_fixed(f, st->tok_s_tenths, 1);
+    fmt_str(f, compact ? "t/s " : " tok/s | ctx ");
+    fmt_u64(f, st->ctx_used);
+    fmt_char(f, '/');
+    fmt_u64(f, st->ctx_max);
+    fmt_str(f, s->mode == MODE_PLAY ? (compact ? " play " : " | play | ") : (compact ? " raw " : " | raw | "));
+    fmt_str(f, st->model_name ? st->model_name : "?");
+}
+
 static void compose_status(Grid *g, const Settings *s, const ChatStatus *st, uint32_t y)
 {
     char buf[256];
     Fmt f;
+    const char *warn = st->random_model ? " (RANDOM TEST MODEL)" : "";
     fmt_init(&f, buf, sizeof buf);
-    fmt_str(&f, " temp ");
-    fmt_fixed(&f, s->temp, 2);
-    fmt_str(&f, " | top-k ");
-    fmt_u64(&f, s->top_k);
-    fmt_str(&f, " | top-p ");
-    fmt_fixed(&f, s->top_p, 2);
-    fmt_str(&f, " | ");
-    fmt_fixed(&f, st->tok_s_tenths, 1);
-    fmt_str(&f, " tok/s | ctx ");
-    fmt_u64(&f, st->ctx_used);
-    fmt_char(&f, '/');
-    fmt_u64(&f, st->ctx_max);
-    fmt_str(&f, s->mode == MODE_PLAY ? " | play | " : " | raw | ");
+    status_text(&f, s, st, 0);
+    if (f.len + fmt_strlen(warn) > g->cols) {
+        fmt_init(&f, buf, sizeof buf);
+        status_text(&f, s, st, 1);
+        if (st->random_model)
+            warn = " (RANDOM)";
+    }
     fill_row(g, y, PAL_STATUS, PAL_STATUS_BG);
     uint32_t x = put_text(g, 0, y, buf, PAL_STATUS, PAL_STATUS_BG);
-    x = put_text(g, x, y, st->model_name ? st->model_name : "?", PAL_STATUS, PAL_STATUS_BG);
-    if (st->random_model)
-        x = put_text(g, x, y, " (RANDOM TEST MODEL)", PAL_WARN, PAL_STATUS_BG);
+    x = put_text(g, x, y, warn, PAL_WARN, PAL_STATUS_BG);
     if (x + 10 <= g->cols)
         put_text(g, g->cols - 9, y, " F1 help ", PAL_STATUS, PAL_STATUS_BG);
 }

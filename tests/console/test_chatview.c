@@ -181,6 +181,8 @@ static void test_compose(void)
                != NULL, "compose_status_bar", "'%s'", grid_row(&wide, 7));
     check_case(strstr(grid_row(&wide, 7), "tiny (RANDOM TEST MODEL)") != NULL, "compose_random_model_label", "'%s'",
                grid_row(&wide, 7));
+    check_case(!strncmp(grid_row(&g, 7), " T0.80 K40 P0.95 12.3t/s 180/256 play tiny (RAN", 40),
+               "compose_status_compact_when_narrow", "'%s'", grid_row(&g, 7));
     st.show_help = 1;
     wide.rows = 24;
     wide.cells = realloc(wide.cells, 120 * 24 * sizeof(Cell));
