@@ -30,10 +30,10 @@ sectors=$((last - first + 1))
 esp="$tmp@@$((first * 512))"
 
 # mformat must be told the partition's size (-T): without it, it sizes the FAT for the whole image and OVMF refuses
-# to mount the volume (it falls into its shell instead of booting). -F forces FAT32, which the UEFI spec requires
-# for removable media and which every firmware reads. -H: the boot sector's "hidden sectors" is the partition's
+# to mount the volume (it falls into its shell instead of booting). -F forces FAT32, the file system the UEFI spec names
+# for system partitions, which every firmware reads (on USB sticks too). -H: the boot sector's "hidden sectors" is the partition's
 # start, as on a disk partitioned by an OS (some firmware checks it). MTOOLS_SKIP_CHECK: no DOS geometry to check.
-export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
+export MTOOLS_SKIP_CHECK=1
 mformat -i "$esp" -F -T "$sectors" -H "$first" -h 64 -s 32 -v "$label" ::
 mmd -i "$esp" ::/EFI ::/EFI/BOOT
 mcopy -i "$esp" "$app" ::/EFI/BOOT/BOOTX64.EFI
