@@ -4,6 +4,9 @@
 #include "model.h"
 #include "kernels.h"
 #include "ecmath.h"
+#include "q8.h"
+
+#define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
 
 // ----------------------------------------------------------------------------
 // loading and validation
@@ -150,6 +153,7 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
 
     const float *w = (const float *)(const void *)payload;
     m->cfg = c;
+    m->q8 = 0;
     for (int t = 0; t < MF_TENSOR_COUNT; t++)
         m->wt.w[t] = w + mf_tensor_offset(&c, t, 0);
     m->wt.layer_stride = c.layers > 1 ? mf_tensor_offset(&c, MF_LN1_W, 1) - mf_tensor_offset(&c, MF_LN1_W, 0) : 0;
@@ -159,9 +163,62 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
 int model_best_kernel(void) { return kern_cpu_has_avx() ? KERNEL_AVX : KERNEL_SCALAR_SSE2; }
 
 // ----------------------------------------------------------------------------
-// run state
+// the Q8 copy of the matrices
 
-#define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
+/* (float tensor, rows, cols) of quantised matrix i of layer l, or of the head when l == L. */
+static void q8_source(const Model *m, uint32_t l, int i, const float **w, uint32_t *rows, uint32_t *cols)
+{
+    const ModelConfig *c = &m->cfg;
+    static const int tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
+    if (l == c->layers) {
+        *w = m->wt.w[MF_WTE];
+        *rows = MF_VOCAB;
+        *cols = c->dim;
+        return;
+    }
+    *w = m->wt.w[tensor[i]] + (size_t)l * m->wt.layer_stride;
+    *rows = i == Q8_QKV ? 3 * c->dim : i == Q8_FC ? c->hidden : c->dim;
+    *cols = i == Q8_FCPROJ ? c->hidden : c->dim;
+}
+
+static size_t q8_count(const ModelConfig *c) { return (size_t)c->layers * Q8_PER_LAYER + 1; }
+
+size_t model_q8_bytes(const ModelConfig *c)
+{
+    Model tmp;
+    ec_memset(&tmp, 0, sizeof tmp);
+    tmp.cfg = *c;
+    size_t n = ALIGN64(q8_count(c) * sizeof(QMatrix)) + 64;
+    for (uint32_t l = 0; l <= c->layers; l++)
+        for (int i = 0; i < (l == c->layers ? 1 : Q8_PER_LAYER); i++) {
+            const float *w;
+            uint32_t rows, cols;
+            q8_source(&tmp, l, i, &w, &rows, &cols);
+            n += q8_matrix_bytes(rows, cols);
+        }
+    return n;
+}
+
+int model_quantize(Model *m, void *mem)
+{
+    if (m->cfg.dim > Q8_MAX_COLS || m->cfg.hidden > Q8_MAX_COLS)
+        return 0;
+    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    QMatrix *mats = (QMatrix *)(void *)base;
+    uint8_t *p = base + ALIGN64(q8_count(&m->cfg) * sizeof(QMatrix));
+    for (uint32_t l = 0; l <= m->cfg.layers; l++)
+        for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++) {
+            const float *w;
+            uint32_t rows, cols;
+            q8_source(m, l, i, &w, &rows, &cols);
+            p += q8_matrix_build(&mats[(size_t)l * Q8_PER_LAYER + (size_t)i], w, rows, cols, p);
+        }
+    m->q8 = mats;
+    return 1;
+}
+
+// ----------------------------------------------------------------------------
+// run state
 
 static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
 {
@@ -183,6 +240,7 @@ static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
     CARVE(hid, float, P * H);
     CARVE(scores, float, T + 4);
     CARVE(logits, float, MF_VOCAB);
+    CARVE(xq, int16_t, (C > H ? C : H) + 8);
 #undef CARVE
     return off;
 }
@@ -250,13 +308,24 @@ static void gelu(float *h, int n)
 
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.layer_stride)
 
+/* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
+static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
+                   const float *bias, int n, int I, int O)
+{
+    if (s->kernel == KERNEL_Q8 && m->q8)
+        q8_matmul(out, in, &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which], bias, n, s->xq);
+    else
+        kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out, in,
+                    l == m->cfg.layers ? m->wt.w[tensor] : LAYER_W(m, tensor, l), bias, n, I, O);
+}
+
 /* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
  * given, and of the last row into s->logits. */
 static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, int n, float *logits_all)
 {
     const ModelConfig *c = &m->cfg;
     int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
-    int k = s->kernel, p0 = (int)s->pos;
+    int k = s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
     float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
     float scale = 1.0f / ec_sqrtf((float)hs);
 
@@ -274,7 +343,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         // attention: norm, q/k/v for every row, k and v straight into their cache rows
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
-        kern_matmul(k, qkv, xn, LAYER_W(m, MF_QKV_W, l), LAYER_W(m, MF_QKV_B, l), n, C, 3 * C);
+        matmul(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             ec_memcpy(kc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
             ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
@@ -285,15 +354,15 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
                 kern_attend(k, att + (size_t)i * C + h * hs, qkv + (size_t)i * 3 * C + h * hs, kc + h * hs,
                             vc + h * hs, (size_t)C, hs, p0 + i + 1, scale, s->scores);
         // output projection and residual (xn is free again: use it for the projection)
-        kern_matmul(k, xn, att, LAYER_W(m, MF_PROJ_W, l), LAYER_W(m, MF_PROJ_B, l), n, C, C);
+        matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C);
         for (size_t i = 0; i < (size_t)n * C; i++)
             x[i] += xn[i];
         // MLP: norm, up, GELU, down, residual
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN2_W, l), LAYER_W(m, MF_LN2_B, l), C);
-        kern_matmul(k, hid, xn, LAYER_W(m, MF_FC_W, l), LAYER_W(m, MF_FC_B, l), n, C, H);
+        matmul(m, s, hid, xn, (uint32_t)l, Q8_FC, MF_FC_W, LAYER_W(m, MF_FC_B, l), n, C, H);
         gelu(hid, n * H);
-        kern_matmul(k, xn, hid, LAYER_W(m, MF_FCPROJ_W, l), LAYER_W(m, MF_FCPROJ_B, l), n, H, C);
+        matmul(m, s, xn, hid, (uint32_t)l, Q8_FCPROJ, MF_FCPROJ_W, LAYER_W(m, MF_FCPROJ_B, l), n, H, C);
         for (size_t i = 0; i < (size_t)n * C; i++)
             x[i] += xn[i];
     }
@@ -302,7 +371,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     int first = logits_all ? 0 : n - 1;
     for (int i = first; i < n; i++) {
         layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
-        kern_matmul(k, s->logits, xn, m->wt.w[MF_WTE], 0, 1, C, V);
+        matmul(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V);
         if (logits_all)
             ec_memcpy(logits_all + (size_t)i * V, s->logits, V * sizeof(float));
     }

@@ -40,19 +40,40 @@ typedef struct {
     uint64_t layer_stride;           /* floats between layer l and l+1 of a per-layer tensor */
 } ModelWeights;
 
+/* A weight matrix quantised for the Q8 kernel: int8-range values (-127..127) kept in int16 so SSE2's pmaddwd
+ * reads them directly, one float scale per row, rows padded with zeros to a multiple of 8 columns. */
+typedef struct {
+    const int16_t *w; /* (rows, stride) */
+    const float *scale; /* (rows) */
+    uint32_t rows, cols, stride;
+} QMatrix;
+
+enum { Q8_QKV, Q8_PROJ, Q8_FC, Q8_FCPROJ, Q8_PER_LAYER };
+
 typedef struct {
     ModelConfig cfg;
     ModelWeights wt;
+    const QMatrix *q8; /* (L * Q8_PER_LAYER + 1): per layer qkv, proj, fc, fcproj, then the head; NULL: none */
 } Model;
 
 /* Validates the whole image against `len` (header, sizes, checksum, finiteness) and points `m` into it.
  * On failure writes a one-line reason (with numbers) into msg (msg_len bytes, NUL-terminated) when msg != NULL. */
 ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t msg_len);
 
-enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1 };
+enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1, KERNEL_Q8 = 2 };
 /* The fastest kernel this CPU runs right now (AVX needs CPUID AVX + OSXSAVE + XCR0 YMM state enabled).
- * All kernels give bit-identical results: AVX only widens the SSE2 lanes, never reorders a sum or fuses. */
+ * The float kernels give bit-identical results: AVX only widens the SSE2 lanes, never reorders a sum or fuses.
+ * KERNEL_Q8 is never picked here: it computes different (slightly less exact) numbers, so callers opt in. */
 int model_best_kernel(void);
+
+/* The Q8 kernel: matrices quantised once (per-row int8 weights), activations per row to 14-bit integers, integer
+ * dot products (exact, so every build agrees), float everywhere else. About 10x faster than float under QEMU's
+ * software CPU and lighter on memory natively, at a small cost in accuracy (tests/core/test_q8.py measures it).
+ * model_quantize() fills caller memory of model_q8_bytes() bytes and points m->q8 at it; it returns 0 when the
+ * model is too wide for 32-bit integer sums (an input width above 4096), and then the float kernels stay in use. */
+#define Q8_MAX_COLS 4096u
+size_t model_q8_bytes(const ModelConfig *c);
+int model_quantize(Model *m, void *mem);
 
 #define MODEL_PREFILL_CHUNK 64 /* prompt tokens pushed through the weights together */
 
@@ -70,6 +91,7 @@ typedef struct {
     float *att_out;        /* (P, C) attention output before projection */
     float *hid;            /* (P, H) MLP hidden */
     float *scores;         /* (T) attention weights of one query and head */
+    int16_t *xq;           /* (max(C, H) + 8) one activation row quantised for the Q8 kernel */
     float *logits;         /* (V) logits after the last token fed */
 } RunState;
 

@@ -112,6 +112,7 @@ typedef struct {
     void *file;
     RunState s;
     void *state_mem;
+    void *q8_mem;
 } Loaded;
 
 static void load_model(Loaded *L, const char *path)
@@ -124,6 +125,7 @@ static void load_model(Loaded *L, const char *path)
     ModelError e = model_load(&L->m, L->file, len, msg, sizeof msg);
     if (e != MODEL_OK)
         die("%s: %s", path, msg);
+    L->q8_mem = 0;
     L->state_mem = malloc(model_state_bytes(&L->m.cfg));
     if (!L->state_mem)
         die("out of memory for the run state");
@@ -134,7 +136,29 @@ static void free_model(Loaded *L)
 {
     free(L->file);
     free(L->state_mem);
+    free(L->q8_mem);
 }
+
+/* --kernel: sse2, avx (where the CPU has it) or q8 (quantised copy of the matrices); absent: the fastest float one. */
+static void apply_kernel(Loaded *L, const char *kern)
+{
+    if (!kern)
+        return;
+    if (!strcmp(kern, "sse2")) {
+        L->s.kernel = KERNEL_SCALAR_SSE2;
+    } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
+        L->s.kernel = KERNEL_AVX;
+    } else if (!strcmp(kern, "q8")) {
+        L->q8_mem = malloc(model_q8_bytes(&L->m.cfg));
+        if (!L->q8_mem || !model_quantize(&L->m, L->q8_mem))
+            die("--kernel q8: cannot quantise this model (out of memory, or wider than %u)", Q8_MAX_COLS);
+        L->s.kernel = KERNEL_Q8;
+    } else {
+        die("--kernel: '%s' is not sse2, q8, or avx on a CPU that has it", kern);
+    }
+}
+
+static const char *kernel_name(int k) { return k == KERNEL_AVX ? "avx" : k == KERNEL_Q8 ? "q8" : "sse2"; }
 
 static int32_t *bytes_to_tokens(const char *s, size_t n)
 {
@@ -164,11 +188,7 @@ static int cmd_generate(int argc, char **argv)
     uint64_t seed = (uint64_t)opt_num(o, no, "seed", 1337, 0, 1e18);
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
-    const char *kern = opt_str(o, no, "kernel", 0);
-    if (kern)
-        L.s.kernel = strcmp(kern, "sse2") == 0 ? KERNEL_SCALAR_SSE2 : strcmp(kern, "avx") == 0 ? KERNEL_AVX : -1;
-    if (L.s.kernel < 0 || (L.s.kernel == KERNEL_AVX && model_best_kernel() != KERNEL_AVX))
-        die("--kernel: '%s' is not sse2, or avx on a CPU that has it", kern);
+    apply_kernel(&L, opt_str(o, no, "kernel", 0));
     Sampler smp;
     sampler_init(&smp, temp, top_k, top_p, seed);
 
@@ -190,7 +210,7 @@ static int cmd_generate(int argc, char **argv)
  * first T of the split (the first window scores all of its positions). */
 static int cmd_eval(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"data", 0, 0}, {"split", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"data", 0, 0}, {"split", 0, 0}, {"kernel", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *split = opt_str(o, no, "split", "val"), *data_path = opt_str(o, no, "data", 0);
@@ -200,6 +220,7 @@ static int cmd_eval(int argc, char **argv)
         die("--split: '%s' is not val, train or all", split);
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
+    apply_kernel(&L, opt_str(o, no, "kernel", 0));
     size_t len;
     uint8_t *data = read_file(data_path, &len);
     size_t cut = (size_t)((uint64_t)len * 9 / 10), lo = 0, hi = len;
@@ -253,9 +274,7 @@ static int cmd_bench(int argc, char **argv)
     double secs = opt_num(o, no, "seconds", 1.0, 0.01, 600);
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
-    const char *kern = opt_str(o, no, "kernel", 0);
-    if (kern && !strcmp(kern, "sse2"))
-        L.s.kernel = KERNEL_SCALAR_SSE2;
+    apply_kernel(&L, opt_str(o, no, "kernel", 0));
     size_t T = L.m.cfg.ctx;
     int32_t *toks = malloc(T * sizeof *toks);
     if (!toks)
@@ -284,7 +303,7 @@ static int cmd_bench(int argc, char **argv)
     } while ((t = now_s() - t0) < secs);
     double decode = done / t;
     printf("model %s: dim %u layers %u heads %u ctx %u, kernel %s\n", L.m.cfg.name, L.m.cfg.dim, L.m.cfg.layers,
-           L.m.cfg.heads, L.m.cfg.ctx, L.s.kernel == KERNEL_AVX ? "avx" : "sse2");
+           L.m.cfg.heads, L.m.cfg.ctx, kernel_name(L.s.kernel));
     printf("prefill %.0f tokens/s\ndecode %.0f tokens/s\n", prefill, decode);
     free(toks);
     free_model(&L);
@@ -387,9 +406,7 @@ static int cmd_logits(int argc, char **argv)
         die("--text-file FILE and --out FILE are required");
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
-    const char *kern = opt_str(o, no, "kernel", 0);
-    if (kern && !strcmp(kern, "sse2"))
-        L.s.kernel = KERNEL_SCALAR_SSE2;
+    apply_kernel(&L, opt_str(o, no, "kernel", 0));
     size_t n;
     char *text = read_file(tf, &n);
     int32_t *toks = bytes_to_tokens(text, n);
@@ -427,7 +444,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: efichat-cli generate|eval|bench|info|random-model|logits --model FILE ...\n"
                         "  generate --model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]\n"
                         "  eval --model M --data FILE [--split val|train|all]\n"
-                        "  bench --model M [--seconds S]\n  info --model M\n");
+                        "  bench --model M [--seconds S]\n"
+                        "  (generate, eval, bench and logits take --kernel sse2|avx|q8)\n  info --model M\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

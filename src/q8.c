@@ -1,0 +1,109 @@
+/* q8.c - per-row int8 weights (stored as int16 for pmaddwd) and 14-bit activations: y = acc * sw * sx + b.
+ * Everything here is SSE2 and exact integer arithmetic between two deterministic float roundings. */
+#include "q8.h"
+#include "ecmath.h"
+
+#define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
+
+static uint32_t padded(uint32_t cols) { return (cols + 7u) & ~7u; }
+
+size_t q8_matrix_bytes(uint32_t rows, uint32_t cols)
+{
+    return ALIGN64((size_t)rows * padded(cols) * sizeof(int16_t)) + ALIGN64((size_t)rows * sizeof(float));
+}
+
+static int32_t round_to_int(float v) { return _mm_cvtss_si32(_mm_set_ss(v)); } /* nearest, ties to even */
+
+static float max_abs(const float *x, uint32_t n)
+{
+    float m = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        float a = x[i] < 0 ? -x[i] : x[i];
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
+{
+    uint32_t stride = padded(cols);
+    int16_t *qw = mem;
+    float *sc = (float *)(void *)((uint8_t *)mem + ALIGN64((size_t)rows * stride * sizeof(int16_t)));
+    for (uint32_t r = 0; r < rows; r++) {
+        const float *row = w + (size_t)r * cols;
+        float m = max_abs(row, cols);
+        float inv = m > 0.0f ? (float)Q8_WMAX / m : 0.0f;
+        sc[r] = m / (float)Q8_WMAX;
+        for (uint32_t c = 0; c < stride; c++)
+            qw[(size_t)r * stride + c] = c < cols ? (int16_t)round_to_int(row[c] * inv) : 0;
+    }
+    q->w = qw;
+    q->scale = sc;
+    q->rows = rows;
+    q->cols = cols;
+    q->stride = stride;
+    return q8_matrix_bytes(rows, cols);
+}
+
+/* One activation row to int16 with a shared scale; returns the scale (0 for an all-zero row). */
+static float quantize_row(int16_t *xq, const float *x, uint32_t cols, uint32_t stride)
+{
+    float m = max_abs(x, cols);
+    if (!(m > 0.0f)) {
+        ec_memset(xq, 0, stride * sizeof(int16_t));
+        return 0.0f;
+    }
+    __m128 inv = _mm_set1_ps((float)Q8_XMAX / m);
+    uint32_t c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        __m128i lo = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c), inv));
+        __m128i hi = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c + 4), inv));
+        _mm_storeu_si128((__m128i *)(void *)(xq + c), _mm_packs_epi32(lo, hi));
+    }
+    for (; c < stride; c++)
+        xq[c] = c < cols ? (int16_t)_mm_cvtss_si32(_mm_mul_ss(_mm_set_ss(x[c]), inv)) : 0;
+    return m / (float)Q8_XMAX;
+}
+
+/* The four int32 lanes summed in 64 bits: a row of 4096 columns can pass 2^31 in total, never per lane. */
+EC_INLINE int64_t lanes_sum(__m128i v)
+{
+    int32_t l[4];
+    _mm_storeu_si128((__m128i *)(void *)l, v);
+    return (int64_t)l[0] + l[1] + l[2] + l[3];
+}
+
+void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq)
+{
+    uint32_t R = q->rows, S = q->stride;
+    for (int n = 0; n < N; n++) {
+        float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
+        float *dst = out + (size_t)n * R;
+        uint32_t r = 0;
+        for (; r + 4 <= R; r += 4) { /* four rows share the activation loads */
+            const int16_t *w0 = q->w + (size_t)r * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
+            __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+            for (uint32_t c = 0; c < S; c += 8) {
+                __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xq + c));
+                a0 = _mm_add_epi32(a0, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
+                a1 = _mm_add_epi32(a1, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w1 + c))));
+                a2 = _mm_add_epi32(a2, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w2 + c))));
+                a3 = _mm_add_epi32(a3, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w3 + c))));
+            }
+            int64_t acc[4] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3)};
+            for (int j = 0; j < 4; j++) {
+                float y = (float)acc[j] * q->scale[r + j] * sx;
+                dst[r + j] = bias ? y + bias[r + j] : y;
+            }
+        }
+        for (; r < R; r++) {
+            const int16_t *w0 = q->w + (size_t)r * S;
+            __m128i a0 = _mm_setzero_si128();
+            for (uint32_t c = 0; c < S; c += 8)
+                a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(xq + c)),
+                                                      _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
+            float y = (float)lanes_sum(a0) * q->scale[r] * sx;
+            dst[r] = bias ? y + bias[r] : y;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/* q8.h - the Q8 kernel's pieces: quantising a float matrix once, and the integer mat-vec.
+ * Integer sums are exact, so results do not depend on the order of the sum or on SSE2 vs anything wider. */
+#ifndef EFICHAT_Q8_H
+#define EFICHAT_Q8_H
+
+#include "model.h"
+
+#define Q8_WMAX 127  /* weights: int8 range, per-row scale */
+#define Q8_XMAX 8191 /* activations: 14-bit, per-row scale; keeps every 32-bit lane sum below 2^31 */
+
+/* Bytes a quantised (rows, cols) matrix needs (values and scales, 64-byte aligned pieces). */
+size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
+/* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
+size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
+/* out (N, rows) = in (N, cols) . q^T + bias; xq holds q->stride int16s of scratch. */
+void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq);
+
+#endif
