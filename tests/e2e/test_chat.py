@@ -192,7 +192,10 @@ def main():
         cases.run("c: golden: the temperature-0 reply equals efichat-cli generate", c_golden, needs=B)
         cases.run("f: screenshot after a conversation to docs/screenshot.png, prompt on screen (OCR)",
                   f_screenshot, needs=B)
-        cases.run("h: a USB keyboard types (PS/2 controller off)", lambda: None, needs=B)
+        # b typed its prompt on the only keyboard this machine has; what the app fed the model is that text
+        cases.run("h: a USB keyboard types (PS/2 controller off)",
+                  lambda: check(st.get("framed", b"").find(PROMPT.encode()) > 0, "the typed prompt was not seen"),
+                  needs=B)
         cases.run("e: Esc stops a long reply", e_esc, needs=A)
         cases.run("Ctrl+L starts a new conversation", ctrl_l, needs=A)
     return cases.exit_code()

@@ -75,12 +75,13 @@ def main():
                   f"the embedded model {embedded_name!r} was not loaded after the error")
             tokens = typed_reply(m, st["ready"])
             check(tokens > 0, f"the embedded model gave {tokens} tokens")
+            st["typed"] = True   # typed_reply saw the framed prompt, typed on the only keyboard: PS/2
 
         cases.run("disk: the image boots as a USB stick (usb-storage on xHCI)", usb_stick)
         U = ["disk: the image boots as a USB stick (usb-storage on xHCI)"]
         cases.run("i: a corrupt efichat/model.bin gives an error line, then the embedded model answers", i_corrupt,
                   needs=U)
-        cases.run("h: a PS/2 keyboard types (no USB keyboard)", lambda: None,
+        cases.run("h: a PS/2 keyboard types (no USB keyboard)", lambda: check(st.get("typed"), "nothing typed"),
                   needs=["i: a corrupt efichat/model.bin gives an error line, then the embedded model answers"])
 
     # a valid model of our own and a config file with one good value of each kind and one unknown key
