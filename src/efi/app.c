@@ -299,12 +299,21 @@ static void handle_key(App *a, const Key *k)
     case ACT_FONT_DOWN: change_font(a, -1); break;
     default: break;
     }
+    /* The text console printed a line over the prompt: show the prompt and the line again. */
+    if (!a->graphics && !a->generating && mirror_at_line_start())
+        text_echo_line(a);
 }
 
 void app_run(App *a)
 {
     app_settings_changed(a);
     draw(a);
+    char buf[64];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: startup ms=");
+    fmt_u64(&f, clock_ms()); /* since efi_main began (clock_init) */
+    mirror_line(buf);
     mirror_line("efichat: ready");
     if (!a->graphics)
         mirror_str("> ");

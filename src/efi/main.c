@@ -251,9 +251,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
     load_config(a);
     a->graphics = open_graphics(a);
-    EFI_STATUS s = input_init(&a->input, a->settings.input);
+    EFI_STATUS s = input_init(&a->input, a->settings.input, !a->graphics);
     /* Reading the serial port directly means its terminal driver is gone from ConOut too: write it directly. */
-    int direct_serial = a->input.source == INPUT_SERIAL;
+    int direct_serial = a->input.serial != NULL;
     mirror_init(!a->graphics && !direct_serial);
     if (!a->graphics && !direct_serial)
         g_st->ConOut->ClearScreen(g_st->ConOut);

@@ -54,19 +54,20 @@ static void open_serial(Input *in, int force)
     g_bs->HandleProtocol(h, &serial_guid, (void **)&in->serial);
 }
 
-EFI_STATUS input_init(Input *in, int force)
+EFI_STATUS input_init(Input *in, int force, int text_console)
 {
     in->ex = NULL;
     in->in = g_st->ConIn;
     in->serial = NULL;
     vt100_init(&in->vt);
-    if (force != INPUT_SIMPLE && force != INPUT_SERIAL && g_st->ConsoleInHandle)
+    if ((force == -1 || force == INPUT_EX) && g_st->ConsoleInHandle)
         g_bs->HandleProtocol(g_st->ConsoleInHandle, &ex_guid, (void **)&in->ex);
-    if (force == INPUT_SERIAL || (!in->ex && !in->in))
-        open_serial(in, force == INPUT_SERIAL);
-    in->source = in->serial ? INPUT_SERIAL : in->ex ? INPUT_EX : INPUT_SIMPLE;
-    if (in->source == INPUT_SERIAL)
-        in->ex = NULL, in->in = NULL;
+    /* With a screen the terminal driver may keep the port (its keys reach ConIn); a text console takes it over
+     * so that F-keys, which OVMF's terminal driver does not decode in its default mode, work too. */
+    open_serial(in, force == INPUT_SERIAL || (force == -1 && text_console));
+    if (force == INPUT_SERIAL && in->serial)
+        in->ex = NULL, in->in = NULL; /* the serial path alone, as asked */
+    in->source = in->ex ? INPUT_EX : in->in ? INPUT_SIMPLE : INPUT_SERIAL;
     EFI_STATUS st = g_bs->CreateEvent(EVT_TIMER, 0, NULL, NULL, &in->timer);
     if (EFI_ERROR(st))
         return st;
@@ -113,11 +114,9 @@ static int poll_serial(Input *in, Key *out)
 
 int input_poll(Input *in, Key *out)
 {
-    for (;;) {
-        if (in->ex) {
-            EFI_KEY_DATA kd;
-            if (EFI_ERROR(in->ex->ReadKeyStrokeEx(in->ex, &kd)))
-                return 0;
+    if (in->ex) {
+        EFI_KEY_DATA kd;
+        while (!EFI_ERROR(in->ex->ReadKeyStrokeEx(in->ex, &kd))) {
             if (kd.Key.ScanCode == 0 && kd.Key.UnicodeChar == 0)
                 continue; /* a partial key */
             out->scan = kd.Key.ScanCode;
@@ -125,10 +124,9 @@ int input_poll(Input *in, Key *out)
             out->mods = shift_mods(kd.KeyState.KeyShiftState);
             return 1;
         }
-        if (in->in) {
-            EFI_INPUT_KEY k;
-            if (EFI_ERROR(in->in->ReadKeyStroke(in->in, &k)))
-                return 0;
+    } else if (in->in) {
+        EFI_INPUT_KEY k;
+        while (!EFI_ERROR(in->in->ReadKeyStroke(in->in, &k))) {
             if (k.ScanCode == 0 && k.UnicodeChar == 0)
                 continue;
             out->scan = k.ScanCode;
@@ -136,10 +134,8 @@ int input_poll(Input *in, Key *out)
             out->mods = 0;
             return 1;
         }
-        if (in->serial)
-            return poll_serial(in, out);
-        return 0;
     }
+    return in->serial ? poll_serial(in, out) : 0;
 }
 
 void input_wait(Input *in)
@@ -156,9 +152,8 @@ void input_wait(Input *in)
 
 const char *input_source_name(const Input *in)
 {
-    switch (in->source) {
-    case INPUT_EX: return "SimpleTextInputEx";
-    case INPUT_SIMPLE: return "SimpleTextInput";
-    default: return "serial (VT100)";
-    }
+    if (in->serial)
+        return in->ex ? "SimpleTextInputEx + serial (VT100)" : in->in ? "SimpleTextInput + serial (VT100)"
+                                                             : "serial (VT100)";
+    return in->ex ? "SimpleTextInputEx" : "SimpleTextInput";
 }
