@@ -1,7 +1,7 @@
 /* gemm.c - packed, cache-blocked SGEMM for the trainer (see gemm.h). All of B is packed once per call (threads
  * share the work), then threads take MC-row blocks of C dynamically and run them to the end with no barrier: for
- * each NC-wide chunk, for each KC-deep slice, pack the A block and sweep the 8x32 micro-kernel, which keeps its 16
- * accumulators in vector registers. Edges are zero-padded in the packs and clipped on write-back. */
+ * each KC-deep slice, pack the A block once and sweep the 8x32 micro-kernel over every panel of B; the kernel keeps
+ * its 16 accumulators in vector registers and the (MC, N) block of C stays in L2. Edges are zero-padded in the packs and clipped on write-back. */
 #include "gemm.h"
 
 #include <omp.h>
@@ -12,7 +12,6 @@
 #define GEMM_NR 32
 #define GEMM_MC 64
 #define GEMM_KC 256
-#define GEMM_NC 256
 
 typedef float v16 __attribute__((vector_size(64), aligned(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
@@ -147,18 +146,15 @@ void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, pt
 #pragma omp for schedule(dynamic, 1)
         for (int ib = 0; ib < mblocks; ib++) {
             int ic = ib * GEMM_MC, mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
-            for (int jc = 0; jc < N; jc += GEMM_NC) {
-                int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
-                for (int pc = 0; pc < K; pc += GEMM_KC) {
-                    int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC, acc = accumulate || pc > 0;
-                    pack_a(apack, A + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
-                    for (int j0 = 0; j0 < nc; j0 += GEMM_NR) {
-                        int nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
-                        const float *bp = g->bpack + (size_t)pc * np + (size_t)((jc + j0) / GEMM_NR) * kc * GEMM_NR;
-                        for (int s = 0; s < mc; s += GEMM_MR) {
-                            int mr = mc - s < GEMM_MR ? mc - s : GEMM_MR;
-                            kernel_8x32(kc, apack + (size_t)s * kc, bp, C + (ic + s) * ldc + jc + j0, ldc, mr, nr, acc);
-                        }
+            for (int pc = 0; pc < K; pc += GEMM_KC) {
+                int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC, acc = accumulate || pc > 0;
+                pack_a(apack, A + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
+                for (int p = 0; p < panels; p++) {
+                    int j0 = p * GEMM_NR, nr = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+                    const float *bp = g->bpack + (size_t)pc * np + (size_t)p * kc * GEMM_NR;
+                    for (int s = 0; s < mc; s += GEMM_MR) {
+                        int mr = mc - s < GEMM_MR ? mc - s : GEMM_MR;
+                        kernel_8x32(kc, apack + (size_t)s * kc, bp, C + (ic + s) * ldc + j0, ldc, mr, nr, acc);
                     }
                 }
             }

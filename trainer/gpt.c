@@ -194,6 +194,19 @@ static void weighted_row_sum(float *restrict out, const float *w, ptrdiff_t ws, 
     }
 }
 
+/* dst[j] = exp((src[j] - shift) * scale) for j < n */
+static void exp_scaled(float *restrict dst, const float *src, float shift, float scale, int n)
+{
+    int j = 0;
+#ifdef __AVX512F__
+    const __m512 sh = _mm512_set1_ps(shift), sc = _mm512_set1_ps(scale);
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(dst + j, fm_expf16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(src + j), sh), sc)));
+#endif
+    for (; j < n; j++)
+        dst[j] = fm_expf((src[j] - shift) * scale);
+}
+
 /* the per-thread attention scratch: a (hs, tp) transposed K or V, a (tp) row and a (t, tp) score-gradient block */
 static size_t attention_scratch_floats(int hs, int T)
 {
@@ -230,8 +243,7 @@ static void attention_forward(float *out, float *att, const float *qkv, float *s
             float mx = -INFINITY;
             for (int j = 0; j <= i; j++)
                 mx = srow[j] > mx ? srow[j] : mx;
-            for (int j = 0; j <= i; j++)
-                row[j] = fm_expf((srow[j] - mx) * scale);
+            exp_scaled(row, srow, mx, scale, i + 1);
             float sum = 0.0f;
             for (int j = 0; j <= i; j++)
                 sum += row[j];
