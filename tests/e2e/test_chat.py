@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """test_chat.py - one boot of build/efichat.img (AHCI disk, std VGA, a USB keyboard and no PS/2 controller) driven
 like a user: hotkeys, a typed prompt, the reply, Esc, Ctrl+L, screenshots. Cases (issue 5): a ready, d hotkeys + OCR,
-b prompt and reply, c golden against efichat-cli, f screenshot to docs/screenshot.png, e Esc, h (USB half), and
-Ctrl+L. The one boot is shared because each boot costs tens of seconds under TCG; a case that cannot run because an
+b prompt and reply, f screenshot to docs/screenshot.png, h (USB half), c golden against efichat-cli in a new
+conversation at temperature 0, e Esc, and Ctrl+L. The one boot is shared because each boot costs tens of seconds under TCG; a case that cannot run because an
 earlier one failed is reported as failed. QEMU is killed on every way out (and by a watchdog)."""
 import os, re, sys, time
 
@@ -15,7 +15,8 @@ EFI = os.path.join(BUILD, "efichat.efi")
 READY_S = 300      # QEMU start to "efichat: ready": ~15 s alone, much more when the two cores are busy
 REPLY_S = 300      # one reply of at most 400 tokens
 KEY_S = 30         # a hotkey to its settings line
-PROMPT = "Good morrow, my lord. What news from Verona?"
+PROMPT = "Good morrow, my lord. What news from Verona?"   # at temp 0.80: the screenshot's conversation
+GOLDEN_PROMPT = "Who is there?"                            # at temp 0: the golden
 USER = "YOU"       # the default speaker name (src/chat/settings.c)
 RAW_PROMPT = "ROMEO:"
 MAX_REPLY = 400    # settings_default(): tokens per reply
@@ -117,19 +118,21 @@ def main():
             text = ocr_until(m, "hotkeys", TEMP_OCR.format(9), rows=status_bar, psm=7, scale=1)
             check(re.search(TEMP_OCR.format(9), text), f"status bar OCR shows no 'temp 0.90': {text!r}")
             info(f"status bar (OCR): {text.strip()!r}")
-            # back to greedy for the golden: nine F2 presses, each with its own settings line
-            for i in range(9):
-                m.send_key("f2")
-            st["greedy"] = m.wait_for(settings_rx("0.00", 80, "1.00"), KEY_S, since).end()
+            # F2, F4, F6 step back to the defaults for the conversation of the screenshot
+            for key, want in (("f2", ("0.80", 80, "1.00")), ("f4", ("0.80", 40, "1.00")),
+                              ("f6", ("0.80", 40, "0.95"))):
+                m.send_key(key)
+                since = m.wait_for(settings_rx(*want), KEY_S, since).end()
+            st["defaults"] = since
 
         def b_prompt():
-            since = st["greedy"]
+            since = st["defaults"]
             tokens, ms, line, t_enter = send_and_reply(m, PROMPT, since)
             check(tokens > 0, f"tokens={tokens}")
             framed = f"{USER}:\n{PROMPT}\n\n".encode()
             reply, start = reply_after(m, framed, since, line, tokens)
-            info(f"reply: {tokens} tokens in {ms} ms: {reply[:120]!r}")
-            st.update(framed=framed, reply=reply, tokens=tokens, ms=ms, after=line)
+            info(f"reply at temp 0.80: {tokens} tokens in {ms} ms: {reply[:160]!r}")
+            st.update(typed=framed)
             t0, t1, t_line = m.arrival(start), m.arrival(line - 1), m.arrival(line)
             info(f"reply streamed at {tokens / max(t1 - t0, 1e-3):.1f} tokens/s (serial arrival times); "
                  f"the app says {tokens * 1000 / max(ms, 1):.1f} tokens/s including the prompt")
@@ -139,14 +142,6 @@ def main():
                   f"ms={ms}, but Enter to the reply line took {t_line - t_enter:.2f} s on the wall clock and the "
                   f"reply streamed for {t1 - t0:.2f} s")
 
-        def c_golden():
-            # the app QEMU booted, which may be older than build/efichat.efi when the image was not rebuilt
-            name = extract_embedded_model(read_esp_file(IMG, "/EFI/BOOT/BOOTX64.EFI"), model)
-            want = cli_generate(model, st["framed"].decode(), st["tokens"])
-            check(want == st["reply"], f"model {name}: QEMU {st['reply'][:80]!r} != CLI {want[:80]!r}")
-            # the reply ended by the play-mode rule (a blank line) or at the maximum, never early
-            check(st["reply"].endswith(b"\n\n") or st["tokens"] == MAX_REPLY, "the reply ended early")
-
         def f_screenshot():
             text = ocr_until(m, "conversation", r"morrow")
             png = os.path.join(LOGS, "conversation.png")
@@ -154,6 +149,25 @@ def main():
                   f"OCR does not show the typed prompt: {text[:300]!r}")
             os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
             os.replace(png, os.path.join(ROOT, "docs", "screenshot.png"))
+
+        def c_golden():
+            # a new conversation at temperature 0: eight F2 presses from 0.80, each with its own settings line
+            since = m.mark()
+            m.send_key("ctrl", "l")
+            since = m.wait_for(r"efichat: new conversation\r?\n", KEY_S, since).end()
+            for _ in range(8):
+                m.send_key("f2")
+            since = m.wait_for(settings_rx("0.00", 40, "0.95"), KEY_S, since).end()
+            tokens, ms, line, _ = send_and_reply(m, GOLDEN_PROMPT, since)
+            framed = f"{USER}:\n{GOLDEN_PROMPT}\n\n".encode()   # the whole context: the conversation is new
+            reply, _ = reply_after(m, framed, since, line, tokens)
+            info(f"reply at temp 0: {tokens} tokens: {reply[:160]!r}")
+            # the app QEMU booted, which may be older than build/efichat.efi when the image was not rebuilt
+            name = extract_embedded_model(read_esp_file(IMG, "/EFI/BOOT/BOOTX64.EFI"), model)
+            want = cli_generate(model, framed.decode(), tokens)
+            check(want == reply, f"model {name}: QEMU {reply[:80]!r} != CLI {want[:80]!r}")
+            # the reply ended by the play-mode rule (a blank line) or at the maximum, never early
+            check(reply.endswith(b"\n\n") or tokens == MAX_REPLY, "the reply ended early")
 
         def e_esc():
             since = m.mark()
@@ -183,19 +197,19 @@ def main():
             check(re.search(r"New\s+conversation", text), f"OCR shows no 'New conversation' note: {text[:300]!r}")
             check(not re.search(RAW_PROMPT, text), "the old conversation is still on screen")
 
-        cases.run("a: boot to 'efichat: ready' (USB keyboard, AHCI disk)", a_ready)
         A = ["a: boot to 'efichat: ready' (USB keyboard, AHCI disk)"]
-        cases.run("d: F3/F5/F7 change the settings line and the status bar (OCR)", d_hotkeys, needs=A)
-        D = ["d: F3/F5/F7 change the settings line and the status bar (OCR)"]
-        cases.run("b: a typed prompt gets a streamed reply with its reply line", b_prompt, needs=D)
+        D = ["d: F3/F5/F7 change the settings line and the status bar (OCR); F2/F4/F6 step back"]
         B = ["b: a typed prompt gets a streamed reply with its reply line"]
-        cases.run("c: golden: the temperature-0 reply equals efichat-cli generate", c_golden, needs=B)
+        cases.run(A[0], a_ready)
+        cases.run(D[0], d_hotkeys, needs=A)
+        cases.run(B[0], b_prompt, needs=D)
         cases.run("f: screenshot after a conversation to docs/screenshot.png, prompt on screen (OCR)",
                   f_screenshot, needs=B)
         # b typed its prompt on the only keyboard this machine has; what the app fed the model is that text
         cases.run("h: a USB keyboard types (PS/2 controller off)",
-                  lambda: check(st.get("framed", b"").find(PROMPT.encode()) > 0, "the typed prompt was not seen"),
+                  lambda: check(st.get("typed", b"").find(PROMPT.encode()) > 0, "the typed prompt was not seen"),
                   needs=B)
+        cases.run("c: golden: the temperature-0 reply equals efichat-cli generate", c_golden, needs=A)
         cases.run("e: Esc stops a long reply", e_esc, needs=A)
         cases.run("Ctrl+L starts a new conversation", ctrl_l, needs=A)
     return cases.exit_code()
