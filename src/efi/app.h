@@ -31,6 +31,7 @@ typedef struct {
     Model model;
     RunState rs;
     void *rs_mem;
+    void *q8_mem; /* the Q8 copy of the matrices, with config q8=1 */
     Sampler sampler;
     int random_model;
     uint32_t tail_newlines; /* '\n' at the end of the context, for play-mode framing */

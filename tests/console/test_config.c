@@ -27,11 +27,11 @@ int main(void)
     Settings s;
     unsigned bad = parse("\xef\xbb\xbf# efichat settings\r\ntemp = 0.5\r\ntop_k=80\ntop_p=.9\nseed=42\nfont_px=28\n"
                          "user_name=First Citizen\nmode=raw\nmax_reply=120\nscreen=1024x768\ninput=serial\nblt=1\n"
-                         "avx=0\nkeylog=1\n\n; another comment\n", &s);
+                         "avx=0\nkeylog=1\nq8=1\n\n; another comment\n", &s);
     check_case(bad == 0 && s.temp == 50 && s.top_k == 80 && s.top_p == 90 && s.seed == 42 && s.font_px == 28 &&
                    !strcmp(s.user_name, "First Citizen") && s.mode == MODE_RAW && s.max_reply == 120 &&
                    s.screen_w == 1024 && s.screen_h == 768 && s.input == 2 && s.blt == 1 && s.avx == 0 &&
-                   s.keylog == 1,
+                   s.keylog == 1 && s.q8 == 1,
                "config_good_file", "%u problems, first: %s", bad, nreports ? reports[0] : "");
     bad = parse("temp=2.5\ntop_k=300\ntop_p=0.01\nfont_px=5\nmode=poem\nuser_name=\ncolour=red\njust words\n"
                 "temp=0.123\nscreen=big\nseed=-1\nmax_reply=0\nuser_name=A:B\ntop_k=\n", &s);
