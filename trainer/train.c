@@ -403,7 +403,7 @@ int main(int argc, char **argv)
         if (a.sample_every > 0 && step % a.sample_every == 0) {
             if (tty)
                 printf("\n");
-            printf("--- sample at step %d (temperature %.2f):", step, a.temp);
+            printf("--- sample at step %d (temperature %.2f):\n", step, a.temp);
             sample_text(&m, sbuf, a.sample_len, a.temp, a.seed + (uint64_t)step);
             printf("---\n");
         }
