@@ -2,7 +2,7 @@
 # The trainer is host-only, so it uses -O3 -march=native -fopenmp rather than the core's portable numeric flags.
 
 TRAIN_BIN    := $(BUILD)/train
-TRAIN_SRCS   := trainer/train.c trainer/gpt.c trainer/gemm.c trainer/checkpoint.c trainer/gradcheck.c \
+TRAIN_SRCS   := trainer/train.c trainer/gpt.c trainer/layers.c trainer/gemm.c trainer/checkpoint.c trainer/gradcheck.c \
                 src/modelfile.c
 TRAIN_HDRS   := $(wildcard trainer/*.h) src/modelfile.h src/platform.h
 TRAIN_CFLAGS := -std=gnu11 -O3 -march=native -fopenmp -fno-math-errno $(WARN)

@@ -1,0 +1,388 @@
+/* layers.c - the trainer's layer kernels, forward and backward (see layers.h). Arguments come in a fixed order:
+ * outputs, saved stats, inputs, weights, dims. Gradients carry a d prefix and accumulate with += unless a comment says
+ * otherwise. Loops are split over rows, columns or (batch, head) so that every sum runs in a fixed order. */
+#include "layers.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "fastmath.h"
+
+#define LN_EPS 1e-5f
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
+
+/* out (N, C) = wte[token] + wpe[position] */
+void encoder_forward(float *out, const uint8_t *inp, const float *wte, const float *wpe, int b, int t, int C)
+{
+    for (int n = 0; n < b * t; n++) {
+        const float *we = wte + (size_t)inp[n] * C, *pe = wpe + (size_t)(n % t) * C;
+        float *o = out + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            o[c] = we[c] + pe[c];
+    }
+}
+
+/* in forward each row was wte[token] + wpe[position], so both receive the row's gradient */
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t *inp, int b, int t, int C)
+{
+    for (int n = 0; n < b * t; n++) {
+        float *dwe = dwte + (size_t)inp[n] * C, *dpe = dwpe + (size_t)(n % t) * C;
+        const float *d = dout + (size_t)n * C;
+        for (int c = 0; c < C; c++) {
+            dwe[c] += d[c];
+            dpe[c] += d[c];
+        }
+    }
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                              const float *bias, int N, int C, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float s = 0.0f;
+        for (int c = 0; c < C; c++)
+            s += x[c];
+        float m = s / C, var = 0.0f;
+        for (int c = 0; c < C; c++)
+            var += (x[c] - m) * (x[c] - m);
+        float rs = 1.0f / sqrtf(var / C + LN_EPS);
+        float *o = out + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            o[c] = (x[c] - m) * rs * w[c] + bias[c];
+        mean[n] = m;
+        rstd[n] = rs;
+    }
+}
+
+void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                               const float *w, const float *mean, const float *rstd, int N, int C, int nthreads)
+{
+#pragma omp parallel num_threads(nthreads)
+    {
+        /* input gradient, row by row: dx = rstd (dnorm - mean(dnorm) - norm mean(dnorm norm)) */
+#pragma omp for schedule(static)
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
+            float m = mean[n], rs = rstd[n], sum_dn = 0.0f, sum_dnn = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float dn = d[c] * w[c];
+                sum_dn += dn;
+                sum_dnn += dn * (x[c] - m) * rs;
+            }
+            sum_dn /= C;
+            sum_dnn /= C;
+            float *dx = dinp + (size_t)n * C;
+            for (int c = 0; c < C; c++)
+                dx[c] += rs * (d[c] * w[c] - sum_dn - (x[c] - m) * rs * sum_dnn);
+        }
+        /* weight and bias gradients, column chunk by chunk so each sum runs in row order */
+#pragma omp for schedule(static)
+        for (int c0 = 0; c0 < C; c0 += 32) {
+            int c1 = c0 + 32 < C ? c0 + 32 : C;
+            for (int n = 0; n < N; n++) {
+                const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
+                for (int c = c0; c < c1; c++) {
+                    dw[c] += d[c] * (x[c] - mean[n]) * rstd[n];
+                    db[c] += d[c];
+                }
+            }
+        }
+    }
+}
+
+/* out (N, OC) = [resid +] inp (N, IC) w (OC, IC)^T + bias */
+void matmul_forward(const Gemm *g, float *out, const float *inp, const float *w, const float *bias,
+                           const float *resid, int N, int IC, int OC)
+{
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * OC;
+        const float *r = resid ? resid + (size_t)n * OC : NULL;
+        for (int c = 0; c < OC; c++)
+            o[c] = bias[c] + (r ? r[c] : 0.0f);
+    }
+    gemm(g, N, OC, IC, inp, IC, 1, w, 1, IC, out, OC, 1);
+}
+
+/* in forward out = inp w^T + bias, so now dw += dout^T inp, dbias += column sums of dout, dinp = dout w */
+void matmul_backward(const Gemm *g, float *dinp, float *dw, float *dbias, const float *dout,
+                            const float *inp, const float *w, int N, int IC, int OC, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int c0 = 0; c0 < OC; c0 += 64) {
+        int c1 = c0 + 64 < OC ? c0 + 64 : OC;
+        for (int n = 0; n < N; n++)
+            for (int c = c0; c < c1; c++)
+                dbias[c] += dout[(size_t)n * OC + c];
+    }
+    gemm(g, OC, IC, N, dout, 1, OC, inp, IC, 1, dw, IC, 1);
+    gemm(g, N, IC, OC, dout, OC, 1, w, IC, 1, dinp, IC, 0);
+}
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+/* out[j] = sum_d x[d] mt[d*tp + j] for j < jn rounded up to 16 (tp, the row stride of mt, is a multiple of 16) */
+static void row_times_transposed(float *restrict out, const float *x, const float *mt, int hs, int tp, int jn)
+{
+    int jb = 0;
+    for (; jb + 64 <= jn || (jb + 64 <= tp && jb < jn && jn - jb > 48); jb += 64) {
+        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int d = 0; d < hs; d++) {
+            const float *p = mt + (size_t)d * tp + jb;
+            float xd = x[d];
+            a0 += xd * *(const v16u *)p;
+            a1 += xd * *(const v16u *)(p + 16);
+            a2 += xd * *(const v16u *)(p + 32);
+            a3 += xd * *(const v16u *)(p + 48);
+        }
+        *(v16u *)(out + jb) = a0;
+        *(v16u *)(out + jb + 16) = a1;
+        *(v16u *)(out + jb + 32) = a2;
+        *(v16u *)(out + jb + 48) = a3;
+    }
+    for (; jb < jn; jb += 16) {
+        v16 a0 = {0};
+        for (int d = 0; d < hs; d++)
+            a0 += x[d] * *(const v16u *)(mt + (size_t)d * tp + jb);
+        *(v16u *)(out + jb) = a0;
+    }
+}
+
+/* out[d] += sum_{r0 <= r < r1} w[r*ws] rows[r*rs + d] for d < n: register accumulators over d, streaming over r */
+static void weighted_row_sum(float *restrict out, const float *w, ptrdiff_t ws, const float *rows, ptrdiff_t rs,
+                             int r0, int r1, int n)
+{
+    int d = 0;
+    for (; d + 64 <= n; d += 64) {
+        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int r = r0; r < r1; r++) {
+            const float *p = rows + r * rs + d;
+            float x = w[r * ws];
+            a0 += x * *(const v16u *)p;
+            a1 += x * *(const v16u *)(p + 16);
+            a2 += x * *(const v16u *)(p + 32);
+            a3 += x * *(const v16u *)(p + 48);
+        }
+        *(v16u *)(out + d) += a0;
+        *(v16u *)(out + d + 16) += a1;
+        *(v16u *)(out + d + 32) += a2;
+        *(v16u *)(out + d + 48) += a3;
+    }
+    for (; d + 16 <= n; d += 16) {
+        v16 a0 = {0};
+        for (int r = r0; r < r1; r++)
+            a0 += w[r * ws] * *(const v16u *)(rows + r * rs + d);
+        *(v16u *)(out + d) += a0;
+    }
+    for (; d < n; d++) {
+        float a = 0.0f;
+        for (int r = r0; r < r1; r++)
+            a += w[r * ws] * rows[r * rs + d];
+        out[d] += a;
+    }
+}
+
+/* dst[j] = exp((src[j] - shift) * scale) for j < n */
+static void exp_scaled(float *restrict dst, const float *src, float shift, float scale, int n)
+{
+    int j = 0;
+#ifdef __AVX512F__
+    const __m512 sh = _mm512_set1_ps(shift), sc = _mm512_set1_ps(scale);
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(dst + j, fm_expf16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(src + j), sh), sc)));
+#endif
+    for (; j < n; j++)
+        dst[j] = fm_expf((src[j] - shift) * scale);
+}
+
+/* the per-thread attention scratch: a (hs, tp) transposed K or V, a (tp) row and a (t, tp) score-gradient block */
+size_t attention_scratch_floats(int hs, int T)
+{
+    size_t tp = ((size_t)T + 15) & ~(size_t)15;
+    return (size_t)hs * tp + tp + (size_t)T * tp + 64;
+}
+
+/* Copies the (t, hs) slice at src (row stride rs) into dst as (hs, tp), zero-padded to tp columns. */
+static void transpose_head(float *dst, const float *src, ptrdiff_t rs, int t, int hs, int tp)
+{
+    for (int d = 0; d < hs; d++)
+        for (int j = 0; j < tp; j++)
+            dst[(size_t)d * tp + j] = j < t ? src[j * rs + d] : 0.0f;
+}
+
+/* Causal self-attention, one (batch, head) per task. qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t). */
+void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread,
+                              int b, int t, int C, int NH, int nthreads)
+{
+    int hs = C / NH, tp = (t + 15) & ~15;
+    float scale = 1.0f / sqrtf((float)hs);
+    ptrdiff_t C3 = 3 * (ptrdiff_t)C;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int bh = 0; bh < b * NH; bh++) {
+        int bb = bh / NH, h = bh % NH;
+        float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) keys transposed */
+        float *srow = kt + (size_t)hs * tp;                                       /* (tp) raw scores */
+        const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        transpose_head(kt, base + C, C3, t, hs, tp);
+        for (int i = 0; i < t; i++) {
+            float *row = att + ((size_t)bh * t + i) * t;
+            // scores q_i . k_j for j <= i, then a softmax of the scaled scores
+            row_times_transposed(srow, base + i * C3, kt, hs, tp, i + 1);
+            float mx = -INFINITY;
+            for (int j = 0; j <= i; j++)
+                mx = srow[j] > mx ? srow[j] : mx;
+            exp_scaled(row, srow, mx, scale, i + 1);
+            float sum = 0.0f;
+            for (int j = 0; j <= i; j++)
+                sum += row[j];
+            float inv = 1.0f / sum;
+            for (int j = 0; j <= i; j++)
+                row[j] *= inv;
+            for (int j = i + 1; j < t; j++)
+                row[j] = 0.0f;
+            // weighted sum of the values
+            float *o = out + ((size_t)bb * t + i) * C + (size_t)h * hs;
+            memset(o, 0, sizeof(float) * hs);
+            weighted_row_sum(o, row, 1, base + 2 * C, C3, 0, i + 1, hs);
+        }
+    }
+}
+
+/* dqkv must be zero on entry. In forward out_i = sum_j att_ij v_j with att = softmax(scale q.k), so now
+ * datt_ij = dout_i . v_j, ds = att (datt - sum_j att datt) scale, dq_i = sum_j ds_ij k_j, dk_j = sum_i ds_ij q_i,
+ * dv_j = sum_i att_ij dout_i. Rows first (i outer), then columns (j outer) so every sum stays in registers. */
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, float *scratch,
+                               size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads)
+{
+    int hs = C / NH, tp = (t + 15) & ~15;
+    float scale = 1.0f / sqrtf((float)hs);
+    ptrdiff_t C3 = 3 * (ptrdiff_t)C;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int bh = 0; bh < b * NH; bh++) {
+        int bb = bh / NH, h = bh % NH;
+        float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) values transposed */
+        float *drow = vt + (size_t)hs * tp;                                       /* (tp) datt row */
+        float *ds = drow + tp;                                                    /* (t, tp) score gradients */
+        const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        const float *dbase_out = dout + (size_t)bb * t * C + (size_t)h * hs;
+        float *dbase = dqkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        transpose_head(vt, base + 2 * C, C3, t, hs, tp);
+        for (int i = 0; i < t; i++) {
+            const float *row = att + ((size_t)bh * t + i) * t;
+            float *dsi = ds + (size_t)i * tp;
+            row_times_transposed(drow, dbase_out + i * C, vt, hs, tp, i + 1);
+            float s = 0.0f;
+            for (int j = 0; j <= i; j++)
+                s += row[j] * drow[j];
+            for (int j = 0; j <= i; j++)
+                dsi[j] = row[j] * (drow[j] - s) * scale;
+            weighted_row_sum(dbase + i * C3, dsi, 1, base + C, C3, 0, i + 1, hs);
+        }
+        for (int j = 0; j < t; j++) {
+            const float *acol = att + (size_t)bh * t * t + j;
+            weighted_row_sum(dbase + j * C3 + C, ds + j, tp, base, C3, j, t, hs);
+            weighted_row_sum(dbase + j * C3 + 2 * C, acol, t, dbase_out, C, j, t, hs);
+        }
+    }
+}
+
+static inline float gelu_scalar(float u)
+{
+    return 0.5f * u * (1.0f + fm_tanhf(GELU_K * (u + GELU_C * u * u * u)));
+}
+
+/* in forward y = 0.5 u (1 + tanh(k(u + c u^3))), so now dy/du = 0.5 (1 + th) + 0.5 u (1 - th^2) k (1 + 3c u^2) */
+static inline float gelu_grad_scalar(float u)
+{
+    float th = fm_tanhf(GELU_K * (u + GELU_C * u * u * u));
+    return 0.5f * (1.0f + th) + 0.5f * u * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * GELU_C * u * u);
+}
+
+#define GELU_CHUNK 4096
+
+void gelu_forward(float *out, const float *inp, size_t n, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (size_t c0 = 0; c0 < n; c0 += GELU_CHUNK) {
+        size_t c1 = c0 + GELU_CHUNK < n ? c0 + GELU_CHUNK : n, i = c0;
+#ifdef __AVX512F__
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), k = _mm512_set1_ps(GELU_K),
+                     c = _mm512_set1_ps(GELU_C);
+        for (; i + 16 <= c1; i += 16) {
+            __m512 u = _mm512_loadu_ps(inp + i);
+            __m512 inner = _mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, u), _mm512_mul_ps(u, u), u));
+            __m512 th = fm_tanhf16(inner);
+            _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(half, u), _mm512_add_ps(one, th)));
+        }
+#endif
+        for (; i < c1; i++)
+            out[i] = gelu_scalar(inp[i]);
+    }
+}
+
+void gelu_backward(float *dinout, const float *inp, size_t n, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (size_t c0 = 0; c0 < n; c0 += GELU_CHUNK) {
+        size_t c1 = c0 + GELU_CHUNK < n ? c0 + GELU_CHUNK : n, i = c0;
+#ifdef __AVX512F__
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), k = _mm512_set1_ps(GELU_K),
+                     c = _mm512_set1_ps(GELU_C), c3 = _mm512_set1_ps(3.0f * GELU_C);
+        for (; i + 16 <= c1; i += 16) {
+            __m512 u = _mm512_loadu_ps(inp + i), u2 = _mm512_mul_ps(u, u);
+            __m512 th = fm_tanhf16(_mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, u), u2, u)));
+            __m512 sech2 = _mm512_fnmadd_ps(th, th, one);
+            __m512 dinner = _mm512_mul_ps(k, _mm512_fmadd_ps(c3, u2, one));
+            __m512 grad = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, u), sech2), dinner,
+                                          _mm512_mul_ps(half, _mm512_add_ps(one, th)));
+            _mm512_storeu_ps(dinout + i, _mm512_mul_ps(_mm512_loadu_ps(dinout + i), grad));
+        }
+#endif
+        for (; i < c1; i++)
+            dinout[i] *= gelu_grad_scalar(inp[i]);
+    }
+}
+
+/* logits (N, V) become probabilities; losses[n] = -log p[target]. Returns the mean loss. */
+float crossentropy_forward(float *losses, float *logits, const uint8_t *targets, int N, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *l = logits + (size_t)n * GPT_V;
+        float mx = l[0];
+        for (int i = 1; i < GPT_V; i++)
+            mx = l[i] > mx ? l[i] : mx;
+        float target_logit = l[targets[n]];
+        for (int i = 0; i < GPT_V; i++)
+            l[i] = fm_expf(l[i] - mx);
+        float sum = 0.0f;
+        for (int i = 0; i < GPT_V; i++)
+            sum += l[i];
+        float inv = 1.0f / sum;
+        for (int i = 0; i < GPT_V; i++)
+            l[i] *= inv;
+        losses[n] = logf(sum) - (target_logit - mx);
+    }
+    double total = 0.0;
+    for (int n = 0; n < N; n++)
+        total += losses[n];
+    return (float)(total / N);
+}
+
+/* in forward loss = mean(-log softmax[target]), so now dlogits = (probs - onehot) / N, in place */
+void crossentropy_backward(float *probs, const uint8_t *targets, int N, int nthreads)
+{
+    float inv = 1.0f / N;
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *p = probs + (size_t)n * GPT_V;
+        p[targets[n]] -= 1.0f;
+        for (int i = 0; i < GPT_V; i++)
+            p[i] *= inv;
+    }
+}
+
