@@ -1,7 +1,8 @@
 /* gemm.c - packed, cache-blocked SGEMM for the trainer (see gemm.h). All of B is packed once per call (threads
  * share the work), then threads take MC-row blocks of C dynamically and run them to the end with no barrier: for
  * each KC-deep slice, pack the A block once and sweep the 8x32 micro-kernel over every panel of B; the kernel keeps
- * its 16 accumulators in vector registers and the (MC, N) block of C stays in L2. Edges are zero-padded in the packs and clipped on write-back. */
+ * its 16 accumulators in vector registers and the (MC, N) block of C stays in L2. Edges are zero-padded in the
+ * packs and clipped on write-back. */
 #include "gemm.h"
 
 #include <omp.h>
