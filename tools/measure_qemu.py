@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""measure_qemu.py [--build DIR] [--smp 1,2] [--runs N] - measures efichat under QEMU (OVMF, TCG unless
+"""measure_qemu.py [--build DIR] [--smp 1,2] [--runs N] [--cfg 'key=value;...'] - measures efichat under QEMU (OVMF, TCG unless
 EFICHAT_ACCEL=kvm) and prints a Markdown table for docs/performance.md: QEMU start to `efichat: ready`, app start
 (OVMF's "BdsDxe: starting" line) to ready, and reply tokens/s of the embedded model for a 400-token raw-mode reply
-at temperature 0, typed with real key events. Numbers are printed, never asserted; nothing is written but logs in
-BUILD/e2e/."""
-import argparse, os, re, sys, time
+at temperature 0, typed with real key events. --cfg boots a copy of the image with that efichat/efichat.cfg.
+Numbers are printed, never asserted; nothing is written but logs and image copies in BUILD/e2e/."""
+import argparse, os, re, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--build", default=os.environ.get("EFICHAT_BUILD", "build"))
     ap.add_argument("--smp", default="1,2")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--cfg", default="", help="efichat.cfg lines separated by ';', e.g. 'q8=1'")
     args = ap.parse_args()
     os.environ["EFICHAT_BUILD"] = args.build
     sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
@@ -44,9 +45,22 @@ def main():
     image = os.path.join(efiqemu.BUILD, "efichat.img")
     if not os.path.exists(image):
         sys.exit(f"{image} missing: make disk")
+    if args.cfg:
+        os.makedirs(efiqemu.LOGS, exist_ok=True)
+        cfg = os.path.join(efiqemu.LOGS, "measure.cfg")
+        with open(cfg, "w") as f:
+            f.write("\n".join(args.cfg.split(";")) + "\n")
+        efi = efiqemu.read_esp_file(image, "/EFI/BOOT/BOOTX64.EFI")
+        efi_path = os.path.join(efiqemu.LOGS, "measure.efi")
+        with open(efi_path, "wb") as f:
+            f.write(efi)
+        image = os.path.join(efiqemu.LOGS, "measure.img")
+        subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), image, efi_path,
+                        f"efichat/efichat.cfg={cfg}"], check=True)
     accel = os.environ.get("EFICHAT_ACCEL", "tcg")
     print(f"efichat under QEMU ({accel}, OVMF, q35, 512 MiB, USB keyboard, std VGA), {time.strftime('%Y-%m-%d')}, "
-          f"host {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
+          f"host {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start"
+          + (f", efichat.cfg: {args.cfg}" if args.cfg else ""))
     print()
     print("| -smp | model | QEMU start to ready | app start to ready | reply tokens | tokens/s (serial) | "
           "tokens/s (app: tokens/ms) |")
