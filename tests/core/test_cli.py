@@ -1,15 +1,8 @@
 """efichat-cli: every command on a random model, and bad arguments or files -> one line on stderr, exit status 2."""
 import math, os, subprocess, sys, tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"), "efichat-cli")
-fails = 0
-
-
-def case(ok, name, why=""):
-    global fails
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why), flush=True)
-    fails += 0 if ok else 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corecheck import CLI, case, exit_code  # noqa: E402
 
 
 def run(*args):
@@ -83,4 +76,4 @@ with tempfile.TemporaryDirectory() as d:
         if name == "corrupt_model":
             case("checksum" in err, "corrupt_model_error_names_the_problem", err)
 
-sys.exit(1 if fails else 0)
+sys.exit(exit_code())

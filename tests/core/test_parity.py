@@ -7,14 +7,14 @@ hundred terms per dot product leaves errors around 1e-6..1e-5, so 1e-4 catches a
 position is off by >1e-2) without flaking on rounding.
 Also: step-by-step decode with the KV cache equals one batched feed (full recomputation of the window) to 1e-5.
 """
-import os, subprocess, sys, tempfile
+import os, sys, tempfile
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corecheck import ROOT, case, exit_code, logits, random_model  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import reference  # noqa: E402
 
-CLI = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"), "efichat-cli")
 TOL = 1e-4
 CONFIGS = [  # name, dim, layers, heads, ctx, hidden
     ("c32", 32, 2, 4, 32, 128),
@@ -24,54 +24,36 @@ CONFIGS = [  # name, dim, layers, heads, ctx, hidden
 TEXT = (b"First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
         b"First Citizen:\nYou are all resolved rather to die than to famish?\n")
 
-failures = 0
-
-
-def report(ok, name, why=""):
-    global failures
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def core_logits(model, text_path, out, mode, kernel=None):
-    extra = ["--kernel", kernel] if kernel else []
-    subprocess.run([CLI, "logits", "--model", model, "--text-file", text_path, "--out", out, "--mode", mode] + extra,
-                   check=True)
-    return np.fromfile(out, dtype=np.float32).reshape(-1, 256).astype(np.float64)
-
-
 with tempfile.TemporaryDirectory() as d:
     for i, (name, dim, layers, heads, ctx, hidden) in enumerate(CONFIGS):
         model = os.path.join(d, name + ".bin")
-        subprocess.run([CLI, "random-model", "--out", model, "--dim", str(dim), "--layers", str(layers),
-                        "--heads", str(heads), "--ctx", str(ctx), "--hidden", str(hidden), "--seed", str(7 + i)],
-                       check=True)
+        random_model(model, dim, layers, heads, ctx, hidden, seed=7 + i)
         n = int(ctx * 2.5)
         text = os.path.join(d, name + ".txt")
         open(text, "wb").write(TEXT[:n])
         cfg, t = reference.load(model)
         ref = reference.logits_with_overflow(cfg, t, list(TEXT[:n]))
-        step = core_logits(model, text, os.path.join(d, "s.f32"), "step")
+        step = logits(model, text, os.path.join(d, "s.f32"), "step")
         diff = np.abs(step - ref).max()
-        report(diff <= TOL, f"parity_step_{name}_{n}_tokens_ctx{ctx}", f"max abs diff {diff:.3g} > {TOL}")
+        case(diff <= TOL, f"parity_step_{name}_{n}_tokens_ctx{ctx}", f"max abs diff {diff:.3g} > {TOL}")
         print(f"   {name}: step max abs diff {diff:.3g} over {n} positions (ctx {ctx})")
         # batched prefill of one full window vs the reference (no overflow within one window)
         open(text, "wb").write(TEXT[:ctx])
-        batch = core_logits(model, text, os.path.join(d, "b.f32"), "batch")
+        batch = logits(model, text, os.path.join(d, "b.f32"), "batch")
         diff = np.abs(batch - ref[:ctx]).max()
-        report(diff <= TOL, f"parity_batch_{name}", f"max abs diff {diff:.3g} > {TOL}")
+        case(diff <= TOL, f"parity_batch_{name}", f"max abs diff {diff:.3g} > {TOL}")
         stepw = step[:ctx]
         diff = np.abs(batch - stepw).max()
-        report(diff <= 1e-5, f"kv_cache_decode_equals_full_recompute_{name}", f"max abs diff {diff:.3g}")
+        case(diff <= 1e-5, f"kv_cache_decode_equals_full_recompute_{name}", f"max abs diff {diff:.3g}")
         # the overflow path in one batched call too (chunks cross the window boundary)
         open(text, "wb").write(TEXT[:n])
-        batch_all = core_logits(model, text, os.path.join(d, "b2.f32"), "batch")
+        batch_all = logits(model, text, os.path.join(d, "b2.f32"), "batch")
         diff = np.abs(batch_all - ref).max()
-        report(diff <= TOL, f"parity_batch_overflow_{name}", f"max abs diff {diff:.3g} > {TOL}")
+        case(diff <= TOL, f"parity_batch_overflow_{name}", f"max abs diff {diff:.3g} > {TOL}")
         # every kernel computes the same bits (SSE2 is what QEMU runs; the host may pick AVX)
-        sse = core_logits(model, text, os.path.join(d, "k.f32"), "batch", "sse2")
+        sse = logits(model, text, os.path.join(d, "k.f32"), "batch", "sse2")
         same = np.array_equal(sse, batch_all)
-        report(same, f"sse2_kernel_bit_identical_to_default_{name}",
+        case(same, f"sse2_kernel_bit_identical_to_default_{name}",
                f"{int((sse != batch_all).sum())} logits differ")
 
-sys.exit(1 if failures else 0)
+sys.exit(exit_code())

@@ -5,27 +5,14 @@ distribution moves, not by bits: mean KL(float || q8) <= 0.005 nats per position
 random models) and the greedy choice agrees on >= 90% of positions. Q8's own results must be exactly reproducible:
 one batched feed equals one-token-at-a-time feeding bit for bit, across the sliding window too.
 """
-import os, subprocess, sys, tempfile
+import os, sys, tempfile
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"), "efichat-cli")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corecheck import case, exit_code, logits, random_model  # noqa: E402
+
 TEXT = (b"First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
         b"First Citizen:\nYou are all resolved rather to die than to famish?\n\nAll:\nResolved. resolved.\n")
-fails = 0
-
-
-def case(ok, name, why=""):
-    global fails
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why), flush=True)
-    fails += 0 if ok else 1
-
-
-def logits(model, text, out, mode, kernel=None):
-    extra = ["--kernel", kernel] if kernel else []
-    subprocess.run([CLI, "logits", "--model", model, "--text-file", text, "--out", out, "--mode", mode] + extra,
-                   check=True)
-    return np.fromfile(out, np.float32).reshape(-1, 256).astype(np.float64)
 
 
 def log_softmax(x):
@@ -38,8 +25,7 @@ with tempfile.TemporaryDirectory() as d:
     open(text, "wb").write(TEXT)
     for name, dim, layers, heads, ctx, hidden in [("c64", 64, 2, 4, 64, 256), ("c100", 100, 2, 5, 48, 300)]:
         model = os.path.join(d, name + ".bin")
-        subprocess.run([CLI, "random-model", "--out", model, "--dim", str(dim), "--layers", str(layers), "--heads",
-                        str(heads), "--ctx", str(ctx), "--hidden", str(hidden), "--seed", "5"], check=True)
+        random_model(model, dim, layers, heads, ctx, hidden, seed=5)
         f = logits(model, text, os.path.join(d, "f"), "batch")
         q = logits(model, text, os.path.join(d, "q"), "batch", "q8")
         qs = logits(model, text, os.path.join(d, "qs"), "step", "q8")
@@ -52,4 +38,4 @@ with tempfile.TemporaryDirectory() as d:
         case(np.array_equal(q, qs), f"q8_step_equals_batch_bitwise_{name}", "step and batch feeds differ")
         case(not np.array_equal(q, f), f"q8_is_really_quantised_{name}", "q8 logits equal float logits")
 
-sys.exit(1 if fails else 0)
+sys.exit(exit_code())
