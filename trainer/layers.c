@@ -125,65 +125,96 @@ void matmul_backward(const Gemm *g, float *dinp, float *dw, float *dbias, const 
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
-/* out[j] = sum_d x[d] mt[d*tp + j] for j < jn rounded up to 16 (tp, the row stride of mt, is a multiple of 16) */
-static void row_times_transposed(float *restrict out, const float *x, const float *mt, int hs, int tp, int jn)
+/* Attention works on blocks of 4 query rows (or 4 key columns) so that every vector it loads feeds 4 FMAs. */
+#define ATT_RB 4
+
+/* out[k*tp + j] = sum_d x[k][d] mt[d*tp + j] for k < 4 and j < jn rounded up to 16. mt is (hs, tp), tp a
+ * multiple of 16, zero past the sequence; out is (4, tp). */
+static void rows_times_transposed4(float *restrict out, const float *const x[ATT_RB], const float *mt, int hs,
+                                   int tp, int jn)
 {
-    int jb = 0;
-    for (; jb + 64 <= jn || (jb + 64 <= tp && jb < jn && jn - jb > 48); jb += 64) {
-        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int jend = (jn + 15) & ~15, jb = 0;
+    for (; jb + 64 <= jend; jb += 64) {
+        v16 a[ATT_RB][4];
+        for (int k = 0; k < ATT_RB; k++)
+            for (int v = 0; v < 4; v++)
+                a[k][v] = (v16){0};
         for (int d = 0; d < hs; d++) {
             const float *p = mt + (size_t)d * tp + jb;
-            float xd = x[d];
-            a0 += xd * *(const v16u *)p;
-            a1 += xd * *(const v16u *)(p + 16);
-            a2 += xd * *(const v16u *)(p + 32);
-            a3 += xd * *(const v16u *)(p + 48);
+            v16 b0 = *(const v16u *)p, b1 = *(const v16u *)(p + 16), b2 = *(const v16u *)(p + 32),
+                b3 = *(const v16u *)(p + 48);
+            for (int k = 0; k < ATT_RB; k++) {
+                float xk = x[k][d];
+                a[k][0] += xk * b0;
+                a[k][1] += xk * b1;
+                a[k][2] += xk * b2;
+                a[k][3] += xk * b3;
+            }
         }
-        *(v16u *)(out + jb) = a0;
-        *(v16u *)(out + jb + 16) = a1;
-        *(v16u *)(out + jb + 32) = a2;
-        *(v16u *)(out + jb + 48) = a3;
+        for (int k = 0; k < ATT_RB; k++)
+            for (int v = 0; v < 4; v++)
+                *(v16u *)(out + (size_t)k * tp + jb + 16 * v) = a[k][v];
     }
-    for (; jb < jn; jb += 16) {
-        v16 a0 = {0};
-        for (int d = 0; d < hs; d++)
-            a0 += x[d] * *(const v16u *)(mt + (size_t)d * tp + jb);
-        *(v16u *)(out + jb) = a0;
+    for (; jb < jend; jb += 16) {
+        v16 a[ATT_RB];
+        for (int k = 0; k < ATT_RB; k++)
+            a[k] = (v16){0};
+        for (int d = 0; d < hs; d++) {
+            v16 b = *(const v16u *)(mt + (size_t)d * tp + jb);
+            for (int k = 0; k < ATT_RB; k++)
+                a[k] += x[k][d] * b;
+        }
+        for (int k = 0; k < ATT_RB; k++)
+            *(v16u *)(out + (size_t)k * tp + jb) = a[k];
     }
 }
 
-/* out[d] += sum_{r0 <= r < r1} w[r*ws] rows[r*rs + d] for d < n: register accumulators over d, streaming over r */
-static void weighted_row_sum(float *restrict out, const float *w, ptrdiff_t ws, const float *rows, ptrdiff_t rs,
-                             int r0, int r1, int n)
+/* out[k][d] += sum_{r0 <= r < r1} w[k][r*ws] rows[r*rs + d] for k < 4, d < n: register accumulators over (k, d),
+ * streaming over r, each loaded row vector shared by the 4 outputs */
+static void weighted_rows4(float *const out[ATT_RB], const float *const w[ATT_RB], ptrdiff_t ws, const float *rows,
+                           ptrdiff_t rs, int r0, int r1, int n)
 {
     int d = 0;
     for (; d + 64 <= n; d += 64) {
-        v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        v16 a[ATT_RB][4];
+        for (int k = 0; k < ATT_RB; k++)
+            for (int v = 0; v < 4; v++)
+                a[k][v] = (v16){0};
         for (int r = r0; r < r1; r++) {
             const float *p = rows + r * rs + d;
-            float x = w[r * ws];
-            a0 += x * *(const v16u *)p;
-            a1 += x * *(const v16u *)(p + 16);
-            a2 += x * *(const v16u *)(p + 32);
-            a3 += x * *(const v16u *)(p + 48);
+            v16 b0 = *(const v16u *)p, b1 = *(const v16u *)(p + 16), b2 = *(const v16u *)(p + 32),
+                b3 = *(const v16u *)(p + 48);
+            for (int k = 0; k < ATT_RB; k++) {
+                float wk = w[k][r * ws];
+                a[k][0] += wk * b0;
+                a[k][1] += wk * b1;
+                a[k][2] += wk * b2;
+                a[k][3] += wk * b3;
+            }
         }
-        *(v16u *)(out + d) += a0;
-        *(v16u *)(out + d + 16) += a1;
-        *(v16u *)(out + d + 32) += a2;
-        *(v16u *)(out + d + 48) += a3;
+        for (int k = 0; k < ATT_RB; k++)
+            for (int v = 0; v < 4; v++)
+                *(v16u *)(out[k] + d + 16 * v) += a[k][v];
     }
     for (; d + 16 <= n; d += 16) {
-        v16 a0 = {0};
-        for (int r = r0; r < r1; r++)
-            a0 += w[r * ws] * *(const v16u *)(rows + r * rs + d);
-        *(v16u *)(out + d) += a0;
+        v16 a[ATT_RB];
+        for (int k = 0; k < ATT_RB; k++)
+            a[k] = (v16){0};
+        for (int r = r0; r < r1; r++) {
+            v16 b = *(const v16u *)(rows + r * rs + d);
+            for (int k = 0; k < ATT_RB; k++)
+                a[k] += w[k][r * ws] * b;
+        }
+        for (int k = 0; k < ATT_RB; k++)
+            *(v16u *)(out[k] + d) += a[k];
     }
-    for (; d < n; d++) {
-        float a = 0.0f;
-        for (int r = r0; r < r1; r++)
-            a += w[r * ws] * rows[r * rs + d];
-        out[d] += a;
-    }
+    for (; d < n; d++)
+        for (int k = 0; k < ATT_RB; k++) {
+            float acc = 0.0f;
+            for (int r = r0; r < r1; r++)
+                acc += w[k][r * ws] * rows[r * rs + d];
+            out[k][d] += acc;
+        }
 }
 
 /* dst[j] = exp((src[j] - shift) * scale) for j < n */
@@ -199,11 +230,12 @@ static void exp_scaled(float *restrict dst, const float *src, float shift, float
         dst[j] = fm_expf((src[j] - shift) * scale);
 }
 
-/* the per-thread attention scratch: a (hs, tp) transposed K or V, a (tp) row and a (t, tp) score-gradient block */
+/* the per-thread attention scratch: a (hs, tp) transposed K or V, a (4, tp) block of rows, a (t, tp) block of
+ * score gradients and an (hs) sink for the rows past the sequence end of the last block */
 size_t attention_scratch_floats(int hs, int T)
 {
     size_t tp = ((size_t)T + 15) & ~(size_t)15;
-    return (size_t)hs * tp + tp + (size_t)T * tp + 64;
+    return (size_t)hs * tp + ATT_RB * tp + (size_t)T * tp + (size_t)hs + 64;
 }
 
 /* Copies the (t, hs) slice at src (row stride rs) into dst as (hs, tp), zero-padded to tp columns. */
@@ -214,9 +246,16 @@ static void transpose_head(float *dst, const float *src, ptrdiff_t rs, int t, in
             dst[(size_t)d * tp + j] = j < t ? src[j * rs + d] : 0.0f;
 }
 
+/* Row pointers of a block of ATT_RB rows starting at i0: rows past t repeat row i0 (their results are dropped). */
+static void block_rows(const float *rows[ATT_RB], const float *base, ptrdiff_t rs, int i0, int t)
+{
+    for (int k = 0; k < ATT_RB; k++)
+        rows[k] = base + (i0 + k < t ? i0 + k : i0) * rs;
+}
+
 /* Causal self-attention, one (batch, head) per task. qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t). */
-void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread,
-                              int b, int t, int C, int NH, int nthreads)
+void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread, int b,
+                       int t, int C, int NH, int nthreads)
 {
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
@@ -225,38 +264,53 @@ void attention_forward(float *out, float *att, const float *qkv, float *scratch,
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
         float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) keys transposed */
-        float *srow = kt + (size_t)hs * tp;                                       /* (tp) raw scores */
+        float *sblk = kt + (size_t)hs * tp;                                       /* (4, tp) raw scores */
+        float *sink = sblk + ATT_RB * (size_t)tp + (size_t)t * tp;                /* (hs) */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        float *att_bh = att + (size_t)bh * t * t;
         transpose_head(kt, base + C, C3, t, hs, tp);
-        for (int i = 0; i < t; i++) {
-            float *row = att + ((size_t)bh * t + i) * t;
-            // scores q_i . k_j for j <= i, then a softmax of the scaled scores
-            row_times_transposed(srow, base + i * C3, kt, hs, tp, i + 1);
-            float mx = -INFINITY;
-            for (int j = 0; j <= i; j++)
-                mx = srow[j] > mx ? srow[j] : mx;
-            exp_scaled(row, srow, mx, scale, i + 1);
-            float sum = 0.0f;
-            for (int j = 0; j <= i; j++)
-                sum += row[j];
-            float inv = 1.0f / sum;
-            for (int j = 0; j <= i; j++)
-                row[j] *= inv;
-            for (int j = i + 1; j < t; j++)
-                row[j] = 0.0f;
-            // weighted sum of the values
-            float *o = out + ((size_t)bb * t + i) * C + (size_t)h * hs;
-            memset(o, 0, sizeof(float) * hs);
-            weighted_row_sum(o, row, 1, base + 2 * C, C3, 0, i + 1, hs);
+        for (int i0 = 0; i0 < t; i0 += ATT_RB) {
+            // scores q_i . k_j for 4 rows at once, then each row's softmax of its scaled scores over j <= i
+            const float *q[ATT_RB];
+            block_rows(q, base, C3, i0, t);
+            rows_times_transposed4(sblk, q, kt, hs, tp, i0 + ATT_RB < t ? i0 + ATT_RB : t);
+            for (int i = i0; i < i0 + ATT_RB && i < t; i++) {
+                const float *srow = sblk + (size_t)(i - i0) * tp;
+                float *row = att_bh + (size_t)i * t;
+                float mx = -INFINITY;
+                for (int j = 0; j <= i; j++)
+                    mx = srow[j] > mx ? srow[j] : mx;
+                exp_scaled(row, srow, mx, scale, i + 1);
+                float sum = 0.0f;
+                for (int j = 0; j <= i; j++)
+                    sum += row[j];
+                float inv = 1.0f / sum;
+                for (int j = 0; j <= i; j++)
+                    row[j] *= inv;
+                for (int j = i + 1; j < t; j++)
+                    row[j] = 0.0f;
+            }
+        }
+        // out_i = sum_j att_ij v_j, 4 rows at once (att is zero above the diagonal, so the block shares j's range)
+        for (int i0 = 0; i0 < t; i0 += ATT_RB) {
+            float *o[ATT_RB];
+            const float *w[ATT_RB];
+            for (int k = 0; k < ATT_RB; k++) {
+                int i = i0 + k < t ? i0 + k : i0;
+                o[k] = i0 + k < t ? out + ((size_t)bb * t + i) * C + (size_t)h * hs : sink;
+                w[k] = att_bh + (size_t)i * t;
+                memset(o[k], 0, sizeof(float) * hs);
+            }
+            weighted_rows4(o, w, 1, base + 2 * C, C3, 0, i0 + ATT_RB < t ? i0 + ATT_RB : t, hs);
         }
     }
 }
 
 /* dqkv must be zero on entry. In forward out_i = sum_j att_ij v_j with att = softmax(scale q.k), so now
  * datt_ij = dout_i . v_j, ds = att (datt - sum_j att datt) scale, dq_i = sum_j ds_ij k_j, dk_j = sum_i ds_ij q_i,
- * dv_j = sum_i att_ij dout_i. Rows first (i outer), then columns (j outer) so every sum stays in registers. */
+ * dv_j = sum_i att_ij dout_i. Rows first (4 query rows at a time), then columns (4 keys at a time). */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, float *scratch,
-                               size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads)
+                        size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads)
 {
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
@@ -265,27 +319,54 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
     for (int bh = 0; bh < b * NH; bh++) {
         int bb = bh / NH, h = bh % NH;
         float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) values transposed */
-        float *drow = vt + (size_t)hs * tp;                                       /* (tp) datt row */
-        float *ds = drow + tp;                                                    /* (t, tp) score gradients */
+        float *dblk = vt + (size_t)hs * tp;                                       /* (4, tp) datt rows */
+        float *ds = dblk + ATT_RB * (size_t)tp;                                   /* (t, tp) score gradients */
+        float *sink = ds + (size_t)t * tp;                                        /* (hs) */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
         const float *dbase_out = dout + (size_t)bb * t * C + (size_t)h * hs;
         float *dbase = dqkv + (size_t)bb * t * C3 + (size_t)h * hs;
+        const float *att_bh = att + (size_t)bh * t * t;
         transpose_head(vt, base + 2 * C, C3, t, hs, tp);
-        for (int i = 0; i < t; i++) {
-            const float *row = att + ((size_t)bh * t + i) * t;
-            float *dsi = ds + (size_t)i * tp;
-            row_times_transposed(drow, dbase_out + i * C, vt, hs, tp, i + 1);
-            float s = 0.0f;
-            for (int j = 0; j <= i; j++)
-                s += row[j] * drow[j];
-            for (int j = 0; j <= i; j++)
-                dsi[j] = row[j] * (drow[j] - s) * scale;
-            weighted_row_sum(dbase + i * C3, dsi, 1, base + C, C3, 0, i + 1, hs);
+        for (int i0 = 0; i0 < t; i0 += ATT_RB) {
+            // datt_ij = dout_i . v_j for 4 rows, then the softmax backward of each row into ds (zero past i)
+            const float *d_out[ATT_RB];
+            block_rows(d_out, dbase_out, C, i0, t);
+            rows_times_transposed4(dblk, d_out, vt, hs, tp, i0 + ATT_RB < t ? i0 + ATT_RB : t);
+            for (int i = i0; i < i0 + ATT_RB && i < t; i++) {
+                const float *row = att_bh + (size_t)i * t, *drow = dblk + (size_t)(i - i0) * tp;
+                float *dsi = ds + (size_t)i * tp;
+                float s = 0.0f;
+                for (int j = 0; j <= i; j++)
+                    s += row[j] * drow[j];
+                for (int j = 0; j <= i; j++)
+                    dsi[j] = row[j] * (drow[j] - s) * scale;
+                for (int j = i + 1; j < t; j++)
+                    dsi[j] = 0.0f;
+            }
         }
-        for (int j = 0; j < t; j++) {
-            const float *acol = att + (size_t)bh * t * t + j;
-            weighted_row_sum(dbase + j * C3 + C, ds + j, tp, base, C3, j, t, hs);
-            weighted_row_sum(dbase + j * C3 + 2 * C, acol, t, dbase_out, C, j, t, hs);
+        float *o[ATT_RB];
+        const float *w[ATT_RB];
+        for (int i0 = 0; i0 < t; i0 += ATT_RB) { // dq_i = sum_j ds_ij k_j
+            for (int k = 0; k < ATT_RB; k++) {
+                int i = i0 + k < t ? i0 + k : i0;
+                o[k] = i0 + k < t ? dbase + i * C3 : sink;
+                w[k] = ds + (size_t)i * tp;
+            }
+            weighted_rows4(o, w, 1, base + C, C3, 0, i0 + ATT_RB < t ? i0 + ATT_RB : t, hs);
+        }
+        for (int j0 = 0; j0 < t; j0 += ATT_RB) { // dk_j = sum_i ds_ij q_i and dv_j = sum_i att_ij dout_i, i >= j
+            for (int k = 0; k < ATT_RB; k++) {
+                int j = j0 + k < t ? j0 + k : j0;
+                o[k] = j0 + k < t ? dbase + j * C3 + C : sink;
+                w[k] = ds + j;
+            }
+            weighted_rows4(o, w, tp, base, C3, j0, t, hs);
+            for (int k = 0; k < ATT_RB; k++) {
+                int j = j0 + k < t ? j0 + k : j0;
+                o[k] = j0 + k < t ? dbase + j * C3 + 2 * C : sink;
+                w[k] = att_bh + j;
+            }
+            weighted_rows4(o, w, t, dbase_out, C, j0, t, hs);
         }
     }
 }

@@ -9,8 +9,8 @@ from common import PY, ROOT, TRAIN, Report, need_train
 rep = Report()
 need_train(rep)
 configs = [("2 threads, L2 C32 T16", "2", "--layers 2 --heads 2 --dim 32 --ctx 16 --hidden 96 --batch 4"),
-           ("1 thread, odd head size 24, T40", "1", "--layers 3 --heads 3 --dim 72 --ctx 40 --hidden 200 --batch 3"),
-           ("2 threads, head size 128, T100", "2", "--layers 1 --heads 2 --dim 256 --ctx 100 --hidden 64 --batch 2")]
+           ("1 thread, odd head size 24, T37", "1", "--layers 3 --heads 3 --dim 72 --ctx 37 --hidden 200 --batch 3"),
+           ("2 threads, head size 128, T99", "2", "--layers 1 --heads 2 --dim 256 --ctx 99 --hidden 64 --batch 2")]
 for label, threads, cfg in configs:
     r = subprocess.run([PY, os.path.join(ROOT, "tools", "train_parity.py"), "--train", TRAIN, "--threads", threads,
                         "--config", cfg], capture_output=True, text=True)
