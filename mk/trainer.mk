@@ -26,6 +26,13 @@ train: $(TRAIN_BIN)
 	OMP_WAIT_POLICY=passive $(TRAIN_BIN) --data $(DATA) --out models/shakespeare.bin $(TRAIN_ARGS) \
 	    --checkpoint $(BUILD)/shakespeare.ckpt --csv $(BUILD)/shakespeare.csv $(if $(RESUME),--resume $(RESUME))
 
-TEST_DEPS  += $(TRAIN_BIN)
+# the GEMM on its own, with sanitizers (tests/run_tests.py finds build/tests/test_*)
+$(BUILD)/tests/test_trainer_gemm: tests/trainer/test_gemm.c trainer/gemm.c trainer/gemm.h tests/unit/check.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) -std=gnu11 -O2 -march=native -fopenmp $(WARN) $(SAN_FLAGS) -Itrainer -Itests/unit \
+	    tests/trainer/test_gemm.c trainer/gemm.c -lm -o $@
+
+TEST_DEPS  += $(TRAIN_BIN) $(BUILD)/tests/test_trainer_gemm
 BENCH_DEPS += $(TRAIN_BIN)
 BENCH_RUN  += tools/bench_train.sh

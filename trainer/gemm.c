@@ -48,6 +48,9 @@ static void pack_a(float *dst, const float *A, ptrdiff_t rs, ptrdiff_t cs, int m
             for (int k = 0; k < kc; k++)
                 for (int i = 0; i < GEMM_MR; i++)
                     dst[k * GEMM_MR + i] = i < rows ? A[(s + i) * rs + k] : 0.0f;
+        } else if (rs == 1 && rows == GEMM_MR) { /* a transposed operand: each k holds MR consecutive floats */
+            for (int k = 0; k < kc; k++)
+                memcpy(dst + k * GEMM_MR, A + s + k * cs, sizeof(float) * GEMM_MR);
         } else {
             for (int k = 0; k < kc; k++) {
                 const float *a = A + s * rs + k * cs;
@@ -72,9 +75,12 @@ static void pack_b_panel(float *dst, const float *B, ptrdiff_t rs, ptrdiff_t cs,
             dst[k * GEMM_NR + j] = j < cols ? B[k * rs + j * cs] : 0.0f;
 }
 
-/* C[0..mr, 0..nr) (+)= the (kc, MR) strip times the (kc, NR) panel. */
-static void kernel_8x32(int kc, const float *restrict ap, const float *restrict bp, float *restrict c, ptrdiff_t ldc,
-                        int mr, int nr, int accumulate)
+/* C[0..mr, 0..nr) (+)= A (MR, kc) times the (kc, NR) panel, where element (i, k) of A is a[i*ars + k*acs]:
+ * a packed strip (ars 1, acs MR) or MR rows of A read in place (acs 1). */
+static inline __attribute__((always_inline)) void kernel_body(int kc, const float *restrict a, ptrdiff_t ars,
+                                                              ptrdiff_t acs, const float *restrict bp,
+                                                              float *restrict c, ptrdiff_t ldc, int mr, int nr,
+                                                              int accumulate)
 {
     v16 lo[GEMM_MR], hi[GEMM_MR];
     for (int i = 0; i < GEMM_MR; i++) {
@@ -85,11 +91,10 @@ static void kernel_8x32(int kc, const float *restrict ap, const float *restrict 
         v16 b0 = *(const v16 *)(bp);
         v16 b1 = *(const v16 *)(bp + 16);
         for (int i = 0; i < GEMM_MR; i++) {
-            float a = ap[i];
-            lo[i] += a * b0;
-            hi[i] += a * b1;
+            float ai = a[i * ars + k * acs];
+            lo[i] += ai * b0;
+            hi[i] += ai * b1;
         }
-        ap += GEMM_MR;
         bp += GEMM_NR;
     }
     if (mr == GEMM_MR && nr == GEMM_NR) {
@@ -113,6 +118,18 @@ static void kernel_8x32(int kc, const float *restrict ap, const float *restrict 
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i][j] : tile[i][j];
+}
+
+static void kernel_packed(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc, int mr, int nr,
+                          int accumulate)
+{
+    kernel_body(kc, ap, 1, GEMM_MR, bp, c, ldc, mr, nr, accumulate);
+}
+
+static void kernel_rows(int kc, const float *a, ptrdiff_t ars, const float *bp, float *c, ptrdiff_t ldc, int nr,
+                        int accumulate)
+{
+    kernel_body(kc, a, ars, 1, bp, c, ldc, GEMM_MR, nr, accumulate);
 }
 
 void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, ptrdiff_t a_cs, const float *B,
@@ -149,13 +166,21 @@ void gemm(const Gemm *g, int M, int N, int K, const float *A, ptrdiff_t a_rs, pt
             int ic = ib * GEMM_MC, mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
             for (int pc = 0; pc < K; pc += GEMM_KC) {
                 int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC, acc = accumulate || pc > 0;
-                pack_a(apack, A + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
+                /* rows of A with unit column stride are read in place; other layouts (and a ragged last
+                 * strip) are packed first */
+                int direct = a_cs == 1, full = direct ? mc / GEMM_MR * GEMM_MR : 0;
+                if (full < mc)
+                    pack_a(apack, A + (ic + full) * a_rs + pc * a_cs, a_rs, a_cs, mc - full, kc);
                 for (int p = 0; p < panels; p++) {
                     int j0 = p * GEMM_NR, nr = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
                     const float *bp = g->bpack + (size_t)pc * np + (size_t)p * kc * GEMM_NR;
                     for (int s = 0; s < mc; s += GEMM_MR) {
                         int mr = mc - s < GEMM_MR ? mc - s : GEMM_MR;
-                        kernel_8x32(kc, apack + (size_t)s * kc, bp, C + (ic + s) * ldc + j0, ldc, mr, nr, acc);
+                        float *c = C + (ic + s) * ldc + j0;
+                        if (s < full)
+                            kernel_rows(kc, A + (ic + s) * a_rs + pc, a_rs, bp, c, ldc, nr, acc);
+                        else
+                            kernel_packed(kc, apack + (size_t)(s - full) * kc, bp, c, ldc, mr, nr, acc);
                     }
                 }
             }
