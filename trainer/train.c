@@ -386,8 +386,11 @@ int main(int argc, char **argv)
         }
         double eta = (a.stop_at - step) * (BT / (tok_rate > 0 ? tok_rate : 1));
         char line[256];
-        snprintf(line, sizeof line, "step %d/%d  loss %.4f  val %.4f  lr %.2e  norm %.2f  %.0f tok/s  ETA %dm%02ds",
-                 step, a.steps, loss, last_val, lr, norm, tok_rate, (int)(eta / 60), (int)eta % 60);
+        char val[16] = "-";
+        if (!isnan(last_val))
+            snprintf(val, sizeof val, "%.4f", last_val);
+        snprintf(line, sizeof line, "step %d/%d  loss %.4f  val %s  lr %.2e  norm %.2f  %.0f tok/s  ETA %dm%02ds",
+                 step, a.steps, loss, val, lr, norm, tok_rate, (int)(eta / 60), (int)eta % 60);
         if (tty)
             printf("\r%s\033[K%s", line, evaled ? "\n" : "");
         else if (step % a.log_every == 0 || evaled || step == a.stop_at)
