@@ -16,6 +16,7 @@ READY_S = 300      # QEMU start to "efichat: ready": ~15 s alone, much more when
 REPLY_S = 300      # one reply of at most 400 tokens
 KEY_S = 30         # a hotkey to its settings line
 PROMPT = "Good morrow, my lord. What news from Verona?"   # at temp 0.80: the screenshot's conversation
+PROMPT2 = "And what of Romeo?"
 GOLDEN_PROMPT = "Who is there?"                            # at temp 0: the golden
 USER = "YOU"       # the default speaker name (src/chat/settings.c)
 RAW_PROMPT = "ROMEO:"
@@ -143,6 +144,7 @@ def main():
                   f"reply streamed for {t1 - t0:.2f} s")
 
         def f_screenshot():
+            send_and_reply(m, PROMPT2, m.mark())   # a second exchange: a conversation, not a single reply
             text = ocr_until(m, "conversation", r"morrow")
             png = os.path.join(LOGS, "conversation.png")
             check(re.search(r"Good\s+morrow", text) and re.search(r"Verona", text),
