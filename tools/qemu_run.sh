@@ -6,7 +6,8 @@
 # Environment (all optional):
 #   MODE       window | serial | test   (default: window when $DISPLAY or $WAYLAND_DISPLAY is set, else serial)
 #              window: a QEMU window, the serial mirror of the chat in this terminal;
-#              serial: no window, the chat over serial in this terminal (monitor muxed in: Ctrl-A X quits);
+#              serial: no window and no display device: the app's text console over serial in this terminal
+#                      (monitor muxed in: Ctrl-A X quits);
 #              test:   no window, no monitor, serial on stdin/stdout (for the e2e harness, which adds -qmp itself).
 #   OVMF_CODE  firmware code   (default /usr/share/OVMF/OVMF_CODE_4M.fd)
 #   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd)
@@ -87,10 +88,12 @@ case $MODE in
         echo "efichat: QEMU window opening; the chat is mirrored here. Quit: close the window (or Ctrl-C here)." >&2
         set -- "$@" -serial stdio ;;
     serial)
+        # No display device at all: the app then runs its text console, which echoes what is typed and reads the
+        # port itself, so the terminal's F-keys work (OVMF's terminal driver would deliver "ESC O R" as letters).
         # Not -nographic: that muxes the monitor into stdio only when no other monitor (e.g. -qmp) is given, and
         # Ctrl-A X must quit however the command line was extended.
         echo "efichat: chat over serial in this terminal. Quit QEMU: Ctrl-A then X." >&2
-        set -- "$@" -display none -serial mon:stdio ;;
+        set -- "$@" -vga none -display none -serial mon:stdio ;;
     test)
         set -- "$@" -display none -serial stdio -monitor none ;;
     *) echo "$0: MODE must be window, serial or test, not $MODE" >&2; exit 2 ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""test_run.py - what `make run-serial` promises a user in a terminal: tools/qemu_run.sh in serial mode
-says how to quit, the chat works over the terminal, and Ctrl-A X really quits QEMU. (`make run` with a window needs
-a display, which tests do not have; it shares every option but the display with this mode.)"""
+"""test_run.py - what `make run-serial` promises a user in a terminal: tools/qemu_run.sh in serial mode says how
+to quit, the chat works over the terminal (typing echoed, xterm's F3 understood, a reply), and Ctrl-A X really quits
+QEMU. (`make run` with a window needs a display, which tests do not have; it shares the rest of the command line.)"""
 import os, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,8 +19,13 @@ def main():
     with Machine(IMG, "run-serial", keyboard="both", mode="serial", max_life=700) as m:
         def chat():
             r = m.wait_for(r"efichat: ready\r?\n", READY_S)
-            m.serial_write("Hi\r")
-            r = m.wait_for(r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n", REPLY_S, r.end())
+            check(re.search(r"efichat: screen none", m.text(0, r.end())), "the app did not choose its text console")
+            m.serial_write("\x1bOR")   # F3 as xterm sends it
+            since = m.wait_for(r"efichat: settings temp=0\.90 ", 30, r.end()).end()
+            m.serial_write("Hi")
+            since = m.wait_for(r"Hi", 30, since).end()     # the typed text is echoed
+            m.serial_write("\r")
+            r = m.wait_for(r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n", REPLY_S, since)
             check(int(r.group(1)) > 0, f"tokens={r.group(1)}")
 
         def quit_keys():
@@ -34,7 +39,7 @@ def main():
             check(m.proc.poll() is not None, "QEMU still runs 30 s after Ctrl-A X")
             info(f"Ctrl-A X quit QEMU in {time.monotonic() - t0:.1f} s, status {m.proc.returncode}")
 
-        cases.run("run-serial: the chat works in the terminal (serial and monitor muxed on stdio)", chat)
+        cases.run("run-serial: the chat works in the terminal: echo, xterm F3, a reply (text console, no VGA)", chat)
         cases.run("run-serial: it says how to quit, and Ctrl-A X quits QEMU", quit_keys)
     return cases.exit_code()
 
