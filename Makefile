@@ -34,6 +34,9 @@ CORE_SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core-san/%.o)
 CLI := $(BUILD)/efichat-cli
 
 .PHONY: all deps cli test test-build bench clean help
+# Keep intermediate objects: make would otherwise delete them after the run, printing an rm line after the
+# test runner's closing "N passed, N failed".
+.SECONDARY:
 all: cli
 
 help:
