@@ -256,3 +256,12 @@ int kern_cpu_has_avx(void)
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return (lo & 6u) == 6u; /* the OS (or efi_main) enabled SSE and YMM state */
 }
+
+int kern_cpu_has_avx2(void)
+{
+    unsigned a, b, c, d;
+    if (!kern_cpu_has_avx() || __get_cpuid_max(0, 0) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 5) & 1;
+}

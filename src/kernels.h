@@ -15,5 +15,6 @@ void kern_matmul(int kernel, float *out, const float *in, const float *w, const 
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc);
 int kern_cpu_has_avx(void);
+int kern_cpu_has_avx2(void); /* AVX usable (as above) and CPUID says AVX2 */
 
 #endif

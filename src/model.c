@@ -253,6 +253,7 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     size_t n = state_layout(c, s, base);
     ec_memset(base, 0, n);
     s->kernel = kernel;
+    s->q8_avx2 = kern_cpu_has_avx2();
     s->pos = 0;
     s->slides = 0;
 }
@@ -313,7 +314,7 @@ static void matmul(const Model *m, RunState *s, float *out, const float *in, uin
                    const float *bias, int n, int I, int O)
 {
     if (s->kernel == KERNEL_Q8 && m->q8)
-        q8_matmul(out, in, &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which], bias, n, s->xq);
+        q8_matmul(out, in, &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which], bias, n, s->xq, s->q8_avx2);
     else
         kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out, in,
                     l == m->cfg.layers ? m->wt.w[tensor] : LAYER_W(m, tensor, l), bias, n, I, O);

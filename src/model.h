@@ -80,6 +80,7 @@ int model_quantize(Model *m, void *mem);
 /* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
 typedef struct {
     int kernel;
+    int q8_avx2;           /* the Q8 kernel may use AVX2 integer instructions (same results, faster) */
     uint32_t pos;          /* tokens currently in the cache */
     uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */

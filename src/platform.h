@@ -18,5 +18,6 @@
 #define EC_INLINE static inline __attribute__((always_inline))
 #define EC_RESTRICT __restrict__
 #define EC_TARGET_AVX __attribute__((target("avx")))
+#define EC_TARGET_AVX2 __attribute__((target("avx2")))
 
 #endif

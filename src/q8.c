@@ -73,13 +73,51 @@ EC_INLINE int64_t lanes_sum(__m128i v)
     return (int64_t)l[0] + l[1] + l[2] + l[3];
 }
 
-void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq)
+/* Rows r..r+3 with 256-bit integer instructions; the last 8 columns of an odd count of 8s go through SSE2. */
+EC_TARGET_AVX2 static void rows4_avx2(int64_t acc[4], const int16_t *xq, const int16_t *w0, uint32_t S)
+{
+    const int16_t *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t c = 0;
+    for (; c + 16 <= S; c += 16) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xq + c));
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w0 + c))));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w1 + c))));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w2 + c))));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w3 + c))));
+    }
+    __m128i b0 = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
+    __m128i b1 = _mm_add_epi32(_mm256_castsi256_si128(a1), _mm256_extracti128_si256(a1, 1));
+    __m128i b2 = _mm_add_epi32(_mm256_castsi256_si128(a2), _mm256_extracti128_si256(a2, 1));
+    __m128i b3 = _mm_add_epi32(_mm256_castsi256_si128(a3), _mm256_extracti128_si256(a3, 1));
+    acc[0] = lanes_sum(b0);
+    acc[1] = lanes_sum(b1);
+    acc[2] = lanes_sum(b2);
+    acc[3] = lanes_sum(b3);
+    if (c < S) { /* one block of 8 left */
+        __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xq + c));
+        acc[0] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
+        acc[1] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w1 + c))));
+        acc[2] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w2 + c))));
+        acc[3] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w3 + c))));
+    }
+}
+
+void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq, int avx2)
 {
     uint32_t R = q->rows, S = q->stride;
     for (int n = 0; n < N; n++) {
         float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
         float *dst = out + (size_t)n * R;
         uint32_t r = 0;
+        for (; avx2 && r + 4 <= R; r += 4) {
+            int64_t acc[4];
+            rows4_avx2(acc, xq, q->w + (size_t)r * S, S);
+            for (int j = 0; j < 4; j++) {
+                float y = (float)acc[j] * q->scale[r + j] * sx;
+                dst[r + j] = bias ? y + bias[r + j] : y;
+            }
+        }
         for (; r + 4 <= R; r += 4) { /* four rows share the activation loads */
             const int16_t *w0 = q->w + (size_t)r * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
             __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;

@@ -12,7 +12,8 @@
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
 /* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
-/* out (N, rows) = in (N, cols) . q^T + bias; xq holds q->stride int16s of scratch. */
-void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq);
+/* out (N, rows) = in (N, cols) . q^T + bias; xq holds q->stride int16s of scratch. avx2 != 0 uses 256-bit integer
+ * instructions (only where the CPU has AVX2): integer sums are exact, so the results are the same bits. */
+void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq, int avx2);
 
 #endif

@@ -148,17 +148,21 @@ static void apply_kernel(Loaded *L, const char *kern)
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
         L->s.kernel = KERNEL_AVX;
-    } else if (!strcmp(kern, "q8")) {
+    } else if (!strcmp(kern, "q8") || !strcmp(kern, "q8-sse2")) {
         L->q8_mem = malloc(model_q8_bytes(&L->m.cfg));
         if (!L->q8_mem || !model_quantize(&L->m, L->q8_mem))
             die("--kernel q8: cannot quantise this model (out of memory, or wider than %u)", Q8_MAX_COLS);
         L->s.kernel = KERNEL_Q8;
+        L->s.q8_avx2 = L->s.q8_avx2 && !strcmp(kern, "q8"); /* q8-sse2: the 128-bit integer path only */
     } else {
-        die("--kernel: '%s' is not sse2, q8, or avx on a CPU that has it", kern);
+        die("--kernel: '%s' is not sse2, q8, q8-sse2, or avx on a CPU that has it", kern);
     }
 }
 
-static const char *kernel_name(int k) { return k == KERNEL_AVX ? "avx" : k == KERNEL_Q8 ? "q8" : "sse2"; }
+static const char *kernel_name(const RunState *s)
+{
+    return s->kernel == KERNEL_AVX ? "avx" : s->kernel != KERNEL_Q8 ? "sse2" : s->q8_avx2 ? "q8 (avx2)" : "q8 (sse2)";
+}
 
 static int32_t *bytes_to_tokens(const char *s, size_t n)
 {
@@ -303,7 +307,7 @@ static int cmd_bench(int argc, char **argv)
     } while ((t = now_s() - t0) < secs);
     double decode = done / t;
     printf("model %s: dim %u layers %u heads %u ctx %u, kernel %s\n", L.m.cfg.name, L.m.cfg.dim, L.m.cfg.layers,
-           L.m.cfg.heads, L.m.cfg.ctx, kernel_name(L.s.kernel));
+           L.m.cfg.heads, L.m.cfg.ctx, kernel_name(&L.s));
     printf("prefill %.0f tokens/s\ndecode %.0f tokens/s\n", prefill, decode);
     free(toks);
     free_model(&L);

@@ -1,4 +1,4 @@
-/* bench_decode - single-thread decode tokens/s of the core (best kernel and SSE2) against the plain scalar
+/* bench_decode - single-thread decode tokens/s of the core (best float kernel, SSE2, Q8) against the plain scalar
  * baseline, on the model files given, measured in one run. Timings are printed, never asserted. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -67,7 +67,8 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("decode tokens/s, one thread, averaged over every context fill 1..T (best of 3 rounds)\n");
-    printf("%-26s %10s %10s %10s %8s %8s\n", "model", "core-best", "core-sse2", "scalar", "best/sc", "sse2/sc");
+    printf("%-26s %10s %10s %10s %10s %8s %8s %8s\n", "model", "core-best", "core-sse2", "core-q8", "scalar",
+           "best/sc", "sse2/sc", "q8/sc");
     for (int i = 1; i < argc; i++) {
         FILE *f = fopen(argv[i], "rb");
         if (!f) {
@@ -89,10 +90,14 @@ int main(int argc, char **argv)
         }
         double best = bench_core(&m, model_best_kernel(), 0.7), sse = bench_core(&m, KERNEL_SCALAR_SSE2, 0.7);
         double sc = bench_scalar(&m, 0.7);
+        void *q8mem = malloc(model_q8_bytes(&m.cfg));
+        double q8 = q8mem && model_quantize(&m, q8mem) ? bench_core(&m, KERNEL_Q8, 0.7) : 0;
         char label[64];
         snprintf(label, sizeof label, "C%u L%u H%u T%u (%s)", m.cfg.dim, m.cfg.layers, m.cfg.heads, m.cfg.ctx,
                  model_best_kernel() == KERNEL_AVX ? "avx" : "sse2");
-        printf("%-26s %10.0f %10.0f %10.0f %7.2fx %7.2fx\n", label, best, sse, sc, best / sc, sse / sc);
+        printf("%-26s %10.0f %10.0f %10.0f %10.0f %7.2fx %7.2fx %7.2fx\n", label, best, sse, q8, sc, best / sc,
+               sse / sc, q8 / sc);
+        free(q8mem);
         free(buf);
     }
     return 0;

@@ -3,7 +3,8 @@
 Q8 trades a little accuracy for speed under QEMU's software CPU, so it is checked by how much the next-byte
 distribution moves, not by bits: mean KL(float || q8) <= 0.005 nats per position (measured ~0.0002-0.0012 on
 random models) and the greedy choice agrees on >= 90% of positions. Q8's own results must be exactly reproducible:
-one batched feed equals one-token-at-a-time feeding bit for bit, across the sliding window too.
+one batched feed equals one-token-at-a-time feeding bit for bit, across the sliding window too, and the AVX2 and
+SSE2 integer paths give the same bits (exact integer sums).
 """
 import os, sys, tempfile
 import numpy as np
@@ -37,5 +38,7 @@ with tempfile.TemporaryDirectory() as d:
         case(agree >= 0.9, f"q8_greedy_agrees_{name}", f"agreement {agree:.3f}")
         case(np.array_equal(q, qs), f"q8_step_equals_batch_bitwise_{name}", "step and batch feeds differ")
         case(not np.array_equal(q, f), f"q8_is_really_quantised_{name}", "q8 logits equal float logits")
+        q2 = logits(model, text, os.path.join(d, "q2"), "batch", "q8-sse2")
+        case(np.array_equal(q, q2), f"q8_avx2_and_sse2_paths_bit_identical_{name}", "the integer paths differ")
 
 sys.exit(exit_code())
