@@ -31,7 +31,7 @@ typedef struct {
     uint32_t blt;                /* 1 = always flush through Blt() */
     uint32_t avx;                /* 0 = never enable AVX state in CR4/XCR0 */
     uint32_t keylog;             /* 1 = mirror every key as "efichat: key scan=.. char=.. mods=.." */
-    uint32_t q8;                 /* 1 = the integer Q8 kernel (faster under emulation, slightly less exact) */
+    uint32_t q8;                 /* 1 (default) = the integer Q8 kernel, 0 = float (the host CLI's default) */
 } Settings;
 
 void settings_default(Settings *s);

@@ -276,7 +276,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
         return EFI_OUT_OF_RESOURCES;
     }
     model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
-    if (a->settings.q8) { /* opt-in: the integer kernel, about twice as fast under QEMU's software CPU */
+    if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */
         a->q8_mem = efi_alloc(model_q8_bytes(&a->model.cfg));
         if (a->q8_mem && model_quantize(&a->model, a->q8_mem))
             a->rs.kernel = KERNEL_Q8;

@@ -423,11 +423,12 @@ def read_esp_file(image, path):
     return r.stdout
 
 
-def cli_generate(model, prompt, max_tokens, timeout=300):
-    """Greedy continuation from build/efichat-cli (bytes)."""
+def cli_generate(model, prompt, max_tokens, kernel="sse2", timeout=300):
+    """Greedy continuation from build/efichat-cli (bytes), with the kernel the app reported (sse2, avx or q8)."""
     cli = os.path.join(BUILD, "efichat-cli")
     r = subprocess.run([cli, "generate", "--model", model, "--prompt", prompt, "--max", str(max_tokens),
-                        "--temp", "0", "--kernel", "sse2"], capture_output=True, timeout=timeout)
+                        "--temp", "0", "--kernel", "q8" if kernel == "q8" else "sse2"], capture_output=True,
+                       timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError(f"efichat-cli failed: {r.stderr.decode(errors='replace').strip()[-300:]}")
     return r.stdout

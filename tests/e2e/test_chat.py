@@ -105,6 +105,10 @@ def main():
             t_ready, t_app = m.arrival(r.start()), m.arrival(boot.start())
             info(f"QEMU start to ready {t_ready:.1f} s; app start (BdsDxe: starting) to ready {t_ready - t_app:.1f} s")
             st["ready"] = r.end()
+            k = re.search(r"efichat: model [^\r\n]* kernel=(\w+)", m.text(0, r.end()))
+            check(k is not None, "no 'efichat: model ... kernel=' line before ready")
+            st["kernel"] = k.group(1)
+            check(st["kernel"] == "q8", f"the default kernel is {st['kernel']}, not q8")
             check(re.search(settings_rx("0.80", 40, "0.95"), m.text(0, r.end())) is not None,
                   "no default settings line before ready")
 
@@ -166,7 +170,7 @@ def main():
             info(f"reply at temp 0: {tokens} tokens: {reply[:160]!r}")
             # the app QEMU booted, which may be older than build/efichat.efi when the image was not rebuilt
             name = extract_embedded_model(read_esp_file(IMG, "/EFI/BOOT/BOOTX64.EFI"), model)
-            want = cli_generate(model, framed.decode(), tokens)
+            want = cli_generate(model, framed.decode(), tokens, st["kernel"])
             check(want == reply, f"model {name}: QEMU {reply[:80]!r} != CLI {want[:80]!r}")
             # the reply ended by the play-mode rule (a blank line) or at the maximum, never early
             check(reply.endswith(b"\n\n") or tokens == MAX_REPLY, "the reply ended early")

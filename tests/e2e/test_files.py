@@ -91,7 +91,7 @@ def main():
     cfg = os.path.join(LOGS, "efichat.cfg")
     with open(cfg, "w") as f:
         f.write("# written by tests/e2e/test_files.py\ntemp=0.5\ntop_k=20\ntop_p=0.9\nuser_name=TESTER\n"
-                "no_such_key=1\n")
+                "q8=0\nno_such_key=1\n")
     good_img = make_image("override", {"efichat/README.txt": README, "efichat/model.bin": small,
                                        "efichat/efichat.cfg": cfg})
     with Machine(good_img, "override", keyboard="usb", max_life=500) as m:
@@ -103,6 +103,8 @@ def main():
             check(re.search(r"efichat: model " + OVERRIDE_NAME, st["head"]),
                   "the model line does not name efichat/model.bin's model")
             check(not re.search(r"efichat: error: [^\r\n]*model", st["head"]), "an error about the valid model")
+            check(re.search(r"efichat: model [^\r\n]* kernel=(sse2|avx)", st["head"]),
+                  "q8=0 in efichat.cfg did not select a float kernel")
 
         def cfg_override():
             head = st["head"]
