@@ -63,7 +63,7 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
 enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1, KERNEL_Q8 = 2 };
 /* The fastest kernel this CPU runs right now (AVX needs CPUID AVX + OSXSAVE + XCR0 YMM state enabled).
  * The float kernels give bit-identical results: AVX only widens the SSE2 lanes, never reorders a sum or fuses.
- * KERNEL_Q8 is never picked here: it computes different (slightly less exact) numbers, so callers opt in. */
+ * KERNEL_Q8 is never picked here: it computes different (slightly less exact) numbers, so callers choose it. */
 int model_best_kernel(void);
 
 /* The Q8 kernel: matrices quantised once (per-row int8 weights), activations per row to 14-bit integers, integer
