@@ -30,7 +30,7 @@ CONSOLE_SRCS := src/chat/fmt.c src/chat/settings.c src/chat/transcript.c src/cha
                 src/gop/render.c src/gop/modes.c src/efi/config.c
 CONSOLE_HDRS := $(wildcard src/chat/*.h src/input/*.h src/gop/*.h src/efi/*.h)
 # Files that talk to the firmware.
-EFI_SRCS := src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c src/efi/files.c \
+EFI_SRCS := src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c src/efi/files.c src/efi/secureboot.c \
             src/gop/efi_screen.c src/input/efi_input.c
 
 EFI_OBJS := $(CONSOLE_SRCS:src/%.c=$(EFI_OUT)/%.o) $(EFI_SRCS:src/%.c=$(EFI_OUT)/%.o) \
@@ -78,10 +78,24 @@ $(EFI_OUT)/model-choice: FORCE_EFI_CHOICE
 	@echo "$(EFI_MODEL) $(EFI_RANDOM)" | cmp -s - $@ || echo "$(EFI_MODEL) $(EFI_RANDOM)" > $@
 .PHONY: FORCE_EFI_CHOICE
 
-$(EFI_APP): $(EFI_OUT)/efichat.so
+# SBAT: the revocation metadata shim reads (https://github.com/rhboot/shim/blob/main/SBAT.md). Generation 1 is
+# efichat's first; raise it (and say so in docs/secureboot.md) only to revoke every older efichat after a security
+# bug. The version field is `git describe`, so the file (and the relink) changes only when the commit does.
+EFICHAT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+SBAT_URL ?= docs/secureboot.md
+$(EFI_OUT)/sbat.csv: FORCE_EFI_CHOICE
+	@mkdir -p $(dir $@)
+	@printf 'sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\nefichat,1,efichat,efichat,%s,%s\n' \
+	    '$(EFICHAT_VERSION)' '$(SBAT_URL)' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+$(EFI_OUT)/efichat-sbat.so: $(EFI_OUT)/efichat.so $(EFI_OUT)/sbat.csv tools/add_sbat.sh
+	$(Q)sh tools/add_sbat.sh $< $(EFI_OUT)/sbat.csv $@
+
+$(EFI_APP): $(EFI_OUT)/efichat-sbat.so
 	@echo "  EFI     $@"
 	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela -j .rel.* \
-	    -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	    -j .rela.* -j .reloc -j .sbat --target efi-app-x86_64 --subsystem=10 $< $@
 
 # ---- host tests of the console code (memory framebuffer, no firmware)
 CONSOLE_TESTS := $(patsubst tests/console/%.c,$(BUILD)/tests/%,$(wildcard tests/console/test_*.c))
