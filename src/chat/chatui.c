@@ -144,9 +144,16 @@ static const char *const help_lines[] = {
 };
 #define HELP_N (sizeof help_lines / sizeof help_lines[0])
 
-static void compose_help(Grid *g, uint32_t rows)
+static void compose_help(Grid *g, uint32_t rows, const ChatStatus *st)
 {
-    uint32_t w = 50, h = HELP_N + 2;
+    /* the key lines, then a blank line and the firmware's Secure Boot state when it is known */
+    char sb[64];
+    Fmt f;
+    fmt_init(&f, sb, sizeof sb);
+    fmt_str(&f, "Secure Boot    ");
+    fmt_str(&f, st->secure_boot ? st->secure_boot : "");
+    uint32_t lines = HELP_N + (st->secure_boot ? 2 : 0);
+    uint32_t w = 56, h = lines + 2; /* 56: the longest line, the Secure Boot one, fits */
     if (w > g->cols)
         w = g->cols;
     if (h > rows)
@@ -155,8 +162,10 @@ static void compose_help(Grid *g, uint32_t rows)
     for (uint32_t y = 0; y < h; y++) {
         for (uint32_t x = 0; x < w; x++)
             put(g, x0 + x, y0 + y, ' ', PAL_HELP, PAL_HELP_BG);
-        if (y >= 1 && y - 1 < HELP_N && y + 1 < h + 1)
-            put_text(g, x0 + 2, y0 + y, help_lines[y - 1], PAL_HELP, PAL_HELP_BG);
+        if (y < 1 || y - 1 >= lines)
+            continue;
+        const char *text = y - 1 < HELP_N ? help_lines[y - 1] : y - 1 == HELP_N ? "" : sb;
+        put_text(g, x0 + 2, y0 + y, text, PAL_HELP, PAL_HELP_BG);
     }
 }
 
@@ -170,5 +179,5 @@ void chatui_compose(Grid *g, const Transcript *t, const LineEdit *e, const Setti
         compose_input(g, e, g->rows - 2, st->generating);
     compose_status(g, s, st, g->rows - 1);
     if (st->show_help)
-        compose_help(g, rows ? rows : g->rows);
+        compose_help(g, rows ? rows : g->rows, st);
 }

@@ -32,6 +32,7 @@ typedef struct {
     uint32_t ctx_used, ctx_max;
     int generating;
     int show_help;
+    const char *secure_boot; /* the firmware's Secure Boot state, shown in the help; NULL: not known */
 } ChatStatus;
 
 /* Rows left for the transcript on a grid of `rows` rows. */

@@ -280,6 +280,14 @@ static void handle_key(App *a, const Key *k)
     case ACT_HELP:
         a->status.show_help = a->graphics;
         text_note(a, text_help);
+        if (!a->graphics) {
+            char buf[80];
+            Fmt f;
+            fmt_init(&f, buf, sizeof buf);
+            fmt_str(&f, "Secure Boot: ");
+            fmt_str(&f, a->status.secure_boot);
+            text_note(a, buf);
+        }
         break;
     case ACT_TEMP_DOWN: settings_temp_step(&a->settings, -1); app_settings_changed(a); break;
     case ACT_TEMP_UP: settings_temp_step(&a->settings, +1); app_settings_changed(a); break;

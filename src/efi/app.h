@@ -15,6 +15,7 @@
 typedef struct {
     EFI_HANDLE image;
     Settings settings;
+    SecureBootInfo secure_boot;
 
     /* the screen; graphics == 0 means the text console (ConOut) */
     int graphics;

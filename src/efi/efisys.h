@@ -32,4 +32,16 @@ int mirror_at_line_start(void);
  * (8-byte aligned, as model_load needs 4) for the caller to free. EFI_NOT_FOUND when there is no such file. */
 EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, uint8_t **out, size_t *len);
 
+/* ---- secureboot.c: the firmware's Secure Boot state, read once at start. */
+typedef struct {
+    int known;      /* the SecureBoot variable exists */
+    int on;         /* SecureBoot == 1: the firmware verifies what it starts */
+    int setup_mode; /* SetupMode == 1: no platform key enrolled, nothing is enforced */
+    int shim;       /* shim's SHIM_LOCK protocol is installed: shim verified and started us */
+} SecureBootInfo;
+void secureboot_query(SecureBootInfo *sb);
+/* "on", "on, started by shim", "off", "off (setup mode: ...)", ...: one phrase (at most 40 characters) for the
+ * help screen and the serial line. */
+const char *secureboot_describe(const SecureBootInfo *sb);
+
 #endif

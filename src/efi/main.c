@@ -186,6 +186,10 @@ static void say_setup(App *a)
     }
     mirror_line(buf);
     fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: secure boot ");
+    fmt_str(&f, a->status.secure_boot);
+    mirror_line(buf);
+    fmt_init(&f, buf, sizeof buf);
     fmt_str(&f, "efichat: input ");
     fmt_str(&f, input_source_name(&a->input));
     mirror_line(buf);
@@ -290,6 +294,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     a->status.model_name = a->model.cfg.name;
     a->status.random_model = a->random_model;
     a->status.ctx_max = a->model.cfg.ctx;
+    secureboot_query(&a->secure_boot);
+    a->status.secure_boot = secureboot_describe(&a->secure_boot);
 
     say_setup(a);
     welcome(a);

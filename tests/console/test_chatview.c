@@ -163,7 +163,7 @@ static void test_compose(void)
     transcript_append(&T, "ROMEO:\nWell met.\n\n", 18);
     Settings s;
     settings_default(&s);
-    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0};
+    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL};
     lineedit_insert(&e, 'a');
     lineedit_insert(&e, 'b');
     lineedit_left(&e);
@@ -191,6 +191,17 @@ static void test_compose(void)
     for (uint32_t y = 0; y < 24; y++)
         found |= strstr(grid_row(&wide, y), "F6 / F7        top-p -/+ 0.05") != NULL;
     check_case(found, "compose_help_overlay", "no help line");
+    st.secure_boot = "on, started by shim";
+    chatui_compose(&wide, &T, &e, &s, &st);
+    int sb_row = -1, last_key_row = -1;
+    for (uint32_t y = 0; y < 24; y++) {
+        if (strstr(grid_row(&wide, y), "Secure Boot    on, started by shim"))
+            sb_row = (int)y;
+        if (strstr(grid_row(&wide, y), "Left Right Home End"))
+            last_key_row = (int)y;
+    }
+    check_case(sb_row > 0 && last_key_row > 0 && sb_row == last_key_row + 2, "compose_help_secure_boot_line",
+               "Secure Boot line on row %d, last key line on row %d", sb_row, last_key_row);
     free(wide.cells);
 }
 
