@@ -5,25 +5,85 @@
 EFI_APP   ?= $(BUILD)/efichat.efi
 DISK_IMG  := $(BUILD)/efichat.img
 DISK_MB   ?= 64
-OVMF_CODE ?= /usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS ?= /usr/share/OVMF/OVMF_VARS_4M.fd
-QEMU_ENV   = OVMF_CODE=$(OVMF_CODE) OVMF_VARS=$(OVMF_VARS) VARS_COPY=$(BUILD)/OVMF_VARS.fd
+# SECURE_BOOT=ms boots on firmware with Microsoft's keys (the enrolment walk-through), snakeoil on Debian's test
+# key; OVMF_CODE/OVMF_VARS override the firmware files (defaults in tools/qemu_run.sh). Each firmware keeps its
+# own variable store under build/, so an enrolment made with `make run SECURE_BOOT=ms` is remembered.
+SECURE_BOOT ?= off
+QEMU_ENV   = SECURE_BOOT=$(SECURE_BOOT) VARS_COPY=$(BUILD)/OVMF_VARS-$(SECURE_BOOT).fd \
+             $(if $(OVMF_CODE),OVMF_CODE=$(OVMF_CODE)) $(if $(OVMF_VARS),OVMF_VARS=$(OVMF_VARS))
 
 # QEMU's window (gtk/sdl) lives in qemu-system-gui, which deps.sh's --no-install-recommends would leave out.
-DEPS_PKGS += qemu-system-gui
+# Secure Boot: Debian's Microsoft-signed shim and MokManager, sbsign for `make sign`, openssl and pefile for the tests.
+DEPS_PKGS += qemu-system-gui shim-signed shim-helpers-amd64-signed sbsigntool openssl python3-pefile
+
+# ---- Secure Boot (docs/secureboot.md)
+# SHIM=1 (default): shim first, efichat as grubx64.efi behind it, so a machine with Secure Boot on asks once to
+# enrol efichat's hash (MokManager) and then boots it; with Secure Boot off shim starts efichat without a word.
+# SHIM=0: efichat alone as BOOTX64.EFI (Secure Boot off, or your own keys in db).
+# KEY=... CERT=...: the binary on the image is signed with your key (`make sign`); nothing is ever signed with a key
+# of ours: whoever held a key shipped to every user could sign anything their machines would then run.
+SHIM      ?= 1
+SHIM_EFI  ?= /usr/lib/shim/shimx64.efi.signed
+MM_EFI    ?= /usr/lib/shim/mmx64.efi.signed
+SIGNED_APP := $(BUILD)/efichat.signed.efi
+
+ifneq ($(KEY)$(CERT),)
+ifeq ($(KEY),)
+$(error KEY is missing: give both KEY=your.key and CERT=your.crt (PEM), or neither)
+endif
+ifeq ($(CERT),)
+$(error CERT is missing: give both KEY=your.key and CERT=your.crt (PEM), or neither)
+endif
+DISK_APP := $(SIGNED_APP)
+else
+DISK_APP := $(EFI_APP)
+endif
+
+.PHONY: sign
+sign:
+	@test -n "$(KEY)" -a -n "$(CERT)" || { echo "usage: make sign KEY=db.key CERT=db.crt (PEM files; see docs/secureboot.md)"; exit 2; }
+	$(Q)$(MAKE) --no-print-directory $(SIGNED_APP) KEY="$(KEY)" CERT="$(CERT)"
+
+# Signed again whenever the app, the key or the certificate changes (the paths are remembered in sign-choice).
+$(BUILD)/sign-choice: FORCE_DISK_CHOICE
+	@mkdir -p $(dir $@)
+	@echo "$(abspath $(KEY)) $(abspath $(CERT))" | cmp -s - $@ || echo "$(abspath $(KEY)) $(abspath $(CERT))" > $@
+$(SIGNED_APP): $(EFI_APP) $(BUILD)/sign-choice $(KEY) $(CERT) | $(DEPS_STAMP)
+	@echo "  SIGN    $@ ($(CERT))"
+	$(Q)sbsign --key "$(KEY)" --cert "$(CERT)" --output $@.tmp $(EFI_APP) 2>$@.log || { cat $@.log; rm -f $@.tmp; exit 1; }
+	$(Q)sbverify --cert "$(CERT)" $@.tmp >/dev/null 2>&1 || \
+	    { echo "$@: the signature does not verify with $(CERT): is KEY the private key of CERT?"; rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
+
+ifeq ($(SHIM),1)
+DISK_ENV  := SHIM_EFI=$(SHIM_EFI) MM_EFI=$(MM_EFI)
+DISK_EXTRA := efichat/ENROLL.txt=$(BUILD)/disk/ENROLL.txt
+else ifeq ($(SHIM),0)
+DISK_ENV  :=
+DISK_EXTRA :=
+else
+$(error SHIM must be 1 (shim + MokManager, the default) or 0 (efichat alone), not '$(SHIM)')
+endif
+
+# The image is rebuilt when the layout changes (SHIM, signing), not only when a file does.
+$(BUILD)/disk-choice: FORCE_DISK_CHOICE
+	@mkdir -p $(dir $@)
+	@echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI)" | cmp -s - $@ || echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI)" > $@
+.PHONY: FORCE_DISK_CHOICE
 
 .PHONY: disk run run-serial
 
 disk: $(DISK_IMG)
 
 # The user README gets DOS line endings: whoever opens the stick on Windows reads it in Notepad.
-$(BUILD)/disk/README.txt: disk/README.txt
+$(BUILD)/disk/%.txt: disk/%.txt
 	@mkdir -p $(dir $@)
 	$(Q)sed 's/\r*$$/\r/' $< > $@
 
-$(DISK_IMG): $(EFI_APP) $(BUILD)/disk/README.txt tools/mkimage.sh | $(DEPS_STAMP)
-	@echo "  IMG     $@"
-	$(Q)DISK_MB=$(DISK_MB) sh tools/mkimage.sh $@ $(EFI_APP) efichat/README.txt=$(BUILD)/disk/README.txt
+$(DISK_IMG): $(DISK_APP) $(BUILD)/disk/README.txt $(BUILD)/disk/ENROLL.txt $(BUILD)/disk-choice tools/mkimage.sh | $(DEPS_STAMP)
+	@echo "  IMG     $@ ($(if $(filter 1,$(SHIM)),shim + ,)$(notdir $(DISK_APP)))"
+	$(Q)$(DISK_ENV) DISK_MB=$(DISK_MB) sh tools/mkimage.sh $@ $(DISK_APP) efichat/README.txt=$(BUILD)/disk/README.txt \
+	    $(DISK_EXTRA)
 
 # Window when a display is there, else the chat over serial in this terminal (tools/qemu_run.sh decides and says
 # how to quit). run-serial always uses the terminal.

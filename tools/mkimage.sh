@@ -1,6 +1,9 @@
 #!/bin/sh
 # mkimage.sh OUT EFI_APP [ESP_PATH=HOST_FILE ...] - writes a GPT disk image with one EFI System Partition (FAT32)
-# holding EFI/BOOT/BOOTX64.EFI and any extra files (e.g. efichat/README.txt=disk/README.txt).
+# holding EFI_APP as EFI/BOOT/BOOTX64.EFI and any extra files (e.g. efichat/README.txt=disk/README.txt).
+# With SHIM_EFI (and MM_EFI) set, the Secure Boot layout instead: shim as EFI/BOOT/BOOTX64.EFI, its MokManager as
+# EFI/BOOT/mmx64.efi and EFI_APP as EFI/BOOT/grubx64.efi, the name shim starts. No fbx64.efi: on removable media
+# shim would run that fallback loader instead of EFI_APP.
 # Needs no root and no loop device: sgdisk writes the partition table, mtools formats and fills the partition in
 # place through an "image@@offset" path. Never touches anything but OUT (written via OUT.tmp, then renamed).
 # Environment: DISK_MB (image size in MiB, default 64; FAT32 needs at least 34), ESP_LABEL (default EFICHAT).
@@ -16,6 +19,11 @@ for t in sgdisk mformat mmd mcopy; do
     command -v "$t" >/dev/null 2>&1 || { echo "$0: $t not found (apt-get install gdisk mtools)" >&2; exit 1; }
 done
 [ -f "$app" ] || { echo "$0: no EFI application at $app" >&2; exit 1; }
+if [ -n "${SHIM_EFI:-}" ]; then
+    for f in "$SHIM_EFI" "${MM_EFI:-}"; do
+        [ -f "$f" ] || { echo "$0: no shim file '$f' (apt-get install shim-signed shim-helpers-amd64-signed)" >&2; exit 1; }
+    done
+fi
 [ "$size_mb" -ge 34 ] || { echo "$0: DISK_MB=$size_mb is too small for FAT32 (34 MiB at least)" >&2; exit 1; }
 
 tmp=$out.tmp
@@ -36,7 +44,13 @@ esp="$tmp@@$((first * 512))"
 export MTOOLS_SKIP_CHECK=1
 mformat -i "$esp" -F -T "$sectors" -H "$first" -h 64 -s 32 -v "$label" ::
 mmd -i "$esp" ::/EFI ::/EFI/BOOT
-mcopy -i "$esp" "$app" ::/EFI/BOOT/BOOTX64.EFI
+if [ -n "${SHIM_EFI:-}" ]; then
+    mcopy -i "$esp" "$SHIM_EFI" ::/EFI/BOOT/BOOTX64.EFI
+    mcopy -i "$esp" "$MM_EFI" ::/EFI/BOOT/mmx64.efi
+    mcopy -i "$esp" "$app" ::/EFI/BOOT/grubx64.efi
+else
+    mcopy -i "$esp" "$app" ::/EFI/BOOT/BOOTX64.EFI
+fi
 
 for spec in "$@"; do
     dest=${spec%%=*}; src=${spec#*=}

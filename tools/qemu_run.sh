@@ -9,9 +9,13 @@
 #              serial: no window and no display device: the app's text console over serial in this terminal
 #                      (monitor muxed in: Ctrl-A X quits);
 #              test:   no window, no monitor, serial on stdin/stdout (for the e2e harness, which adds -qmp itself).
-#   OVMF_CODE  firmware code   (default /usr/share/OVMF/OVMF_CODE_4M.fd)
-#   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd)
-#   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS.fd; made when missing or FRESH_VARS=1)
+#   SECURE_BOOT  off | ms | snakeoil  (default off) - Debian's OVMF builds that enforce Secure Boot: ms has
+#              Microsoft's keys (what a PC ships with: shim boots, efichat needs enrolling), snakeoil has Debian's
+#              test key in db (an efichat signed with /usr/share/ovmf/PkKek-1-snakeoil.key boots). Both need SMM.
+#   OVMF_CODE  firmware code   (default /usr/share/OVMF/OVMF_CODE_4M.fd, or the SECURE_BOOT one)
+#   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd, or the SECURE_BOOT one)
+#   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS-$SECURE_BOOT.fd; made when missing or
+#              FRESH_VARS=1)
 #   DISK_BUS   sata | usb        (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI)
 #   KEYBOARD   both | usb | ps2  (default both; usb turns the PS/2 controller off, ps2 adds no USB keyboard)
 #   SMP, MEM   (default 2, 512M)
@@ -22,9 +26,19 @@ set -eu
 [ $# -ge 1 ] || { echo "usage: $0 IMAGE [EXTRA_QEMU_ARGS...]" >&2; exit 2; }
 img=$1; shift
 qemu=${QEMU:-qemu-system-x86_64}
-code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
-vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
-vars_copy=${VARS_COPY:-build/OVMF_VARS.fd}
+machine=q35
+case ${SECURE_BOOT:-off} in
+    off)      code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+              vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd} ;;
+    ms)       code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
+              vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd} ;;
+    snakeoil) code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd}
+              vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd} ;;
+    *) echo "$0: SECURE_BOOT must be off, ms or snakeoil, not $SECURE_BOOT" >&2; exit 2 ;;
+esac
+# The Secure Boot builds keep their variables behind SMM: without smm=on and a secure pflash they stop at start.
+[ "${SECURE_BOOT:-off}" = off ] || machine="q35,smm=on -global driver=cfi.pflash01,property=secure,value=on"
+vars_copy=${VARS_COPY:-build/OVMF_VARS-${SECURE_BOOT:-off}.fd}
 bus=${DISK_BUS:-sata}
 kbd=${KEYBOARD:-both}
 if [ -z "${MODE:-}" ]; then
@@ -64,7 +78,7 @@ fi
 cpu=""
 [ "$accel" = kvm ] && cpu="-cpu host"
 # shellcheck disable=SC2086
-set -- -accel "$accel" $cpu -machine q35 -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
+set -- -accel "$accel" $cpu -machine $machine -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
 set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
             -drive "if=pflash,format=raw,unit=1,file=$vars_copy"
 

@@ -132,11 +132,12 @@ def ocr(png, psm=11, timeout=120):
 
 class Machine:
     """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments; `mode`: test
-    (serial on the pipes, no monitor) or serial (what `make run-serial` runs: monitor muxed into the serial on stdio)."""
+    (serial on the pipes, no monitor) or serial (what `make run-serial` runs: monitor muxed into the serial on stdio);
+    `secure_boot`: off | ms | snakeoil (the OVMF build, see tools/qemu_run.sh), with a fresh variable store."""
 
     def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600,
-                 mode="test"):
-        self.image, self.name = image, name
+                 mode="test", secure_boot="off"):
+        self.image, self.name, self.secure_boot = image, name, secure_boot
         self.keyboard, self.disk_bus, self.extra, self.mode = keyboard, disk_bus, list(extra), mode
         self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
         self.accel = accel or os.environ.get("EFICHAT_ACCEL", "tcg")
@@ -165,7 +166,7 @@ class Machine:
         self.tmp = tempfile.mkdtemp(prefix="efichat-e2e-")   # short path: unix socket names are limited to 107 bytes
         sock_path = os.path.join(self.tmp, "qmp.sock")
         env = dict(os.environ, MODE=self.mode, SNAPSHOT="1", FRESH_VARS="1", KEYBOARD=self.keyboard,
-                   DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel,
+                   DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel, SECURE_BOOT=self.secure_boot,
                    VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"))
         cmd = ["sh", os.path.join(ROOT, "tools", "qemu_run.sh"), self.image,
                "-qmp", f"unix:{sock_path},server=on,wait=off"] + self.extra
@@ -405,6 +406,23 @@ def extract_embedded_model(efi, out_path):
             return data[pos + 64:pos + 128].split(b"\0")[0].decode("utf-8", "replace")
         pos = data.find(MODEL_MAGIC, pos + 1)
     raise RuntimeError(f"no embedded model with a valid CRC in {efi_path}")
+
+
+# The default image's Secure Boot layout (mk/disk.mk, SHIM=1): Debian's Microsoft-signed shim starts grubx64.efi.
+SHIM_EFI = os.environ.get("SHIM_EFI", "/usr/lib/shim/shimx64.efi.signed")
+MM_EFI = os.environ.get("MM_EFI", "/usr/lib/shim/mmx64.efi.signed")
+APP_PATH = "/EFI/BOOT/grubx64.efi"   # where efichat lies on the default (shim) image
+
+
+def make_image(out, app, files, shim=True):
+    """A disk image like build/efichat.img, built by tools/mkimage.sh as `make disk` does: shim + MokManager with
+    `app` as grubx64.efi (shim=True, the default layout) or `app` alone as BOOTX64.EFI, plus files
+    {ESP path: host path}. Returns out."""
+    specs = [f"{dest}={src}" for dest, src in files.items()]
+    env = dict(os.environ, DISK_MB="64", SHIM_EFI=SHIM_EFI if shim else "", MM_EFI=MM_EFI if shim else "")
+    subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), out, app] + specs, check=True, timeout=120,
+                   env=env)
+    return out
 
 
 def esp_offset(image):

@@ -7,7 +7,7 @@ earlier one failed is reported as failed. QEMU is killed on every way out (and b
 import os, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from efiqemu import (BUILD, LOGS, ROOT, Cases, Machine, check, cli_generate, extract_embedded_model, info,
+from efiqemu import (APP_PATH, BUILD, LOGS, ROOT, Cases, Machine, check, cli_generate, extract_embedded_model, info,
                      read_esp_file)
 
 IMG = os.path.join(BUILD, "efichat.img")
@@ -169,7 +169,7 @@ def main():
             reply, _ = reply_after(m, framed, since, line, tokens)
             info(f"reply at temp 0: {tokens} tokens: {reply[:160]!r}")
             # the app QEMU booted, which may be older than build/efichat.efi when the image was not rebuilt
-            name = extract_embedded_model(read_esp_file(IMG, "/EFI/BOOT/BOOTX64.EFI"), model)
+            name = extract_embedded_model(read_esp_file(IMG, APP_PATH), model)
             want = cli_generate(model, framed.decode(), tokens, st["kernel"])
             check(want == reply, f"model {name}: QEMU {reply[:80]!r} != CLI {want[:80]!r}")
             # the reply ended by the play-mode rule (a blank line) or at the maximum, never early

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """test_disk.py - build/efichat.img is what firmware expects: a valid GPT (both copies, CRCs right) whose only
-partition is an EFI System Partition holding FAT32, with BOOTX64.EFI byte-identical to build/efichat.efi and the user
-README. Reads the image in Python and through mtools; never boots anything (the boot tests do that)."""
+partition is an EFI System Partition holding FAT32, with the Secure Boot layout of issue 8 (Debian's signed shim as
+BOOTX64.EFI, its MokManager as mmx64.efi, build/efichat.efi byte for byte as grubx64.efi, no fallback loader) and the
+user README and ENROLL.txt. Reads the image in Python and through mtools; never boots anything (the boot tests do)."""
 import os, struct, subprocess, sys, uuid, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from efiqemu import BUILD, ROOT, Cases, check
+from efiqemu import MM_EFI, SHIM_EFI, BUILD, ROOT, Cases, check
 
 IMG = os.path.join(BUILD, "efichat.img")
 EFI = os.path.join(BUILD, "efichat.efi")
@@ -68,24 +69,34 @@ def main():
         check(r.returncode == 0, f"mtype {path}: {r.stderr.decode(errors='replace').strip()}")
         return r.stdout
 
-    def boot_app():
-        with open(EFI, "rb") as f:
-            want = f.read()
-        check(mtools_read("/EFI/BOOT/BOOTX64.EFI") == want, "BOOTX64.EFI differs from build/efichat.efi")
-        check(want[:2] == b"MZ", "build/efichat.efi is not a PE file")
+    def boot_files():
+        for esp_path, host in (("/EFI/BOOT/grubx64.efi", EFI), ("/EFI/BOOT/BOOTX64.EFI", SHIM_EFI),
+                               ("/EFI/BOOT/mmx64.efi", MM_EFI)):
+            with open(host, "rb") as f:
+                want = f.read()
+            check(want[:2] == b"MZ", f"{host} is not a PE file")
+            check(mtools_read(esp_path) == want, f"{esp_path} differs from {host}")
+        _, start, _ = state["esp"]
+        r = subprocess.run(["mdir", "-b", "-i", f"{IMG}@@{start * SECTOR}", "::/EFI/BOOT"], capture_output=True,
+                           text=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), timeout=60)
+        names = sorted(os.path.basename(line.strip()).lower() for line in r.stdout.splitlines() if line.strip())
+        check(names == ["bootx64.efi", "grubx64.efi", "mmx64.efi"],
+              f"EFI/BOOT holds {names}: no fallback loader (fbx64.efi) may be there, nothing else is needed")
 
-    def readme():
-        text = mtools_read("/efichat/README.txt")
-        with open(os.path.join(ROOT, "disk", "README.txt"), "rb") as f:
+    def user_text(name):
+        text = mtools_read(f"/efichat/{name}")
+        with open(os.path.join(ROOT, "disk", name), "rb") as f:
             want = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        check(text == want, "efichat/README.txt differs from disk/README.txt (with DOS line ends)")
+        check(text == want, f"efichat/{name} differs from disk/{name} (with DOS line ends)")
 
     cases.run("disk: GPT with one EFI System Partition, both copies valid", gpt)
     cases.run("disk: ESP is FAT32 sized to its partition", fat32, needs=["disk: GPT with one EFI System Partition, "
                                                                         "both copies valid"])
     esp = ["disk: GPT with one EFI System Partition, both copies valid"]
-    cases.run("disk: EFI/BOOT/BOOTX64.EFI is build/efichat.efi", boot_app, needs=esp)
-    cases.run("disk: efichat/README.txt for users", readme, needs=esp)
+    cases.run("disk: shim is EFI/BOOT/BOOTX64.EFI, MokManager mmx64.efi, build/efichat.efi grubx64.efi", boot_files,
+              needs=esp)
+    cases.run("disk: efichat/README.txt for users", lambda: user_text("README.txt"), needs=esp)
+    cases.run("disk: efichat/ENROLL.txt says what to press", lambda: user_text("ENROLL.txt"), needs=esp)
     return cases.exit_code()
 
 

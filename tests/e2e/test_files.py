@@ -6,6 +6,7 @@ Two boots of image variants built here under build/e2e/ with tools/mkimage.sh; Q
 import os, re, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import efiqemu
 from efiqemu import BUILD, LOGS, ROOT, Cases, Machine, check, extract_embedded_model, info
 
 EFI = os.path.join(BUILD, "efichat.efi")
@@ -18,12 +19,9 @@ OVERRIDE_NAME = "e2e-override-model"
 
 
 def make_image(name, files):
-    """An image like build/efichat.img plus files {ESP path: host path}; returns its path."""
-    out = os.path.join(LOGS, f"{name}.img")
-    specs = [f"{dest}={src}" for dest, src in files.items()]
-    subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), out, EFI] + specs, check=True, timeout=120,
-                   env=dict(os.environ, DISK_MB="64"))
-    return out
+    """An image like build/efichat.img (shim in front of efichat) plus files {ESP path: host path}; returns its
+    path."""
+    return efiqemu.make_image(os.path.join(LOGS, f"{name}.img"), EFI, files)
 
 
 def typed_reply(m, since):
