@@ -91,9 +91,10 @@ def write_png(path, w, h, pixels, gray=False):
     os.replace(tmp, path)
 
 
-def ocr_ready(w, h, rgb, rows=None, scale=2, threshold=128, pad=12):
-    """Black text on white for tesseract: a pixel is ink when any channel is brighter than threshold (the chat draws
-    light text on dark backgrounds of several shades, which tesseract reads badly as they are); rows=(y0, y1) crops;
+def ocr_ready(w, h, rgb, rows=None, scale=2, threshold=128, pad=12, channels=(0, 1, 2)):
+    """Black text on white for tesseract: a pixel is ink when any of its channels is brighter than threshold (the chat
+    draws light text on dark backgrounds of several shades, which tesseract reads badly as they are; shim's screens
+    are grey on blue, so they are read on the red channel alone, channels=(0,)); rows=(y0, y1) crops;
     scale enlarges by pixel repetition; pad white rows go above and below (tesseract misreads text that touches the
     edge). Returns (w, h, gray bytes). Byte-string operations only: fast enough."""
     y0, y1 = rows or (0, h)
@@ -101,7 +102,7 @@ def ocr_ready(w, h, rgb, rows=None, scale=2, threshold=128, pad=12):
     h = y1 - y0
     bright = bytes(255 if v > threshold else 0 for v in range(256))
     mask = 0
-    for c in range(3):
+    for c in channels:
         mask |= int.from_bytes(rgb[c::3].translate(bright), "big")
     ink = mask.to_bytes(w * h, "big").translate(bytes(255 - v for v in range(256)))
     if scale > 1:
@@ -326,11 +327,14 @@ class Machine:
             write_png(png, w, h, rgb)
         return w, h, rgb
 
-    def ocr_screen(self, name, rows=None, psm=11, scale=2):
+    def ocr_screen(self, name, rows=None, psm=11, scale=2, channels=(0, 1, 2), keep=None):
         """Screendump, then OCR of the screen, or of the rows (y0, y1) that rows(w, h, rgb) picks; the screen and
-        what tesseract was given are kept in build/e2e/NAME.png and NAME.ocr.png. Returns the text."""
+        what tesseract was given are kept in build/e2e/NAME.png and NAME.ocr.png (the screen also in `keep`, a path,
+        when given). Returns the text."""
         w, h, rgb = self.screendump(os.path.join(LOGS, f"{name}.png"))
-        ow, oh, ink = ocr_ready(w, h, rgb, rows(w, h, rgb) if rows else None, scale)
+        if keep:
+            write_png(keep, w, h, rgb)
+        ow, oh, ink = ocr_ready(w, h, rgb, rows(w, h, rgb) if rows else None, scale, channels=channels)
         path = os.path.join(LOGS, f"{name}.ocr.png")
         write_png(path, ow, oh, ink, gray=True)
         return ocr(path, psm)
