@@ -98,6 +98,8 @@ static uint8_t shift_mods(UINT32 state)
 static int poll_serial(Input *in, Key *out)
 {
     for (int budget = 0; budget < 64; budget++) {
+        if (vt100_next(&in->vt, out)) /* a key the last byte completed besides the one it returned */
+            return 1;
         UINT32 control = 0;
         if (EFI_ERROR(in->serial->GetControl(in->serial, &control)) || (control & EFI_SERIAL_INPUT_BUFFER_EMPTY))
             break;

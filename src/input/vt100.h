@@ -8,18 +8,27 @@
 #include "key.h"
 
 #define VT100_ESC_MS 50
+/* One byte can complete several keys: F0 90 80 'A' is U+FFFD three times, then 'A'. */
+#define VT100_MAX_KEYS 4
+#define VT100_QUEUE 8
 
 typedef struct {
     uint8_t buf[16]; /* the escape sequence or UTF-8 character so far */
     uint32_t len;
     uint64_t esc_ms; /* when the pending ESC arrived */
     int last_cr;     /* the previous byte was CR: a following LF is the same Enter */
+    Key queue[VT100_QUEUE]; /* keys completed but not yet taken, oldest at head */
+    uint32_t head, count;
 } Vt100;
 
 void vt100_init(Vt100 *d);
-/* Feeds one byte received at now_ms; returns 1 and fills *out when it completes a key. */
+/* Feeds one byte received at now_ms; returns 1 and fills *out with the oldest key not yet taken. A byte can
+ * complete up to VT100_MAX_KEYS keys: take the others with vt100_next before feeding the next byte. */
 int vt100_feed(Vt100 *d, uint8_t byte, uint64_t now_ms, Key *out);
-/* Call when no byte is waiting: returns 1 with the Esc key once a lone ESC has waited VT100_ESC_MS. */
+/* Returns 1 with the oldest key a fed byte completed that was not yet taken. */
+int vt100_next(Vt100 *d, Key *out);
+/* Call when no byte is waiting: returns a key not yet taken, else the Esc key once a lone ESC has waited
+ * VT100_ESC_MS. */
 int vt100_tick(Vt100 *d, uint64_t now_ms, Key *out);
 
 #endif

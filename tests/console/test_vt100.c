@@ -1,20 +1,25 @@
 /* test_vt100.c - the serial key decoder and the key bindings: every sequence the console documents, split and
- * mixed input, the lone-Esc timeout, and the actions that firmware key forms map to. */
+ * mixed input, the lone-Esc timeout, UTF-8 decoded exactly as utf8_decode does, and the actions that firmware key
+ * forms map to. */
 #include <string.h>
 #include "check.h"
+#include "chat/fmt.h"
 #include "input/vt100.h"
 #include "input/key.h"
 
-/* Feeds s (n bytes) at time 0; collects up to 8 keys. */
+/* Feeds s (n bytes) at time 0, taking every key after each byte as the serial poll does; collects up to 8 keys. */
 static int decode(const char *s, size_t n, Key *keys)
 {
     Vt100 d;
     vt100_init(&d);
     int k = 0;
-    for (size_t i = 0; i < n && k < 8; i++)
+    for (size_t i = 0; i < n && k < 8; i++) {
         k += vt100_feed(&d, (uint8_t)s[i], 0, &keys[k]);
-    if (k < 8)
-        k += vt100_tick(&d, 1000, &keys[k]);
+        while (k < 8 && vt100_next(&d, &keys[k]))
+            k++;
+    }
+    while (k < 8 && vt100_tick(&d, 1000, &keys[k]))
+        k++;
     return k;
 }
 
@@ -84,6 +89,117 @@ static void test_streams(void)
     check_case(n == 2 && k[0].scan == KEY_ESC && k[1].scan == KEY_ESC, "vt_double_esc", "%d", n);
 }
 
+/* The code points utf8_decode finds in s[0..n), U+FFFD for each byte it rejects. */
+static int reference(const uint8_t *s, size_t n, uint32_t *cps)
+{
+    int k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t used = utf8_decode(s + i, n - i, &cps[k]);
+        if (used == 0) { /* incomplete at the end: not reached, every input ends in 'A' */
+            cps[k] = 0xFFFD;
+            used = 1;
+        }
+        k++;
+        i += used;
+    }
+    return k;
+}
+
+/* Decodes s (n bytes, ending in 'A') both ways; 1 when the keys are plain characters equal to utf8_decode's. */
+static int same_as_utf8_decode(const uint8_t *s, size_t n, char *why, size_t why_len)
+{
+    Key keys[8];
+    uint32_t want[8];
+    int got = decode((const char *)s, n, keys), nwant = reference(s, n, want);
+    int ok = got == nwant;
+    for (int i = 0; ok && i < got; i++)
+        ok = keys[i].scan == KEY_NONE && keys[i].mods == 0 && keys[i].cp == want[i];
+    if (!ok) {
+        int w = snprintf(why, why_len, "bytes");
+        for (size_t i = 0; i < n && w > 0 && (size_t)w < why_len; i++)
+            w += snprintf(why + w, why_len - (size_t)w, " %02X", s[i]);
+        if (w > 0 && (size_t)w < why_len)
+            w += snprintf(why + w, why_len - (size_t)w, ": decoder gave %d keys (first scan %u cp %X), "
+                          "utf8_decode %d (first %X)", got, got ? keys[0].scan : 0, got ? keys[0].cp : 0,
+                          nwant, nwant ? want[0] : 0);
+    }
+    return ok;
+}
+
+/* Every byte that can start, continue or break a UTF-8 sequence, plus 'A' (an ASCII byte that ends one). */
+static const uint8_t utf8_classes[] = {
+    'A', 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF,
+    0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFE, 0xFF,
+};
+
+static void test_utf8_like_utf8_decode(void)
+{
+    /* the fuzzer's finds: overlong Enter and Esc, a surrogate, past U+10FFFF, overlong NUL */
+    static const struct { const char *name, *bytes; } found[] = {
+        {"vt_utf8_overlong_enter_rejected", "\xe0\x80\x8d"},
+        {"vt_utf8_overlong_esc_rejected", "\xe0\x80\x9b"},
+        {"vt_utf8_overlong_2byte_rejected", "\xc0\x8d"},
+        {"vt_utf8_overlong_4byte_rejected", "\xf0\x80\x80\x8d"},
+        {"vt_utf8_surrogate_rejected", "\xed\xa0\x80"},
+        {"vt_utf8_above_10ffff_rejected", "\xf4\x90\x80\x80"},
+        {"vt_utf8_cut_by_enter", "\xe2\x82\r"},
+    };
+    char why[200] = "";
+    for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+        Key k[8];
+        int n = decode(found[i].bytes, strlen(found[i].bytes), k), bad = 0;
+        size_t len = strlen(found[i].bytes);
+        int cut = found[i].bytes[len - 1] == '\r'; /* then all but the last key are U+FFFD, the last is Enter */
+        for (int j = 0; j < n; j++)
+            bad |= (cut && j == n - 1) ? !(k[j].scan == KEY_NONE && k[j].cp == '\r')
+                                       : !(k[j].scan == KEY_NONE && k[j].cp == 0xFFFD && k[j].mods == 0);
+        check_case(n == (int)len && !bad, found[i].name, "%d keys, first scan %u cp %X", n, n ? k[0].scan : 0,
+                   n ? k[0].cp : 0);
+    }
+
+    /* 1 to 3 bytes: every byte from 0x80 up, and 'A'; then 'A' so nothing is left waiting */
+    int ok = 1;
+    uint8_t s[5];
+    for (int len = 1; len <= 3 && ok; len++) {
+        uint32_t total = 1;
+        for (int i = 0; i < len; i++)
+            total *= 129;
+        for (uint32_t v = 0; v < total && ok; v++) {
+            uint32_t r = v;
+            for (int i = 0; i < len; i++, r /= 129)
+                s[i] = r % 129 == 128 ? 'A' : (uint8_t)(0x80 + r % 129);
+            s[len] = 'A';
+            ok = same_as_utf8_decode(s, (size_t)len + 1, why, sizeof why);
+        }
+    }
+    check_case(ok, "vt_utf8_every_1_to_3_byte_sequence_like_utf8_decode", "%s", why);
+
+    /* 4 bytes: every combination of the byte classes */
+    size_t nc = sizeof utf8_classes;
+    ok = 1;
+    for (size_t a = 0; a < nc && ok; a++)
+        for (size_t b = 0; b < nc && ok; b++)
+            for (size_t c = 0; c < nc && ok; c++)
+                for (size_t e = 0; e < nc && ok; e++) {
+                    s[0] = utf8_classes[a], s[1] = utf8_classes[b], s[2] = utf8_classes[c], s[3] = utf8_classes[e];
+                    s[4] = 'A';
+                    ok = same_as_utf8_decode(s, 5, why, sizeof why);
+                }
+    check_case(ok, "vt_utf8_every_4_byte_class_sequence_like_utf8_decode", "%s", why);
+
+    /* every scalar value, encoded, comes back as itself */
+    ok = 1;
+    for (uint32_t cp = 0x80; cp <= 0x10FFFF && ok; cp++) {
+        if (cp >= 0xD800 && cp < 0xE000)
+            continue;
+        char enc[5];
+        size_t n = utf8_encode(cp, enc);
+        enc[n] = 'A';
+        ok = same_as_utf8_decode((const uint8_t *)enc, n + 1, why, sizeof why);
+    }
+    check_case(ok, "vt_utf8_every_scalar_value_round_trips", "%s", why);
+}
+
 static void act(const char *name, Key k, enum key_action want)
 {
     enum key_action got = key_action(&k);
@@ -120,6 +236,7 @@ int main(void)
 {
     test_sequences();
     test_streams();
+    test_utf8_like_utf8_decode();
     test_keymap();
     return check_exit();
 }
