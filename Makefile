@@ -14,7 +14,7 @@ Q := @
 endif
 
 # Debian packages every target may need; `make deps` installs the missing ones (apt-get, via sudo when not root).
-DEPS_PKGS := gcc make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
+DEPS_PKGS := gcc clang make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
              fonts-dejavu-core python3 python3-numpy python3-torch python3-matplotlib libopenblas0-pthread \
              tesseract-ocr tesseract-ocr-eng
 DEPS_STAMP := $(BUILD)/.deps-ok

@@ -165,35 +165,36 @@ int model_best_kernel(void) { return kern_cpu_has_avx() ? KERNEL_AVX : KERNEL_SC
 // ----------------------------------------------------------------------------
 // the Q8 copy of the matrices
 
-/* (float tensor, rows, cols) of quantised matrix i of layer l, or of the head when l == L. */
-static void q8_source(const Model *m, uint32_t l, int i, const float **w, uint32_t *rows, uint32_t *cols)
+/* (rows, cols) of quantised matrix i of layer l, or of the head when l == L: sizing needs no weights. */
+static void q8_shape(const ModelConfig *c, uint32_t l, int i, uint32_t *rows, uint32_t *cols)
 {
-    const ModelConfig *c = &m->cfg;
-    static const int tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
     if (l == c->layers) {
-        *w = m->wt.w[MF_WTE];
         *rows = MF_VOCAB;
         *cols = c->dim;
         return;
     }
-    *w = m->wt.w[tensor[i]] + (size_t)l * m->wt.layer_stride;
     *rows = i == Q8_QKV ? 3 * c->dim : i == Q8_FC ? c->hidden : c->dim;
     *cols = i == Q8_FCPROJ ? c->hidden : c->dim;
+}
+
+/* The float tensor of quantised matrix i of layer l, or of the head when l == L. */
+static const float *q8_source(const Model *m, uint32_t l, int i)
+{
+    static const int tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
+    if (l == m->cfg.layers)
+        return m->wt.w[MF_WTE];
+    return m->wt.w[tensor[i]] + (size_t)l * m->wt.layer_stride;
 }
 
 static size_t q8_count(const ModelConfig *c) { return (size_t)c->layers * Q8_PER_LAYER + 1; }
 
 size_t model_q8_bytes(const ModelConfig *c)
 {
-    Model tmp;
-    ec_memset(&tmp, 0, sizeof tmp);
-    tmp.cfg = *c;
     size_t n = ALIGN64(q8_count(c) * sizeof(QMatrix)) + 64;
     for (uint32_t l = 0; l <= c->layers; l++)
         for (int i = 0; i < (l == c->layers ? 1 : Q8_PER_LAYER); i++) {
-            const float *w;
             uint32_t rows, cols;
-            q8_source(&tmp, l, i, &w, &rows, &cols);
+            q8_shape(c, l, i, &rows, &cols);
             n += q8_matrix_bytes(rows, cols);
         }
     return n;
@@ -208,10 +209,9 @@ int model_quantize(Model *m, void *mem)
     uint8_t *p = base + ALIGN64(q8_count(&m->cfg) * sizeof(QMatrix));
     for (uint32_t l = 0; l <= m->cfg.layers; l++)
         for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++) {
-            const float *w;
             uint32_t rows, cols;
-            q8_source(m, l, i, &w, &rows, &cols);
-            p += q8_matrix_build(&mats[(size_t)l * Q8_PER_LAYER + (size_t)i], w, rows, cols, p);
+            q8_shape(&m->cfg, l, i, &rows, &cols);
+            p += q8_matrix_build(&mats[(size_t)l * Q8_PER_LAYER + (size_t)i], q8_source(m, l, i), rows, cols, p);
         }
     m->q8 = mats;
     return 1;
