@@ -32,6 +32,7 @@ static const char *const error_strings[MODEL_ERR_COUNT] = {
     [MODEL_ERR_TRAILING] = "unexpected bytes after the weights",
     [MODEL_ERR_CHECKSUM] = "payload checksum mismatch: the file is corrupt",
     [MODEL_ERR_NONFINITE] = "a weight is NaN or infinite",
+    [MODEL_ERR_NONFINITE_LOGITS] = "the model computed a NaN or infinite logit: its weights are too large to use",
 };
 
 const char *model_error_string(ModelError err)
@@ -406,7 +407,17 @@ static void slide(const Model *m, RunState *s)
     feed_chunks(m, s, s->tokens, keep, 0);
 }
 
-void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all)
+/* Whether all n floats are finite (bit test: the core never relies on libm or fast-math classification). */
+static int all_finite(const float *x, size_t n)
+{
+    const uint32_t *bits = (const uint32_t *)(const void *)x;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= is_finite_bits(bits[i]) ? 0u : 1u;
+    return !bad;
+}
+
+ModelError model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all)
 {
     size_t done = 0;
     while (done < n) {
@@ -417,4 +428,8 @@ void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, fl
         feed_chunks(m, s, tokens + done, chunk, logits_all ? logits_all + done * MF_VOCAB : 0);
         done += chunk;
     }
+    /* An overflow anywhere reaches every later logit (LayerNorm spreads a NaN or Inf over the whole row, and
+     * attention over every later position), so the rows computed here are enough to check. */
+    int ok = logits_all ? all_finite(logits_all, n * MF_VOCAB) : all_finite(s->logits, MF_VOCAB);
+    return ok ? MODEL_OK : MODEL_ERR_NONFINITE_LOGITS;
 }

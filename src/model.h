@@ -28,6 +28,7 @@ typedef enum {
     MODEL_ERR_TRAILING,      /* bytes after the payload */
     MODEL_ERR_CHECKSUM,      /* payload CRC-32 mismatch */
     MODEL_ERR_NONFINITE,     /* NaN or Inf in a weight */
+    MODEL_ERR_NONFINITE_LOGITS, /* finite weights, but the forward pass overflowed to NaN or Inf (model_feed) */
     MODEL_ERR_COUNT
 } ModelError;
 
@@ -105,7 +106,9 @@ void model_state_reset(RunState *s);
 /* Feeds n tokens (each < 256) after those already in the cache and leaves the logits of the last one in
  * s->logits. When the cache is full, the oldest tokens are dropped so that the newest T/2 stay; these are
  * re-encoded from position 0, and feeding goes on: generation never stops and never wipes the context.
- * If logits_all != NULL it receives (n, V) logits, one row per fed token (used by eval and tests). */
-void model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all);
+ * If logits_all != NULL it receives (n, V) logits, one row per fed token (used by eval and tests).
+ * Returns MODEL_ERR_NONFINITE_LOGITS when a logit it computed is NaN or Inf: finite weights can still be large
+ * enough to overflow float32 (docs/model-format.md); the caller must not sample from them, and should stop. */
+ModelError model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all);
 
 #endif

@@ -139,6 +139,14 @@ static void free_model(Loaded *L)
     free(L->q8_mem);
 }
 
+/* model_feed, stopping with one line when the logits are not finite (weights large enough to overflow). */
+static void feed(Loaded *L, const int32_t *toks, size_t n, float *logits_all)
+{
+    ModelError e = model_feed(&L->m, &L->s, toks, n, logits_all);
+    if (e != MODEL_OK)
+        die("model %s: %s", L->m.cfg.name, model_error_string(e));
+}
+
 /* --kernel: sse2, avx (where the CPU has it) or q8 (quantised copy of the matrices); absent: the fastest float one. */
 static void apply_kernel(Loaded *L, const char *kern)
 {
@@ -198,12 +206,12 @@ static int cmd_generate(int argc, char **argv)
 
     size_t n = strlen(prompt);
     int32_t *toks = bytes_to_tokens(n ? prompt : "\n", n ? n : 1);
-    model_feed(&L.m, &L.s, toks, n ? n : 1, 0);
+    feed(&L, toks, n ? n : 1, 0);
     for (int i = 0; i < max; i++) {
         int32_t t = sampler_sample(&smp, L.s.logits, MF_VOCAB);
         putchar(t);
         fflush(stdout);
-        model_feed(&L.m, &L.s, &t, 1, 0);
+        feed(&L, &t, 1, 0);
     }
     free(toks);
     free_model(&L);
@@ -249,7 +257,7 @@ static int cmd_eval(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             toks[i] = D[s + i];
         model_state_reset(&L.s);
-        model_feed(&L.m, &L.s, toks, n, logits);
+        feed(&L, toks, n, logits);
         for (size_t j = next_target; j <= s + n; j++) {
             const float *lg = logits + (j - 1 - s) * MF_VOCAB;
             double mx = lg[0], sum = 0;
@@ -291,7 +299,7 @@ static int cmd_bench(int argc, char **argv)
     double t0 = now_s(), t;
     do {
         model_state_reset(&L.s);
-        model_feed(&L.m, &L.s, toks, T, 0);
+        feed(&L, toks, T, 0);
         done += T;
     } while ((t = now_s() - t0) < secs);
     double prefill = done / t;
@@ -302,7 +310,7 @@ static int cmd_bench(int argc, char **argv)
     do {
         model_state_reset(&L.s);
         for (size_t i = 0; i < T; i++)
-            model_feed(&L.m, &L.s, toks + i, 1, 0);
+            feed(&L, toks + i, 1, 0);
         done += T;
     } while ((t = now_s() - t0) < secs);
     double decode = done / t;
@@ -419,11 +427,11 @@ static int cmd_logits(int argc, char **argv)
         die("out of memory");
     if (!strcmp(mode, "step")) {
         for (size_t i = 0; i < n; i++) {
-            model_feed(&L.m, &L.s, toks + i, 1, 0);
+            feed(&L, toks + i, 1, 0);
             memcpy(lg + i * MF_VOCAB, L.s.logits, MF_VOCAB * sizeof *lg);
         }
     } else if (!strcmp(mode, "batch")) {
-        model_feed(&L.m, &L.s, toks, n, lg);
+        feed(&L, toks, n, lg);
     } else {
         die("--mode: '%s' is not step or batch", mode);
     }

@@ -85,7 +85,8 @@ void app_settings_changed(App *a)
 
 /* ---- the model: feeding the context and generating one token per loop turn */
 
-static void feed_bytes(App *a, const char *s, size_t n)
+/* Feeds bytes into the context; an error (the logits overflowed) means they must not be sampled. */
+static ModelError feed_bytes(App *a, const char *s, size_t n)
 {
     int32_t toks[MODEL_PREFILL_CHUNK];
     while (n > 0) {
@@ -94,10 +95,23 @@ static void feed_bytes(App *a, const char *s, size_t n)
             toks[i] = (uint8_t)s[i];
             a->tail_newlines = s[i] == '\n' ? a->tail_newlines + 1 : 0;
         }
-        model_feed(&a->model, &a->rs, toks, k, NULL);
+        ModelError e = model_feed(&a->model, &a->rs, toks, k, NULL);
+        if (e != MODEL_OK)
+            return e;
         s += k;
         n -= k;
     }
+    return MODEL_OK;
+}
+
+/* The model overflowed to NaN or Inf: the context holds them now, so it is emptied, and the user told why. */
+static void model_failed(App *a, ModelError e)
+{
+    model_state_reset(&a->rs);
+    a->tail_newlines = 2;
+    app_error(a, model_error_string(e));
+    if (!a->graphics)
+        mirror_str("> ");
 }
 
 static void end_reply(App *a, int stopped)
@@ -131,10 +145,14 @@ static void generate_one(App *a)
     mirror_bytes(&c, 1);
     int done = reply_push(&a->reply, (uint8_t)tok);
     /* The token enters the context even when it ends the reply, so the context always equals what is shown. */
-    feed_bytes(a, &c, 1);
+    ModelError e = feed_bytes(a, &c, 1);
     a->dirty = 1;
-    if (done)
+    if (e != MODEL_OK) {
+        end_reply(a, 1);
+        model_failed(a, e);
+    } else if (done) {
         end_reply(a, 0);
+    }
 }
 
 /* The line the user typed, as it shows in the transcript: the framed message without its blank lines. */
@@ -164,7 +182,11 @@ static void submit(App *a)
     if (n > 0) {
         show_user_turn(a, framed, n);
         mirror_bytes(framed, n);
-        feed_bytes(a, framed, n);
+        ModelError e = feed_bytes(a, framed, n);
+        if (e != MODEL_OK) {
+            model_failed(a, e);
+            return;
+        }
     }
     transcript_begin_turn(&a->transcript, TURN_MODEL);
     transcript_scroll_bottom(&a->transcript);

@@ -48,6 +48,22 @@ with tempfile.TemporaryDirectory() as d:
     case(r.returncode == 0 and "decode" in r.stdout.decode() and "prefill" in r.stdout.decode(),
          "bench_prints_prefill_and_decode", r.stdout.decode())
 
+    # finite weights so large that the forward pass overflows (valid CRC): stop with one line, never "loss nan"
+    import struct, zlib
+    huge = os.path.join(d, "huge.bin")
+    b = bytearray(open(model, "rb").read())
+    n = (len(b) - 128) // 4
+    w = [x * 1e30 for x in struct.unpack(f"<{n}f", b[128:])]
+    b[128:] = struct.pack(f"<{n}f", *w)
+    b[48:52] = struct.pack("<I", zlib.crc32(b[128:]))
+    open(huge, "wb").write(b)
+    for cmd in (["eval", "--data", data], ["generate", "--prompt", "Hi", "--max", "5"]):
+        r = run(cmd[0], "--model", huge, *cmd[1:])
+        err = r.stderr.decode().strip()
+        case(r.returncode == 2 and len(err.splitlines()) == 1 and "NaN or infinite logit" in err
+             and b"nan" not in r.stdout.lower(), f"huge_weights_{cmd[0]}_fails_with_one_line",
+             f"rc {r.returncode}, stdout {r.stdout[:80]!r}, stderr {err!r}")
+
     corrupt = os.path.join(d, "bad.bin")
     b = bytearray(open(model, "rb").read())
     b[-5] ^= 0xFF

@@ -155,6 +155,29 @@ int main(void)
         finite &= isfinite(s.logits[i]);
     check_case(finite && s.slides == 3 && s.pos == 16, "feed_past_context_slides", "slides %u pos %u finite %d",
                s.slides, s.pos, finite);
+
+    /* finite but huge weights load, and the forward pass overflows: model_feed must say so */
+    uint8_t *huge = malloc(len);
+    memcpy(huge, good, len);
+    float *hw = (float *)(void *)(huge + MF_HEADER_BYTES);
+    for (size_t i = 0; i < (len - MF_HEADER_BYTES) / 4; i++)
+        hw[i] *= 1e30f;
+    refresh_crc(huge, len);
+    Model mh;
+    e = model_load(&mh, huge, len, msg, sizeof msg);
+    model_state_init(&s, &mh.cfg, mem, KERNEL_SCALAR_SSE2);
+    ModelError one = model_feed(&mh, &s, toks, 1, NULL);
+    float *all = malloc(40 * 256 * sizeof *all);
+    model_state_reset(&s);
+    ModelError batch = model_feed(&mh, &s, toks, 40, all);
+    check_case(e == MODEL_OK && one == MODEL_ERR_NONFINITE_LOGITS && batch == MODEL_ERR_NONFINITE_LOGITS,
+               "feed_reports_nonfinite_logits", "load %d, feed %d, batch %d", e, one, batch);
+    model_state_init(&s, &m.cfg, mem, KERNEL_SCALAR_SSE2);
+    one = model_feed(&m, &s, toks, 1, NULL);
+    batch = model_feed(&m, &s, toks, 40, all);
+    check_case(one == MODEL_OK && batch == MODEL_OK, "feed_ok_on_finite_logits", "feed %d, batch %d", one, batch);
+    free(all);
+    free(huge);
     free(mem);
     free(raw);
     free(img);
