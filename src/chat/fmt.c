@@ -147,6 +147,12 @@ size_t utf8_encode(uint32_t cp, char out[4])
     return 4;
 }
 
+char fmt_terminal_byte(char c)
+{
+    uint8_t b = (uint8_t)c;
+    return ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7F) ? '?' : c;
+}
+
 uint32_t text_display_cp(uint32_t cp)
 {
     if (cp == '\t')

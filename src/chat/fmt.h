@@ -31,6 +31,10 @@ size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 /* Writes cp as UTF-8 into out (4 bytes room); returns the length. Surrogates and > U+10FFFF become U+FFFD. */
 size_t utf8_encode(uint32_t cp, char out[4]);
 
+/* The byte a reply byte is sent to a terminal as: C0 controls other than \n and \t, and DEL, become '?', so a
+ * model's output can never move the cursor, clear the screen or start an escape sequence. */
+char fmt_terminal_byte(char c);
+
 /* The code point a transcript byte sequence shows in one cell: tab -> space, other controls -> U+00B7. */
 uint32_t text_display_cp(uint32_t cp);
 

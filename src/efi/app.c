@@ -140,9 +140,9 @@ static void end_reply(App *a, int stopped)
 static void generate_one(App *a)
 {
     int32_t tok = sampler_sample(&a->sampler, a->rs.logits, MF_VOCAB);
-    char c = (char)tok;
+    char c = (char)tok, shown = fmt_terminal_byte(c);
     transcript_append(&a->transcript, &c, 1);
-    mirror_bytes(&c, 1);
+    mirror_bytes(&shown, 1);
     int done = reply_push(&a->reply, (uint8_t)tok);
     /* The token enters the context even when it ends the reply, so the context always equals what is shown. */
     ModelError e = feed_bytes(a, &c, 1);

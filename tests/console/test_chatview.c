@@ -273,8 +273,21 @@ static void test_settings(void)
     check_case(p_hi && s.top_p == 5, "settings_top_p_clamped", "%u", s.top_p);
 }
 
+/* Reply bytes on the serial terminal: controls other than \n and \t could move the cursor or start an escape. */
+static void test_terminal_bytes(void)
+{
+    int ok = 1;
+    for (int b = 0; b < 256; b++) {
+        char got = fmt_terminal_byte((char)b);
+        int control = (b < 0x20 && b != '\n' && b != '\t') || b == 0x7F;
+        ok &= control ? got == '?' : got == (char)b;
+    }
+    check_case(ok, "terminal_byte_masks_controls_only", "a byte was sent wrongly");
+}
+
 int main(void)
 {
+    test_terminal_bytes();
     test_wrap();
     test_scroll_and_overflow();
     test_lineedit();
