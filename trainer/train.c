@@ -2,6 +2,7 @@
  * `efichat-cli eval`) with AdamW, warm-up + cosine, clipping, periodic eval/samples/checkpoints, a progress line
  * and a CSV log. Everything is checked before any output file is touched; errors exit with status 1. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -150,12 +151,16 @@ static void parse_args(Args *a, int argc, char **argv)
 /* Reads the whole file; needs room for one training window and one validation window. */
 static void load_data(Data *d, const char *path, int T)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Opened without blocking so that a FIFO fails the regular-file check instead of waiting for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
         die("cannot open data file %s: %s (get tinyshakespeare.txt as docs/training.md says)", path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
         die("data file %s is not a regular file", path);
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        die("cannot open data file %s: %s", path, strerror(errno));
     long len = (long)sb.st_size;
     if (len == 0)
         die("data file %s is empty", path);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "modelfile.h"
@@ -37,24 +40,32 @@ static double now_s(void)
 }
 
 /* Reads a whole file into a 64-byte aligned buffer. */
+/* Reads a whole regular file. Opened without blocking and checked with fstat first: a FIFO would otherwise wait
+ * for a writer forever, and a directory reports a size of LONG_MAX through fseek/ftell. */
 static void *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
         die("%s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0)
-        die("%s: cannot seek", path);
-    long n = ftell(f);
-    if (n < 0)
-        die("%s: cannot tell size", path);
-    rewind(f);
-    void *buf = aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        die("%s: %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        die("%s: not a regular file", path);
+    size_t n = (size_t)sb.st_size;
+    void *buf = aligned_alloc(64, (n + 64) & ~(size_t)63);
     if (!buf)
-        die("%s: out of memory for %ld bytes", path, n);
-    if (n && fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die("%s: read error", path);
-    fclose(f);
-    *len = (size_t)n;
+        die("%s: out of memory for %zu bytes", path, n);
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die("%s: read error%s", path, r == 0 ? " (the file shrank)" : "");
+        got += (size_t)r;
+    }
+    close(fd);
+    *len = n;
     return buf;
 }
 

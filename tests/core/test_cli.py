@@ -6,7 +6,11 @@ from corecheck import CLI, case, exit_code  # noqa: E402
 
 
 def run(*args):
-    return subprocess.run([CLI] + list(args), capture_output=True)
+    """Runs efichat-cli; a hang (past 60 s) comes back as status -9."""
+    try:
+        return subprocess.run([CLI] + list(args), capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, -9, b"", b"timed out after 60 s")
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -70,6 +74,8 @@ with tempfile.TemporaryDirectory() as d:
     open(corrupt, "wb").write(b)
     empty = os.path.join(d, "empty.txt")
     open(empty, "wb").close()
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)  # no writer ever opens it: reading it would block forever
     bad = [
         ("no_command", []),
         ("unknown_command", ["frobnicate"]),
@@ -83,6 +89,10 @@ with tempfile.TemporaryDirectory() as d:
         ("bad_split", ["eval", "--model", model, "--data", data, "--split", "test"]),
         ("empty_data", ["eval", "--model", model, "--data", empty]),
         ("stray_argument", ["info", "model.bin"]),
+        ("directory_as_data", ["eval", "--model", model, "--data", d]),
+        ("fifo_as_data", ["eval", "--model", model, "--data", fifo]),
+        ("directory_as_model", ["info", "--model", d]),
+        ("fifo_as_model", ["info", "--model", fifo]),
     ]
     for name, args in bad:
         r = run(*args)
@@ -91,5 +101,7 @@ with tempfile.TemporaryDirectory() as d:
              "bad_input_" + name, f"rc {r.returncode}, stderr {err!r}")
         if name == "corrupt_model":
             case("checksum" in err, "corrupt_model_error_names_the_problem", err)
+        if name.startswith(("directory_", "fifo_")):
+            case("not a regular file" in err, f"{name}_error_names_the_problem", err)
 
 sys.exit(exit_code())

@@ -21,8 +21,13 @@ def write_corpus(path, n=6000):
         f.write(bytes(out[:n]))
 
 
-def train(*args):
-    return subprocess.run([TRAIN] + [str(a) for a in args], capture_output=True, text=True)
+def train(*args, timeout=600):
+    """Runs build/train; a run past timeout (a hang) comes back as status -9 with 'timed out' on stderr."""
+    cmd = [TRAIN] + [str(a) for a in args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, -9, "", f"timed out after {timeout} s")
 
 
 class Report:

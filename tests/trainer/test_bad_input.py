@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_bad_input.py - build/train refuses bad input with a clear message on stderr, exit status 1, and leaves
-every output file (model, checkpoint, CSV) exactly as it was: missing, empty or too-short data; corrupt, truncated,
+every output file (model, checkpoint, CSV) exactly as it was: missing, empty, too-short data or data that is not a
+regular file (a directory; a FIFO, which must not block); corrupt, truncated,
 foreign or mismatched checkpoints; impossible dimensions."""
 import os, shutil, sys, tempfile
 
@@ -40,12 +41,14 @@ with tempfile.TemporaryDirectory() as tmp:
     version = corrupt("version.ck", lambda b: b.__setitem__(4, 9))
     with open(p("tiny.ck"), "wb") as f:
         f.write(b"EFCK")
+    os.mkfifo(p("fifo"))  # no writer ever opens it: reading it would block forever
 
     cases = [  # name, args, a phrase the message must contain
         ("missing-data", ["--data", p("nope.txt")], "cannot open data file"),
         ("empty-data", ["--data", p("empty.txt")], "is empty"),
         ("too-short-data", ["--data", p("short.txt")], "too short"),
-        ("directory-as-data", ["--data", tmp], "data"),
+        ("directory-as-data", ["--data", tmp], "not a regular file"),
+        ("fifo-as-data", ["--data", p("fifo")], "not a regular file"),
         ("corrupt-checkpoint", ["--data", p("d.txt"), "--resume", flipped], "corrupt"),
         ("truncated-checkpoint", ["--data", p("d.txt"), "--resume", truncated], "truncated"),
         ("foreign-file-as-checkpoint", ["--data", p("d.txt"), "--resume", magic], "not an efichat"),
@@ -75,7 +78,7 @@ with tempfile.TemporaryDirectory() as tmp:
             outs[1] = args[args.index("--resume") + 1]
             before = read(outs[1]) if os.path.exists(outs[1]) else None
         # options after the case's own: the last value of a repeated option wins, so put the case last
-        r = train(*base, *outs, *args)
+        r = train(*base, *outs, *args, timeout=60)
         untouched = read(p("out.bin")) == b"old model" and read(p("out.csv")) == b"old csv"
         if "--resume" in args:
             untouched = untouched and (read(outs[1]) if os.path.exists(outs[1]) else None) == before
