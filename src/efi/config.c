@@ -154,6 +154,10 @@ unsigned config_parse(const char *text, size_t len, Settings *s, config_report_f
 {
     unsigned problems = 0, line = 0;
     size_t i = 0;
+    if (len > CONFIG_MAX_BYTES) {
+        report(ctx, 0, "the file is larger than 64 KiB, so it is not a settings file");
+        return 1;
+    }
     /* A UTF-8 byte order mark from Windows editors is not part of the first key. */
     if (len >= 3 && (uint8_t)text[0] == 0xEF && (uint8_t)text[1] == 0xBB && (uint8_t)text[2] == 0xBF)
         i = 3;

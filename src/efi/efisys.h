@@ -29,8 +29,9 @@ void mirror_line(const char *s);            /* starts a new line first when need
 int mirror_at_line_start(void);
 
 /* ---- files.c: reads a whole file from the volume this image was loaded from. The buffer is pool memory
- * (8-byte aligned, as model_load needs 4) for the caller to free. EFI_NOT_FOUND when there is no such file. */
-EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, uint8_t **out, size_t *len);
+ * (8-byte aligned, as model_load needs 4) for the caller to free. EFI_NOT_FOUND when there is no such file,
+ * EFI_BAD_BUFFER_SIZE (nothing read) when it is larger than max_bytes. */
+EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, size_t max_bytes, uint8_t **out, size_t *len);
 
 /* ---- secureboot.c: the firmware's Secure Boot state, read once at start. */
 typedef struct {

@@ -6,9 +6,7 @@ static EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 static EFI_GUID fs_guid = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;
 static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
 
-#define FILE_MAX_BYTES (1u << 30)
-
-EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, uint8_t **out, size_t *len)
+EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, size_t max_bytes, uint8_t **out, size_t *len)
 {
     EFI_LOADED_IMAGE *li;
     EFI_FILE_IO_INTERFACE *fs;
@@ -37,8 +35,8 @@ EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, uint8_t **out, si
     st = file->GetInfo(file, &file_info_guid, &info_len, &u.info);
     if (!EFI_ERROR(st) && (u.info.Attribute & EFI_FILE_DIRECTORY))
         st = EFI_NOT_FOUND;
-    if (!EFI_ERROR(st) && u.info.FileSize > FILE_MAX_BYTES)
-        st = EFI_BAD_BUFFER_SIZE;
+    if (!EFI_ERROR(st) && u.info.FileSize > max_bytes)
+        st = EFI_BAD_BUFFER_SIZE; /* checked before anything is allocated or read */
     uint8_t *buf = NULL;
     if (!EFI_ERROR(st)) {
         buf = efi_alloc(u.info.FileSize ? u.info.FileSize : 1);

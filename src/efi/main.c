@@ -21,6 +21,7 @@ extern const uint8_t efichat_model_bin_end[] __attribute__((visibility("hidden")
 #define FONT_ARENA_BYTES (2u << 20)
 #define TRANSCRIPT_BYTES (1u << 20)
 #define PENDING_MAX 8
+#define MODEL_FILE_MAX_BYTES (1u << 30) /* far above any model whose run state fits in a laptop's memory */
 
 void *efi_alloc(size_t bytes)
 {
@@ -55,8 +56,11 @@ static void config_problem(void *ctx, unsigned line, const char *msg)
     char buf[160];
     Fmt f;
     fmt_init(&f, buf, sizeof buf);
-    fmt_str(&f, "\\efichat\\efichat.cfg line ");
-    fmt_u64(&f, line);
+    fmt_str(&f, "\\efichat\\efichat.cfg");
+    if (line) { /* line 0: the whole file */
+        fmt_str(&f, " line ");
+        fmt_u64(&f, line);
+    }
     fmt_str(&f, ": ");
     fmt_str(&f, msg);
     fmt_str(&f, " (ignored)");
@@ -67,9 +71,13 @@ static void load_config(App *a)
 {
     uint8_t *buf;
     size_t len;
-    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\efichat.cfg", &buf, &len);
+    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\efichat.cfg", CONFIG_MAX_BYTES, &buf, &len);
     if (st == EFI_NOT_FOUND)
         return;
+    if (st == EFI_BAD_BUFFER_SIZE) {
+        pend("\\efichat\\efichat.cfg is larger than 64 KiB, so it is not a settings file: not read; using the defaults");
+        return;
+    }
     if (EFI_ERROR(st)) {
         pend("\\efichat\\efichat.cfg cannot be read; using the defaults");
         return;
@@ -115,7 +123,7 @@ static int load_model(App *a)
     uint8_t *file;
     size_t len;
     a->random_model = 0;
-    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\model.bin", &file, &len);
+    EFI_STATUS st = file_read_all(a->image, L"\\efichat\\model.bin", MODEL_FILE_MAX_BYTES, &file, &len);
     if (!EFI_ERROR(st)) {
         msg[0] = 0;
         ModelError err = model_load(&a->model, file, len, msg, sizeof msg);

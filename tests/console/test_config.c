@@ -22,9 +22,29 @@ static unsigned parse(const char *text, Settings *s)
     return config_parse(text, strlen(text), s, report, NULL);
 }
 
+/* A file over CONFIG_MAX_BYTES is one problem, and not one of its (valid) lines is applied. */
+static void test_size_cap(void)
+{
+    static char big[CONFIG_MAX_BYTES + 2];
+    memset(big, '#', sizeof big - 1);
+    memcpy(big, "temp=0.5\n", 9);
+    Settings s, d;
+    settings_default(&d);
+    nreports = 0;
+    settings_default(&s);
+    unsigned bad = config_parse(big, CONFIG_MAX_BYTES + 1, &s, report, NULL);
+    check_case(bad == 1 && nreports == 1 && strstr(reports[0], "64 KiB") && s.temp == d.temp,
+               "config_over_64k_is_refused_whole", "%u problems, temp %d: %s", bad, s.temp, nreports ? reports[0] : "");
+    nreports = 0;
+    bad = config_parse(big + 1, CONFIG_MAX_BYTES, &s, report, NULL); /* "emp=0.5": one problem, the rest comments */
+    check_case(bad == 1 && strstr(reports[0], "64 KiB") == NULL, "config_at_64k_is_parsed", "%u problems: %s", bad,
+               nreports ? reports[0] : "");
+}
+
 int main(void)
 {
     Settings s;
+    test_size_cap();
     unsigned bad = parse("\xef\xbb\xbf# efichat settings\r\ntemp = 0.5\r\ntop_k=80\ntop_p=.9\nseed=42\nfont_px=28\n"
                          "user_name=First Citizen\nmode=raw\nmax_reply=120\nscreen=1024x768\ninput=serial\nblt=1\n"
                          "avx=0\nkeylog=1\nq8=1\n\n; another comment\n", &s);
