@@ -17,7 +17,7 @@ static const char *const error_strings[MODEL_ERR_COUNT] = {
     [MODEL_ERR_ALIGN] = "model data is not 4-byte aligned in memory",
     [MODEL_ERR_TOO_SHORT] = "file is shorter than the 128-byte model header",
     [MODEL_ERR_MAGIC] = "not an efichat model (bad magic)",
-    [MODEL_ERR_VERSION] = "model format version not supported (file from a newer efichat?)",
+    [MODEL_ERR_VERSION] = "model format version not supported",
     [MODEL_ERR_HEADER_SIZE] = "model header size is not 128",
     [MODEL_ERR_DTYPE] = "tensor type not supported",
     [MODEL_ERR_VOCAB] = "vocabulary size is not 256",
@@ -75,8 +75,12 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
     if (get_u32(b) != MF_MAGIC)
         return fail(MODEL_ERR_MAGIC, msg, cap, 0, 0, 0);
     uint32_t version = get_u32(b + 4);
-    if (version != MF_VERSION)
-        return fail(MODEL_ERR_VERSION, msg, cap, "; this build reads version 1, the file says ", version, 1);
+    if (version != MF_VERSION) {
+        fail(MODEL_ERR_VERSION, msg, cap, "; this build reads version 1, the file says ", version, 1);
+        /* only a larger number can come from a newer efichat; 0 never came from any */
+        ec_str_append(msg, cap, version > MF_VERSION ? " (written by a newer efichat?)" : " (no efichat writes it)");
+        return MODEL_ERR_VERSION;
+    }
     if (get_u32(b + 8) != MF_HEADER_BYTES)
         return fail(MODEL_ERR_HEADER_SIZE, msg, cap, ": ", get_u32(b + 8), 1);
 

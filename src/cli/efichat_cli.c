@@ -461,19 +461,38 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"generate", cmd_generate}, {"eval", cmd_eval}, {"bench", cmd_bench}, {"info", cmd_info},
-                {"random-model", cmd_random_model}, {"logits", cmd_logits}};
-    if (argc < 2) {
-        fprintf(stderr, "usage: efichat-cli generate|eval|bench|info|random-model|logits --model FILE ...\n"
-                        "  generate --model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]\n"
-                        "  eval --model M --data FILE [--split val|train|all]\n"
-                        "  bench --model M [--seconds S]\n"
-                        "  (generate, eval, bench and logits take --kernel sse2|avx|q8)\n  info --model M\n");
-        return 2;
+        const char *usage; /* the options after the command */
+    } cmds[] = {
+        {"generate", cmd_generate, "--model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]"
+                                   " [--kernel sse2|avx|q8]\n  streams N bytes sampled after TEXT"},
+        {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8]\n"
+                           "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
+        {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8]\n  prefill and decode tokens/s"},
+        {"info", cmd_info, "--model M\n  the model's header and parameter count"},
+        {"random-model", cmd_random_model, "--out FILE --dim C --layers L --heads NH --ctx T [--hidden H] [--seed S]"
+                                           " [--name NAME]\n  writes a model with deterministic random weights"},
+        {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8]\n"
+                               "  writes float32 logits (bytes of FILE, 256) for parity tests"},
+    };
+    size_t ncmds = sizeof cmds / sizeof cmds[0];
+    int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    if (argc < 2 || help) {
+        FILE *out = help ? stdout : stderr;
+        fprintf(out, "usage: efichat-cli COMMAND [options]   (efichat-cli COMMAND --help for one)\n");
+        for (size_t i = 0; i < ncmds; i++)
+            fprintf(out, "  %s %s\n", cmds[i].name, cmds[i].usage);
+        return help ? 0 : 2;
     }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name))
-            return cmds[i].fn(argc - 2, argv + 2);
-    die("unknown command '%s' (generate, eval, bench, info, random-model, logits)", argv[1]);
+    for (size_t i = 0; i < ncmds; i++) {
+        if (strcmp(argv[1], cmds[i].name))
+            continue;
+        for (int j = 2; j < argc; j++)
+            if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+                printf("usage: efichat-cli %s %s\n", cmds[i].name, cmds[i].usage);
+                return 0;
+            }
+        return cmds[i].fn(argc - 2, argv + 2);
+    }
+    die("unknown command '%s' (generate, eval, bench, info, random-model, logits; --help lists them)", argv[1]);
     return 2;
 }

@@ -68,6 +68,16 @@ with tempfile.TemporaryDirectory() as d:
              and b"nan" not in r.stdout.lower(), f"huge_weights_{cmd[0]}_fails_with_one_line",
              f"rc {r.returncode}, stdout {r.stdout[:80]!r}, stderr {err!r}")
 
+    # every command explains itself: --help prints its usage on stdout, exit 0, and runs nothing
+    for cmd in ["generate", "eval", "bench", "info", "random-model", "logits"]:
+        r = run(cmd, "--help")
+        out = r.stdout.decode()
+        case(r.returncode == 0 and out.startswith(f"usage: efichat-cli {cmd} ") and r.stderr == b"",
+             f"help_{cmd}", f"rc {r.returncode}, stdout {out!r}, stderr {r.stderr!r}")
+    r = run("--help")
+    case(r.returncode == 0 and all(c in r.stdout.decode() for c in ["generate", "logits", "random-model"]),
+         "help_lists_every_command", r.stdout.decode())
+
     corrupt = os.path.join(d, "bad.bin")
     b = bytearray(open(model, "rb").read())
     b[-5] ^= 0xFF

@@ -94,6 +94,21 @@ int main(void)
     MUTATE("future_version", put_u32(img + 4, 2), MODEL_ERR_VERSION);
     MUTATE("version_zero", put_u32(img + 4, 0), MODEL_ERR_VERSION);
     MUTATE("bad_header_size", put_u32(img + 8, 64), MODEL_ERR_HEADER_SIZE);
+    /* only a larger version can come from a newer efichat: version 0's message must not send the user to one */
+    {
+        uint32_t versions[2] = {0, 2};
+        int newer_hint[2];
+        for (int i = 0; i < 2; i++) {
+            memcpy(img, good, len);
+            put_u32(img + 4, versions[i]);
+            Model mv;
+            char vmsg[160];
+            model_load(&mv, img, len, vmsg, sizeof vmsg);
+            newer_hint[i] = strstr(vmsg, "newer") != NULL;
+        }
+        check_case(!newer_hint[0] && newer_hint[1], "version_message_mentions_newer_only_when_newer",
+                   "version 0 hint %d, version 2 hint %d", newer_hint[0], newer_hint[1]);
+    }
     MUTATE("int8_dtype_not_implemented", put_u32(img + 12, 1), MODEL_ERR_DTYPE);
     MUTATE("unknown_dtype", put_u32(img + 12, 9), MODEL_ERR_DTYPE);
     MUTATE("vocab_not_256", put_u32(img + 16, 255), MODEL_ERR_VOCAB);
