@@ -33,6 +33,13 @@ $(BUILD)/tests/test_trainer_gemm: tests/trainer/test_gemm.c trainer/gemm.c train
 	$(Q)$(HOST_CC) -std=gnu11 -O2 -march=native -fopenmp $(WARN) $(SAN_FLAGS) -Itrainer -Itests/unit \
 	    tests/trainer/test_gemm.c trainer/gemm.c -lm -o $@
 
-TEST_DEPS  += $(TRAIN_BIN) $(BUILD)/tests/test_trainer_gemm
+# exp/tanh with UBSan's float-cast-overflow check too (not part of -fsanitize=undefined): NaN must never reach an int
+$(BUILD)/tests/test_trainer_fastmath: tests/trainer/test_fastmath.c trainer/fastmath.h tests/unit/check.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) -std=gnu11 -O2 -march=native $(WARN) $(SAN_FLAGS) -fsanitize=float-cast-overflow -Itrainer \
+	    -Itests/unit tests/trainer/test_fastmath.c -lm -o $@
+
+TEST_DEPS  += $(TRAIN_BIN) $(BUILD)/tests/test_trainer_gemm $(BUILD)/tests/test_trainer_fastmath
 BENCH_DEPS += $(TRAIN_BIN)
 BENCH_RUN  += tools/bench_train.sh

@@ -9,8 +9,11 @@
 
 static inline float fm_expf(float x)
 {
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.3f ? 88.3f : x;
+    /* NaN fails both comparisons, so it is clamped too: converting NaN to int is undefined behaviour. It comes
+     * back as NaN at the end, so a diverged run still shows as one. */
+    float in = x;
+    x = x > -87.3f ? x : -87.3f;
+    x = x < 88.3f ? x : 88.3f;
     /* n = nearest integer to x / ln 2, by truncation of +-0.5 (vectorizes, unlike floorf) */
     float t = x * 1.44269504088896341f;
     float n = (float)(int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f));
@@ -26,7 +29,7 @@ static inline float fm_expf(float x)
     int32_t bits = ((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
+    return in == in ? y * scale : in;
 }
 
 static inline float fm_tanhf(float x)
@@ -39,9 +42,10 @@ static inline float fm_tanhf(float x)
 #include <immintrin.h>
 
 /* 16 lanes of fm_expf (round-to-nearest-even reduction, scalef for the power of two) */
-static inline __m512 fm_expf16(__m512 x)
+static inline __m512 fm_expf16(__m512 in)
 {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    /* max/min return their second operand for a NaN lane: clamped like fm_expf, and NaN put back at the end */
+    __m512 x = _mm512_min_ps(_mm512_max_ps(in, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -53,7 +57,7 @@ static inline __m512 fm_expf16(__m512 x)
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
     __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(y, n);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(in, in, _CMP_UNORD_Q), _mm512_scalef_ps(y, n), in);
 }
 
 static inline __m512 fm_tanhf16(__m512 x)
