@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +61,24 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* header layout: magic, version, header bytes, layers, heads, dim, ctx, hidden, batch, seq (u32 at 0..39),
- * step, rng, seed, nparams (u64 at 40..71), payload crc, total steps, best val (u32/f32 at 72..83), zero to 256 */
+ * step, rng, seed, nparams (u64 at 40..71), crc, total steps, best val (u32/f32 at 72..83), zero to 256.
+ * The CRC covers the whole header (its own 4 bytes read as zero), then params, m and v. */
+#define CK_CRC_AT 72
+
+static uint32_t ck_crc(const uint8_t *h, const void *params, const void *m, const void *v, size_t n)
+{
+    uint8_t hz[CK_HEADER_BYTES];
+    memcpy(hz, h, sizeof hz);
+    memset(hz + CK_CRC_AT, 0, 4);
+    uint32_t crc = mf_crc32(0, hz, sizeof hz);
+    crc = mf_crc32(crc, params, n);
+    crc = mf_crc32(crc, m, n);
+    return mf_crc32(crc, v, n);
+}
+
 int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, int errlen)
 {
     size_t n = m->nparams * sizeof(float);
-    uint32_t crc = mf_crc32(0, m->params, n);
-    crc = mf_crc32(crc, m->m, n);
-    crc = mf_crc32(crc, m->v, n);
     uint8_t h[CK_HEADER_BYTES] = {0};
     const ModelConfig *c = &m->cfg;
     uint32_t u[10] = {CK_MAGIC, CK_VERSION, CK_HEADER_BYTES, c->layers, c->heads, c->dim, c->ctx, c->hidden,
@@ -77,9 +89,9 @@ int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, in
     put64(h + 48, st->rng_state);
     put64(h + 56, st->seed);
     put64(h + 64, m->nparams);
-    put32(h + 72, crc);
     put32(h + 76, st->total_steps);
     memcpy(h + 80, &st->best_val, 4);
+    put32(h + CK_CRC_AT, ck_crc(h, m->params, m->m, m->v, n));
     Chunk chunks[4] = {{h, sizeof h}, {m->params, n}, {m->m, n}, {m->v, n}};
     return write_atomic(path, chunks, 4, err, errlen);
 }
@@ -97,6 +109,12 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
     float *buf = NULL;
     if (fread(h, 1, sizeof h, f) != sizeof h || get32(h) != CK_MAGIC) {
         snprintf(err, errlen, "%s is not an efichat training checkpoint (bad magic or shorter than its header)", path);
+        goto done;
+    }
+    if (get32(h + 4) == 1) {
+        snprintf(err, errlen, "%s: checkpoint version 1 (its header is outside the CRC, so it cannot be trusted); "
+                 "this trainer reads version %u: start afresh, or resume it with the trainer that wrote it", path,
+                 CK_VERSION);
         goto done;
     }
     if (get32(h + 4) != CK_VERSION || get32(h + 8) != CK_HEADER_BYTES) {
@@ -131,18 +149,41 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
                  got < 3 * n ? "truncated" : "too long", 3 * n, got, got > 3 * n ? " or more" : "");
         goto done;
     }
-    if (mf_crc32(0, buf, 3 * n) != get32(h + 72)) {
+    const float *params = buf, *mom1 = buf + m->nparams, *mom2 = buf + 2 * m->nparams;
+    if (ck_crc(h, params, mom1, mom2, n) != get32(h + CK_CRC_AT)) {
         snprintf(err, errlen, "%s is corrupt (CRC mismatch); use an older checkpoint or start afresh", path);
         goto done;
     }
-    memcpy(m->params, buf, n);
-    memcpy(m->m, (char *)buf + n, n);
-    memcpy(m->v, (char *)buf + 2 * n, n);
+    /* A valid CRC only says the file is as written: check that what it holds can be trained on. */
+    float best;
+    memcpy(&best, h + 80, 4);
+    const char *bad = NULL;
+    if (get64(h + 48) == 0)
+        bad = "its RNG state is 0 (xorshift would draw the same batch forever)";
+    else if (get64(h + 40) > 0x7fffffffull)
+        bad = "its step is past what --steps allows";
+    else if (get64(h + 56) > 0x7fffffffull)
+        bad = "its seed is past what --seed allows";
+    else if (!(best >= 0.0f)) /* also NaN */
+        bad = "its best val is negative or NaN (a loss is >= 0; +inf before the first eval)";
+    for (size_t i = 0; !bad && i < m->nparams; i++) {
+        if (!isfinite(params[i]))
+            bad = "a parameter is NaN or infinite";
+        else if (!isfinite(mom1[i]) || !isfinite(mom2[i]) || mom2[i] < 0.0f)
+            bad = "an AdamW moment is NaN, infinite or (second moment) negative";
+    }
+    if (bad) {
+        snprintf(err, errlen, "%s cannot be resumed: %s; use an older checkpoint or start afresh", path, bad);
+        goto done;
+    }
+    memcpy(m->params, params, n);
+    memcpy(m->m, mom1, n);
+    memcpy(m->v, mom2, n);
     st->step = get64(h + 40);
     st->rng_state = get64(h + 48);
     st->seed = get64(h + 56);
     st->total_steps = get32(h + 76);
-    memcpy(&st->best_val, h + 80, 4);
+    st->best_val = best;
     rc = 0;
 done:
     free(buf);

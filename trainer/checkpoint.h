@@ -9,7 +9,7 @@
 #include "gpt.h"
 
 #define CK_MAGIC 0x4B434645u /* "EFCK" */
-#define CK_VERSION 1u
+#define CK_VERSION 2u /* 2: the CRC covers the header too; 1 left step, RNG, seed and best val unchecked */
 #define CK_HEADER_BYTES 256u
 
 typedef struct {
@@ -25,8 +25,10 @@ typedef struct {
 int ck_write_model(const char *path, const Gpt *m, const char *name, char *err, int errlen);
 /* Writes the checkpoint atomically. Returns 0, or -1 with a message in err. */
 int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, int errlen);
-/* Reads a checkpoint into m (already built) and st, after checking magic, version, size, CRC and that its shape
- * matches m's config and st's batch/seq. m is untouched on failure. Returns 0, or -1 with a message in err. */
+/* Reads a checkpoint into m (already built) and st, after checking magic, version, size, CRC (header and payload)
+ * and that its shape matches m's config and st's batch/seq, then that its values can be trained on: a non-zero
+ * RNG state, a step and seed the trainer's options allow, best val +inf or a finite loss >= 0, finite parameters
+ * and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in err. */
 int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen);
 
 #endif

@@ -2,8 +2,10 @@
 """test_bad_input.py - build/train refuses bad input with a clear message on stderr, exit status 1, and leaves
 every output file (model, checkpoint, CSV) exactly as it was: missing, empty, too-short data or data that is not a
 regular file (a directory; a FIFO, which must not block); corrupt, truncated,
-foreign or mismatched checkpoints; impossible dimensions."""
-import os, shutil, sys, tempfile
+foreign or mismatched checkpoints; checkpoints of the old format (version 1); header fields changed without the CRC
+(the CRC covers the header); values no run can resume from under a valid CRC (RNG state 0, best val -1 or NaN, a
+NaN parameter or moment); impossible dimensions."""
+import os, shutil, struct, sys, tempfile, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import TINY, Report, need_train, train, write_corpus
@@ -39,6 +41,33 @@ with tempfile.TemporaryDirectory() as tmp:
     truncated = corrupt("trunc.ck", lambda b: b.__delitem__(slice(len(b) - 100, None)))
     magic = corrupt("magic.ck", lambda b: b.__setitem__(0, ord("X")))
     version = corrupt("version.ck", lambda b: b.__setitem__(4, 9))
+    def resealed(name, fn):
+        """A checkpoint changed by fn with its CRC made valid again: header (CRC field as zero), then payload."""
+        def change(b):
+            fn(b)
+            b[72:76] = b"\0\0\0\0"
+            b[72:76] = struct.pack("<I", zlib.crc32(bytes(b)))
+        return corrupt(name, change)
+
+    nparams = struct.unpack_from("<Q", good_ck, 64)[0]
+    hdr = 256
+    # header fields changed, CRC left as written: the CRC now covers them
+    step_changed = corrupt("step.ck", lambda b: struct.pack_into("<Q", b, 40, 3))
+    rng_changed = corrupt("rng.ck", lambda b: struct.pack_into("<Q", b, 48, 0))
+    seed_changed = corrupt("seed.ck", lambda b: struct.pack_into("<Q", b, 56, 7))
+    best_changed = corrupt("best.ck", lambda b: struct.pack_into("<f", b, 80, -1.0))
+    # the old format: its header was outside the CRC
+    v1 = corrupt("v1.ck", lambda b: struct.pack_into("<I", b, 4, 1))
+    # valid CRC, values no run can continue from
+    rng_zero = resealed("rng0.ck", lambda b: struct.pack_into("<Q", b, 48, 0))
+    best_negative = resealed("bestneg.ck", lambda b: struct.pack_into("<f", b, 80, -1.0))
+    best_nan = resealed("bestnan.ck", lambda b: struct.pack_into("<f", b, 80, float("nan")))
+    nan_param = resealed("nanparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * 5, float("nan")))
+    inf_param = resealed("infparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams - 1), float("inf")))
+    nan_moment = resealed("nanm.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams + 3), float("nan")))
+    neg_v = resealed("negv.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (2 * nparams + 3), -1.0))
+    more = ["--steps", "6"]  # past the checkpoint's 4 steps, so a checkpoint that is let through trains on
+    same = resealed("same.ck", lambda b: None)  # resealing alone changes nothing: the helper itself is right
     with open(p("tiny.ck"), "wb") as f:
         f.write(b"EFCK")
     os.mkfifo(p("fifo"))  # no writer ever opens it: reading it would block forever
@@ -55,6 +84,18 @@ with tempfile.TemporaryDirectory() as tmp:
         ("header-only-checkpoint", ["--data", p("d.txt"), "--resume", p("tiny.ck")], "not an efichat"),
         ("newer-checkpoint-version", ["--data", p("d.txt"), "--resume", version], "version"),
         ("missing-checkpoint", ["--data", p("d.txt"), "--resume", p("none.ck")], "cannot open checkpoint"),
+        ("checkpoint-step-outside-crc", ["--data", p("d.txt"), "--resume", step_changed, *more], "corrupt"),
+        ("checkpoint-rng-outside-crc", ["--data", p("d.txt"), "--resume", rng_changed, *more], "corrupt"),
+        ("checkpoint-seed-outside-crc", ["--data", p("d.txt"), "--resume", seed_changed, *more], "corrupt"),
+        ("checkpoint-best-val-outside-crc", ["--data", p("d.txt"), "--resume", best_changed, *more], "corrupt"),
+        ("checkpoint-version-1", ["--data", p("d.txt"), "--resume", v1, *more], "version 1"),
+        ("checkpoint-rng-zero", ["--data", p("d.txt"), "--resume", rng_zero, *more], "RNG state is 0"),
+        ("checkpoint-best-val-negative", ["--data", p("d.txt"), "--resume", best_negative, *more], "best val"),
+        ("checkpoint-best-val-nan", ["--data", p("d.txt"), "--resume", best_nan, *more], "best val"),
+        ("checkpoint-nan-parameter", ["--data", p("d.txt"), "--resume", nan_param, *more], "parameter is NaN"),
+        ("checkpoint-inf-parameter", ["--data", p("d.txt"), "--resume", inf_param, *more], "parameter is NaN or infinite"),
+        ("checkpoint-nan-moment", ["--data", p("d.txt"), "--resume", nan_moment, *more], "moment"),
+        ("checkpoint-negative-second-moment", ["--data", p("d.txt"), "--resume", neg_v, *more], "moment"),
         ("mismatched-checkpoint-dim", ["--data", p("d.txt"), "--resume", p("good.ck"), "--dim", "48"], "dim"),
         ("mismatched-checkpoint-batch", ["--data", p("d.txt"), "--resume", p("good.ck"), "--batch", "3"], "batch"),
         ("heads-not-dividing-dim", ["--data", p("d.txt"), "--heads", "3"], "heads"),
@@ -64,6 +105,7 @@ with tempfile.TemporaryDirectory() as tmp:
         ("unknown-option", ["--data", p("d.txt"), "--dimm", "8"], "unknown option"),
         ("missing-out", ["--data", p("d.txt"), "--no-out"], "--out"),
     ]
+    rep.case(read(same) == good_ck, "bad-input-reseal-helper-is-exact", "resealing changed the checkpoint")
     for name, args, phrase in cases:
         # existing outputs that a failed run must not touch
         for f, content in (("out.bin", b"old model"), ("out.ck", b"old checkpoint"), ("out.csv", b"old csv")):
