@@ -80,8 +80,9 @@ $(EFI_OUT)/model-choice: FORCE_EFI_CHOICE
 
 # SBAT: the revocation metadata shim reads (https://github.com/rhboot/shim/blob/main/SBAT.md). Generation 1 is
 # efichat's first; raise it (and say so in docs/secureboot.md) only to revoke every older efichat after a security
-# bug. The version field is `git describe`, so the file (and the relink) changes only when the commit does.
-EFICHAT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# bug. The version field is `git describe` of the commit (not --dirty: a test run that rewrites docs/screenshot.png
+# must not change the binary under test), so the file (and the relink) changes only when the commit does.
+EFICHAT_VERSION := $(shell git describe --always 2>/dev/null || echo unknown)
 SBAT_URL ?= docs/secureboot.md
 $(EFI_OUT)/sbat.csv: FORCE_EFI_CHOICE
 	@mkdir -p $(dir $@)

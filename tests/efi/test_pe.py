@@ -48,7 +48,7 @@ def main():
         r = subprocess.run(["git", "describe", "--always"], cwd=ROOT, capture_output=True, text=True, timeout=30)
         if r.returncode == 0:
             version = fields[4]
-            check(version in (r.stdout.strip(), r.stdout.strip() + "-dirty"),
+            check(version == r.stdout.strip(),
                   f"version {version!r} is not `git describe` of this checkout ({r.stdout.strip()!r}): stale build?")
 
     def sbat_placement():
