@@ -30,7 +30,7 @@ CONSOLE_SRCS := src/chat/fmt.c src/chat/settings.c src/chat/transcript.c src/cha
                 src/gop/render.c src/gop/modes.c src/efi/config.c
 CONSOLE_HDRS := $(wildcard src/chat/*.h src/input/*.h src/gop/*.h src/efi/*.h)
 # Files that talk to the firmware.
-EFI_SRCS := src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c src/efi/files.c src/efi/secureboot.c \
+EFI_SRCS := src/efi/entry.c src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c src/efi/files.c src/efi/secureboot.c \
             src/gop/efi_screen.c src/input/efi_input.c
 
 EFI_OBJS := $(CONSOLE_SRCS:src/%.c=$(EFI_OUT)/%.o) $(EFI_SRCS:src/%.c=$(EFI_OUT)/%.o) \
@@ -55,6 +55,9 @@ $(EFI_OUT)/%.o: src/%.c $(CONSOLE_HDRS) $(CORE_HDRS) | $(EFI_OUT)/.tools-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# The entry point runs before SSE is known to be on (U-Boot leaves it off): no SSE register may appear in it.
+$(EFI_OUT)/efi/entry.o: EFI_CFLAGS += -mgeneral-regs-only
 
 $(EFI_OUT)/efi/blobs.o: src/efi/blobs.S $(EFI_FONT) $(EFI_MODEL) | $(EFI_OUT)/.tools-ok
 	@mkdir -p $(dir $@)

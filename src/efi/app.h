@@ -16,6 +16,7 @@ typedef struct {
     EFI_HANDLE image;
     Settings settings;
     SecureBootInfo secure_boot;
+    int sse_was_off; /* the firmware started us with SSE off (U-Boot); entry.c switched it on */
 
     /* the screen; graphics == 0 means the text console (ConOut) */
     int graphics;

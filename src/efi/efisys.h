@@ -33,6 +33,9 @@ int mirror_at_line_start(void);
  * EFI_BAD_BUFFER_SIZE (nothing read) when it is larger than max_bytes. */
 EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, size_t max_bytes, uint8_t **out, size_t *len);
 
+/* ---- main.c: the app, once entry.c's efi_main has switched SSE on (sse_was_off: the firmware had left it off). */
+EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off);
+
 /* ---- secureboot.c: the firmware's Secure Boot state, read once at start. */
 typedef struct {
     int known;      /* the SecureBoot variable exists */

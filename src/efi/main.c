@@ -193,6 +193,8 @@ static void say_setup(App *a)
         fmt_str(&f, "efichat: screen none (text console)");
     }
     mirror_line(buf);
+    if (a->sse_was_off)
+        mirror_line("efichat: the firmware had left SSE off; switched on");
     fmt_init(&f, buf, sizeof buf);
     fmt_str(&f, "efichat: secure boot ");
     fmt_str(&f, a->status.secure_boot);
@@ -237,7 +239,7 @@ static void welcome(App *a)
                                 "\\efichat\\model.bin on the boot volume.");
 }
 
-EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
 {
     g_st = st;
     g_bs = st->BootServices;
@@ -252,6 +254,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     }
     fmt_zero(a, sizeof *a);
     a->image = image;
+    a->sse_was_off = sse_was_off;
     settings_default(&a->settings);
     a->transcript_mem = efi_alloc(TRANSCRIPT_BYTES);
     a->edit = efi_alloc(sizeof *a->edit);

@@ -2,7 +2,8 @@
 """test_pe.py - build/efichat.efi as shim and Secure Boot firmware read it, checked with pefile (Debian's
 python3-pefile, an independent PE reader): an .sbat section with the standard header line and an efichat line
 (generation 1, the version from git) that follows the rules shim parses by, placed past every other section and
-inside SizeOfImage, and no section both writable and executable. Never boots anything."""
+inside SizeOfImage, no section both writable and executable, and an entry point (efi_main) that touches no SSE
+register before it has switched SSE on. Never boots anything."""
 import os, re, subprocess, sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
@@ -70,7 +71,23 @@ def main():
               needs=["pe: efichat.efi has one .sbat section"])
     cases.run("pe: .sbat lies past every other section, inside SizeOfImage, read-only", sbat_placement,
               needs=["pe: efichat.efi has one .sbat section"])
+    def entry_has_no_sse():
+        # efi_main and what it calls before SSE is on (entry.c) must not touch an XMM/YMM register: U-Boot starts
+        # images with SSE off. The linked ELF keeps the symbols, so objdump can show exactly those functions.
+        so = os.path.join(BUILD, "efi", "efichat.so")
+        for fn in ("efi_main", "sse_enable"):
+            r = subprocess.run(["objdump", "-d", f"--disassemble={fn}", so], capture_output=True, text=True,
+                               timeout=60)
+            body = r.stdout.split(f"<{fn}>:", 1)
+            if fn == "sse_enable" and len(body) < 2:
+                continue   # inlined into efi_main
+            check(len(body) == 2 and body[1].strip(), f"{fn} not found in {so}")
+            bad = [line for line in body[1].splitlines() if re.search(r"%[xy]mm", line)]
+            check(not bad, f"{fn} uses SSE registers before SSE is on: {bad[:3]}")
+            check(fn != "efi_main" or "%cr4" in body[1] or "sse_enable" in body[1], "efi_main does not set CR4")
+
     cases.run("pe: no section is both writable and executable", no_wx)
+    cases.run("pe: the entry point switches SSE on without using it", entry_has_no_sse)
     return cases.exit_code()
 
 
