@@ -3,11 +3,26 @@
 
 static EFI_GUID serial_guid = EFI_SERIAL_IO_PROTOCOL_GUID;
 static EFI_SERIAL_IO_PROTOCOL *serial;
-static int use_conout, line_start = 1;
+static int use_conout, conout_adds_cr, line_start = 1;
+
+/* U-Boot's ConOut turns every "\n" into "\r\n" itself (EDK II's passes it through), so our "\r\n" reached the
+ * terminal as "\r\r\n". Its system table names it: FirmwareVendor "Das U-Boot". */
+static int firmware_is_uboot(void)
+{
+    static const CHAR16 uboot[] = L"Das U-Boot";
+    const CHAR16 *v = g_st->FirmwareVendor;
+    if (!v)
+        return 0;
+    for (size_t i = 0; uboot[i]; i++)
+        if (v[i] != uboot[i])
+            return 0;
+    return 1;
+}
 
 void mirror_init(int text_console)
 {
     use_conout = text_console;
+    conout_adds_cr = firmware_is_uboot();
     serial = NULL;
     if (!text_console)
         g_bs->LocateProtocol(&serial_guid, NULL, (void **)&serial); /* none: the mirror is silent */
@@ -19,7 +34,7 @@ static void conout_bytes(const char *s, size_t n)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = (uint8_t)s[i];
-        if (c == '\n')
+        if (c == '\n' && !conout_adds_cr)
             buf[k++] = '\r';
         /* UTF-8 continuation bytes are dropped and lead bytes shown as '?': ConOut fonts rarely have more. */
         if (c < 0x80)
