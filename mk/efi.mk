@@ -27,7 +27,7 @@ EFI_CFLAGS := $(CORE_FLAGS) $(EFI_ABI_FLAGS) $(WARN) -DGNU_EFI_USE_MS_ABI -I$(EF
 # Freestanding console code: built into the app and into the host tests.
 CONSOLE_SRCS := src/chat/fmt.c src/chat/settings.c src/chat/transcript.c src/chat/lineedit.c src/chat/chatui.c \
                 src/chat/convo.c src/input/vt100.c src/input/keymap.c src/gop/fb.c src/gop/font.c \
-                src/gop/render.c src/gop/modes.c src/efi/config.c
+                src/gop/render.c src/gop/modes.c src/gop/bmp.c src/chat/report.c src/efi/config.c
 CONSOLE_HDRS := $(wildcard src/chat/*.h src/input/*.h src/gop/*.h src/efi/*.h)
 # Files that talk to the firmware.
 EFI_SRCS := src/efi/entry.c src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c src/efi/files.c src/efi/secureboot.c \
