@@ -4,7 +4,7 @@
  * GetTime() only has one-second resolution on most machines, which is why it is not used. */
 #include "efisys.h"
 
-static uint64_t tsc_per_us = 1, tsc_start;
+static uint64_t tsc_per_us = 1, tsc_khz, tsc_start;
 
 static uint64_t rdtsc(void)
 {
@@ -18,6 +18,7 @@ void clock_init(void)
     uint64_t t0 = rdtsc();
     g_bs->Stall(20000);
     uint64_t t1 = rdtsc();
+    tsc_khz = (t1 - t0) / 20;
     tsc_per_us = (t1 - t0) / 20000;
     if (tsc_per_us == 0)
         tsc_per_us = 1;
@@ -25,4 +26,11 @@ void clock_init(void)
 }
 
 uint64_t clock_us(void) { return (rdtsc() - tsc_start) / tsc_per_us; }
+uint64_t clock_tsc_khz(void) { return tsc_khz; }
+/* tsc_start is 20 ms after efi_main began (the calibration) */
+uint64_t clock_firmware_ms(void)
+{
+    uint64_t ms = tsc_start / tsc_per_us / 1000;
+    return ms > 20 ? ms - 20 : 0;
+}
 uint64_t clock_ms(void) { return clock_us() / 1000; }

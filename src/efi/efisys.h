@@ -18,6 +18,9 @@ void efi_free(void *p);
 void clock_init(void);
 uint64_t clock_ms(void);
 uint64_t clock_us(void);
+uint64_t clock_tsc_khz(void);
+/* The TSC when efi_main began, in ms: roughly how long the firmware ran since power-on or reset. */
+uint64_t clock_firmware_ms(void);
 
 /* ---- mirror.c: the plain-text copy of the conversation and the "efichat: ..." lines for headless use and tests.
  * With a graphical screen it writes the serial port directly (never ConOut, whose graphics console would paint
@@ -32,6 +35,15 @@ int mirror_at_line_start(void);
  * (8-byte aligned, as model_load needs 4) for the caller to free. EFI_NOT_FOUND when there is no such file,
  * EFI_BAD_BUFFER_SIZE (nothing read) when it is larger than max_bytes. */
 EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, size_t max_bytes, uint8_t **out, size_t *len);
+/* Writes data as the whole file on the same volume, then flushes and closes it. replace = 0: EFI_ACCESS_DENIED
+ * (nothing written) when the file exists. EFI_WRITE_PROTECTED on read-only media, EFI_VOLUME_FULL on a full one. */
+EFI_STATUS file_write_all(EFI_HANDLE image, const CHAR16 *path, const void *data, size_t len, int replace);
+/* EFI_SUCCESS when path exists (file or directory), EFI_NOT_FOUND when not. */
+EFI_STATUS file_exists(EFI_HANDLE image, const CHAR16 *path);
+/* Creates the directory when it is not there yet (its parent must be). */
+EFI_STATUS file_make_dir(EFI_HANDLE image, const CHAR16 *path);
+/* "the boot volume is read-only", "... is full", ...: what a write failure means, for the one error line. */
+const char *file_error_phrase(EFI_STATUS st);
 
 /* ---- main.c: the app, once entry.c's efi_main has switched SSE on (sse_was_off: the firmware had left it off). */
 EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off);
