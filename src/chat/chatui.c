@@ -136,6 +136,8 @@ static const char *const help_lines[] = {
     "F4 / F5        top-k down/up (0 = off)",
     "F6 / F7        top-p -/+ 0.05",
     "F8             play / raw mode",
+    "F9 or Ctrl+Q   leave: power off / restart / back",
+    "F10            screenshot to \\efichat\\shots",
     "Ctrl+L         new conversation",
     "Ctrl+= Ctrl+-  font size (also F12 / F11)",
     "PgUp / PgDn    scroll the conversation",

@@ -141,7 +141,7 @@ size_t report_compose(const ReportFacts *r, char *out, size_t cap)
     line_end(&f);
     key(&f, "memory_mib");
     fmt_u64(&f, r->memory_kib / 1024);
-    fmt_str(&f, " (conventional, at start)");
+    fmt_str(&f, " (conventional + loader memory in the memory map at start)");
     line_end(&f);
 
     screen_lines(&f, r);

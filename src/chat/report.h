@@ -30,7 +30,7 @@ typedef struct {
     const char *kernel;     /* "sse2", "avx", "q8" */
     int32_t cores, cores_enabled; /* -1: unknown (no MP Services protocol) */
     uint64_t tsc_khz;
-    uint64_t memory_kib;    /* conventional memory in the firmware's memory map at start */
+    uint64_t memory_kib;    /* conventional + loader (ours) memory in the firmware's memory map at start */
     /* screen; graphics == 0: text console */
     int graphics;
     ReportMode modes[REPORT_MODES_MAX];

@@ -135,6 +135,7 @@ static void end_reply(App *a, int stopped)
     if (!a->graphics)
         mirror_str("> ");
     a->dirty = 1;
+    report_reply(a, a->reply.tokens, ms);
 }
 
 static void generate_one(App *a)
@@ -239,7 +240,8 @@ static void text_echo_line(App *a)
 
 static const char *const text_help =
     "keys: Enter send | Esc stop | F2/F3 temp -/+ | F4/F5 top-k -/+ | F6/F7 top-p -/+ | F8 play/raw | "
-    "Ctrl+L new conversation | Up/Down history | PgUp/PgDn scroll (graphics only)";
+    "Ctrl+L new conversation | Up/Down history | PgUp/PgDn scroll (graphics only) | F10 screenshot (graphics only) | "
+    "F9 or Ctrl+Q leave (power off / restart)";
 
 /* Config `keylog=1`: what each key source really delivers, for firmware we have never seen. */
 static void log_key(const Key *k)
@@ -263,6 +265,10 @@ static void handle_key(App *a, const Key *k)
     enum key_action act = key_action(k);
     if (a->settings.keylog)
         log_key(k);
+    if (a->leaving) { /* the leave question takes the next key */
+        leave_answer(a, k);
+        return;
+    }
     if (a->status.show_help) { /* any key closes the help */
         a->status.show_help = 0;
         a->dirty = 1;
@@ -327,6 +333,8 @@ static void handle_key(App *a, const Key *k)
     case ACT_NEW_CHAT: new_conversation(a); break;
     case ACT_FONT_UP: change_font(a, +1); break;
     case ACT_FONT_DOWN: change_font(a, -1); break;
+    case ACT_LEAVE: leave_ask(a); break;
+    case ACT_SCREENSHOT: shot_save(a); break;
     default: break;
     }
     /* The text console printed a line over the prompt: show the prompt and the line again. */

@@ -47,6 +47,11 @@ typedef struct {
     Reply reply;
     uint64_t reply_start_us, decode_start_us;
     int dirty;
+
+    /* the real-machine kit: report.c, shot.c, leave.c */
+    struct ReportState *report; /* NULL until report_start() */
+    uint32_t shot_next;         /* the screenshot number to try first */
+    int leaving;                /* the leave question is open: the next key answers it */
 } App;
 
 /* app.c */
@@ -57,5 +62,15 @@ void app_info(App *a, enum turn_kind kind, const char *text);
 void app_error(App *a, const char *text); /* on screen and as "efichat: error: ..." */
 void app_settings_changed(App *a);
 int app_layout(App *a); /* (re)builds the grid for the current font size; 0 when out of memory */
+
+/* report.c: \efichat\report.txt (src/chat/report.h says what is in it), written at start and again after the
+ * first reply; a failure is one error line, never the end of the chat. */
+void report_start(App *a);
+void report_reply(App *a, uint32_t tokens, uint64_t ms);
+/* shot.c: F10, the screen as \efichat\shots\shotNNNN.bmp (never overwriting a file). */
+void shot_save(App *a);
+/* leave.c: F9 / Ctrl+Q asks "power off / restart / back"; the next key answers through leave_answer(). */
+void leave_ask(App *a);
+void leave_answer(App *a, const Key *k);
 
 #endif

@@ -310,6 +310,7 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
 
     say_setup(a);
     welcome(a);
+    report_start(a);
     app_run(a);
     return EFI_SUCCESS;
 }

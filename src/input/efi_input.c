@@ -59,6 +59,7 @@ EFI_STATUS input_init(Input *in, int force, int text_console)
     in->ex = NULL;
     in->in = g_st->ConIn;
     in->serial = NULL;
+    in->delivered = 0;
     vt100_init(&in->vt);
     if ((force == -1 || force == INPUT_EX) && g_st->ConsoleInHandle)
         g_bs->HandleProtocol(g_st->ConsoleInHandle, &ex_guid, (void **)&in->ex);
@@ -124,6 +125,7 @@ int input_poll(Input *in, Key *out)
             out->scan = kd.Key.ScanCode;
             out->cp = kd.Key.UnicodeChar;
             out->mods = shift_mods(kd.KeyState.KeyShiftState);
+            in->delivered |= 1u << INPUT_EX;
             return 1;
         }
     } else if (in->in) {
@@ -134,10 +136,14 @@ int input_poll(Input *in, Key *out)
             out->scan = k.ScanCode;
             out->cp = k.UnicodeChar;
             out->mods = 0;
+            in->delivered |= 1u << INPUT_SIMPLE;
             return 1;
         }
     }
-    return in->serial ? poll_serial(in, out) : 0;
+    if (!in->serial || !poll_serial(in, out))
+        return 0;
+    in->delivered |= 1u << INPUT_SERIAL;
+    return 1;
 }
 
 void input_wait(Input *in)

@@ -18,6 +18,7 @@ typedef struct {
     Vt100 vt;
     EFI_EVENT timer;
     uint32_t source; /* enum input_source of the keyboard (ConIn) side */
+    uint32_t delivered; /* 1 << enum input_source for each source a key has come from (for report.txt) */
 } Input;
 
 /* force: -1 auto, else an enum input_source to prefer (config `input=`). In auto mode a text console (no

@@ -56,7 +56,7 @@ static const char *const want_qemu =
     "cpu_features_used: SSE2 AVX2 (kernel q8)\r\n"
     "cores: 2 (2 enabled)\r\n"
     "tsc_mhz: 2995.123\r\n"
-    "memory_mib: 503 (conventional, at start)\r\n"
+    "memory_mib: 503 (conventional + loader memory in the memory map at start)\r\n"
     "screen: 1280x800 mode=2 format=BGR flush=framebuffer\r\n"
     "gop_modes: 3\r\n"
     "gop_mode 0: 640x480 BGR\r\n"

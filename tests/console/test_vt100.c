@@ -230,6 +230,11 @@ static void test_keymap(void)
     act("map_pgup", (Key){KEY_PGUP, 0, 0}, ACT_PGUP);
     act("map_up_history", (Key){KEY_UP, 0, 0}, ACT_HIST_PREV);
     act("map_other_ctrl_ignored", (Key){KEY_NONE, MOD_CTRL, 0x01}, ACT_NONE);
+    act("map_f9_leave", (Key){KEY_F9, 0, 0}, ACT_LEAVE);
+    act("map_ctrl_q_folded_leave", (Key){KEY_NONE, 0, 0x11}, ACT_LEAVE);
+    act("map_ctrl_q_with_state_leave", (Key){KEY_NONE, MOD_CTRL, 'q'}, ACT_LEAVE);
+    act("map_plain_q_is_char", (Key){KEY_NONE, MOD_SHIFT, 'Q'}, ACT_CHAR);
+    act("map_f10_screenshot", (Key){KEY_F10, 0, 0}, ACT_SCREENSHOT);
 }
 
 int main(void)
