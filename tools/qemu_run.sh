@@ -21,6 +21,8 @@
 #   SMP, MEM   (default 2, 512M)
 #   ACCEL      kvm | tcg (default: KVM when it really runs OVMF, else TCG; the answer is cached in build/.accel)
 #   SNAPSHOT=1 writes to the image go to a temporary file (the tests use it; the image stays as built)
+#   READONLY=1 the disk is write-protected, as a stick with its lock switch on (needs DISK_BUS=usb: QEMU's IDE disk
+#              cannot be read-only)
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 IMAGE [EXTRA_QEMU_ARGS...]" >&2; exit 2; }
@@ -84,6 +86,7 @@ set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
 
 snap=""
 [ "${SNAPSHOT:-0}" = 1 ] && snap=",snapshot=on"
+[ "${READONLY:-0}" = 1 ] && snap="$snap,readonly=on"
 set -- "$@" -device qemu-xhci,id=xhci -drive "if=none,id=disk0,format=raw,file=$img$snap"
 case $bus in
     sata) set -- "$@" -device ide-hd,drive=disk0,bus=ide.0,bootindex=0 ;;

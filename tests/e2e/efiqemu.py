@@ -134,11 +134,14 @@ def ocr(png, psm=11, timeout=120):
 class Machine:
     """One QEMU. `keyboard`: usb | ps2 | both; `disk_bus`: sata | usb; `extra`: more QEMU arguments; `mode`: test
     (serial on the pipes, no monitor) or serial (what `make run-serial` runs: monitor muxed into the serial on stdio);
-    `secure_boot`: off | ms | snakeoil (the OVMF build, see tools/qemu_run.sh), with a fresh variable store."""
+    `secure_boot`: off | ms | snakeoil (the OVMF build, see tools/qemu_run.sh), with a fresh variable store;
+    `snapshot`: False lets the guest write the image itself (boot a private copy then); `readonly`: a write-protected
+    disk (needs disk_bus="usb")."""
 
     def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600,
-                 mode="test", secure_boot="off"):
+                 mode="test", secure_boot="off", snapshot=True, readonly=False):
         self.image, self.name, self.secure_boot = image, name, secure_boot
+        self.snapshot, self.readonly = snapshot, readonly
         self.keyboard, self.disk_bus, self.extra, self.mode = keyboard, disk_bus, list(extra), mode
         self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
         self.accel = accel or os.environ.get("EFICHAT_ACCEL", "tcg")
@@ -166,7 +169,8 @@ class Machine:
     def start(self):
         self.tmp = tempfile.mkdtemp(prefix="efichat-e2e-")   # short path: unix socket names are limited to 107 bytes
         sock_path = os.path.join(self.tmp, "qmp.sock")
-        env = dict(os.environ, MODE=self.mode, SNAPSHOT="1", FRESH_VARS="1", KEYBOARD=self.keyboard,
+        env = dict(os.environ, MODE=self.mode, SNAPSHOT="1" if self.snapshot else "0",
+                   READONLY="1" if self.readonly else "0", FRESH_VARS="1", KEYBOARD=self.keyboard,
                    DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel, SECURE_BOOT=self.secure_boot,
                    VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"))
         cmd = ["sh", os.path.join(ROOT, "tools", "qemu_run.sh"), self.image,
