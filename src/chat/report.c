@@ -99,7 +99,7 @@ size_t report_compose(const ReportFacts *r, char *out, size_t cap)
 {
     Fmt f;
     fmt_init(&f, out, cap);
-    fmt_str(&f, "efichat report: what efichat found on this machine (docs/hardware.md says where to send it)");
+    fmt_str(&f, "efichat report: what efichat found on this machine");
     line_end(&f);
 
     key(&f, "firmware");

@@ -47,7 +47,7 @@ static void facts_qemu(ReportFacts *r)
 }
 
 static const char *const want_qemu =
-    "efichat report: what efichat found on this machine (docs/hardware.md says where to send it)\r\n"
+    "efichat report: what efichat found on this machine\r\n"
     "firmware: EDK II revision 0x00010000\r\n"
     "uefi: 2.7\r\n"
     "secure_boot: off\r\n"
