@@ -40,7 +40,7 @@ CLI := $(BUILD)/efichat-cli
 all: cli
 
 help:
-	@echo "make run | run-serial | test | bench | cli | efi | disk | train | train-bin | deps | clean"
+	@echo "make run | run-serial | test | fuzz | bench | cli | efi | disk | train | train-bin | deps | clean"
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
