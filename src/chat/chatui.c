@@ -111,9 +111,11 @@ static void compose_status(Grid *g, const Settings *s, const ChatStatus *st, uin
     char buf[256];
     Fmt f;
     const char *warn = st->random_model ? " (RANDOM TEST MODEL)" : "";
+    /* The full text when it fits beside " F1 help " (10 columns with a gap), else the compact one: a 1024x768
+     * screen (93 columns) used to keep the full text and drop the F1 hint, the one pointer to every key. */
     fmt_init(&f, buf, sizeof buf);
     status_text(&f, s, st, 0);
-    if (f.len + fmt_strlen(warn) > g->cols) {
+    if (f.len + fmt_strlen(warn) + 10 > g->cols) {
         fmt_init(&f, buf, sizeof buf);
         status_text(&f, s, st, 1);
         if (st->random_model)

@@ -183,6 +183,16 @@ static void test_compose(void)
                grid_row(&wide, 7));
     check_case(!strncmp(grid_row(&g, 7), " T0.80 K40 P0.95 12.3t/s 180/256 play tiny (RAN", 40),
                "compose_status_compact_when_narrow", "'%s'", grid_row(&g, 7));
+    /* 93 columns (1024x768 at 21 px): the full text would leave no room for the F1 hint, so the compact one */
+    Grid mid = {93, 8, malloc(93 * 8 * sizeof(Cell))};
+    st.random_model = 0;
+    st.model_name = "shakespeare-4L256";
+    chatui_compose(&mid, &T, &e, &s, &st);
+    st.random_model = 1;
+    st.model_name = "tiny";
+    check_case(strstr(grid_row(&mid, 7), "F1 help") != NULL && strstr(grid_row(&mid, 7), "shakespeare-4L256"),
+               "compose_status_keeps_f1_hint_at_93_columns", "'%s'", grid_row(&mid, 7));
+    free(mid.cells);
     st.show_help = 1;
     wide.rows = 24;
     wide.cells = realloc(wide.cells, 120 * 24 * sizeof(Cell));
