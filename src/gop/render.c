@@ -38,11 +38,33 @@ void render_reset(Renderer *r, Cell *shown_cells, uint32_t cols, uint32_t rows)
     r->full = 1;
 }
 
+/* The pixels a cell's background covers: its cell, stretched over the screen's spare pixels where the cell lies
+ * on the grid's left, right or bottom edge, so the input line and status bar run edge to edge (a 3840x2160 panel
+ * leaves some 13 px beside and below the grid). The top margin keeps the transcript's background. */
+static void cell_rect(const Renderer *r, uint32_t cx, uint32_t cy, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h)
+{
+    const Font *f = r->font;
+    *x = r->x0 + cx * f->cell_w;
+    *y = r->y0 + cy * f->cell_h;
+    *w = f->cell_w;
+    *h = f->cell_h;
+    if (cx == 0) {
+        *w += *x;
+        *x = 0;
+    }
+    if (cx + 1 == r->shown.cols)
+        *w = r->fb->width - *x;
+    if (cy + 1 == r->shown.rows)
+        *h = r->fb->height - *y;
+}
+
 static void paint_cell(Renderer *r, uint32_t cx, uint32_t cy, Cell c)
 {
     Font *f = r->font;
     uint32_t px = r->x0 + cx * f->cell_w, py = r->y0 + cy * f->cell_h;
-    fb_fill(r->fb, px, py, f->cell_w, f->cell_h, r->palette[c.bg]);
+    uint32_t bx, by, bw, bh;
+    cell_rect(r, cx, cy, &bx, &by, &bw, &bh);
+    fb_fill(r->fb, bx, by, bw, bh, r->palette[c.bg]);
     if (c.cp == ' ' || c.cp == 0)
         return;
     const uint8_t *alpha;
@@ -109,7 +131,6 @@ static void try_scroll(Renderer *r, const Grid *g)
 
 uint32_t render_frame(Renderer *r, const Grid *g)
 {
-    Font *f = r->font;
     uint32_t painted = 0;
     if (r->full) {
         /* margins around the grid */
@@ -131,9 +152,12 @@ uint32_t render_frame(Renderer *r, const Grid *g)
                 lo = x;
             hi = x;
         }
-        if (lo != UINT32_MAX && !r->full)
-            fb_mark_dirty(r->fb, r->x0 + lo * f->cell_w, r->y0 + y * f->cell_h, (hi - lo + 1) * f->cell_w,
-                          f->cell_h);
+        if (lo != UINT32_MAX && !r->full) {
+            uint32_t x0, y0, w0, h0, x1, y1, w1, h1;
+            cell_rect(r, lo, y, &x0, &y0, &w0, &h0);
+            cell_rect(r, hi, y, &x1, &y1, &w1, &h1);
+            fb_mark_dirty(r->fb, x0, y0, x1 + w1 - x0, h0);
+        }
     }
     r->full = 0;
     return painted;

@@ -223,6 +223,23 @@ static void test_font_and_render(void)
     check_case(painted == 1 && fb.ndirty == 1 && fb.dirty[0].x == r.x0 + 2 * font.cell_w &&
                    fb.dirty[0].w == font.cell_w && fb.dirty[0].h == font.cell_h,
                "render_one_cell_one_rect", "%u cells, rect %ux%u", painted, fb.dirty[0].w, fb.dirty[0].h);
+    /* spare pixels: the bottom row's and the edge columns' backgrounds reach the screen's edges */
+    uint32_t last = bb[(size_t)sw * sh - 1], below_left = bb[(size_t)(sh - 1) * sw];
+    check_case(r.x0 + 4 * font.cell_w < sw && r.y0 + 2 * font.cell_h < sh && last == r.palette[PAL_BG] &&
+                   below_left == r.palette[PAL_BG], "render_edges_bottom_row_background", "%06x %06x", last,
+               below_left);
+    for (int i = 4; i < 8; i++)
+        cells[i].bg = PAL_STATUS_BG;
+    fb.ndirty = 0;
+    render_frame(&r, &grid);
+    last = bb[(size_t)sw * sh - 1];
+    below_left = bb[(size_t)(sh - 1) * sw];
+    uint32_t right_of_row0 = bb[(size_t)r.y0 * sw + sw - 1];
+    check_case(last == r.palette[PAL_STATUS_BG] && below_left == r.palette[PAL_STATUS_BG] &&
+                   right_of_row0 == r.palette[PAL_BG] && fb.ndirty == 1 && fb.dirty[0].x == 0 &&
+                   fb.dirty[0].w == sw && fb.dirty[0].y + fb.dirty[0].h == sh,
+               "render_edges_status_row_reaches_edges", "%06x %06x %06x, %u rects", last, below_left,
+               right_of_row0, fb.ndirty);
     free(bb);
 
     /* scrolling: the transcript rows moved up by one; the shifted frame equals a fresh paint of the new grid */
