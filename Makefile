@@ -43,7 +43,7 @@ help:
 	@echo "make run | run-serial | test | fuzz | bench | cli | efi | disk | train | train-bin | deps | clean"
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): tools/deps.sh
+$(DEPS_STAMP): tools/deps.sh $(MAKEFILE_LIST)   # a package added to DEPS_PKGS is installed on the next make
 	$(Q)sh tools/deps.sh $(DEPS_PKGS)
 	$(Q)mkdir -p $(BUILD) && touch $@
 

@@ -14,7 +14,9 @@ QEMU_ENV   = SECURE_BOOT=$(SECURE_BOOT) VARS_COPY=$(BUILD)/OVMF_VARS-$(SECURE_BO
 
 # QEMU's window (gtk/sdl) lives in qemu-system-gui, which deps.sh's --no-install-recommends would leave out.
 # Secure Boot: Debian's Microsoft-signed shim and MokManager, sbsign for `make sign`, openssl and pefile for the tests.
-DEPS_PKGS += qemu-system-gui shim-signed shim-helpers-amd64-signed sbsigntool openssl python3-pefile
+DEPS_PKGS += qemu-system-gui shim-signed shim-helpers-amd64-signed sbsigntool openssl python3-pefile python3-pil
+# The firmware matrix (tests/e2e/test_matrix.py): U-Boot's own UEFI for x86_64.
+DEPS_PKGS += u-boot-qemu
 
 # ---- Secure Boot (docs/secureboot.md)
 # SHIM=1 (default): shim first, efichat as grubx64.efi behind it, so a machine with Secure Boot on asks once to

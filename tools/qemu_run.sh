@@ -12,11 +12,16 @@
 #   SECURE_BOOT  off | ms | snakeoil  (default off) - Debian's OVMF builds that enforce Secure Boot: ms has
 #              Microsoft's keys (what a PC ships with: shim boots, efichat needs enrolling), snakeoil has Debian's
 #              test key in db (an efichat signed with /usr/share/ovmf/PkKek-1-snakeoil.key boots). Both need SMM.
+#   FIRMWARE   ovmf | uboot  (default ovmf) - uboot: U-Boot's own UEFI (u-boot-qemu's qemu-x86_64 u-boot.rom, or
+#              UBOOT_ROM), no variable store and no Secure Boot; it starts only the plain image (SHIM=0), see
+#              docs/hardware.md
+#   CPU        a QEMU -cpu model (default: QEMU's own under TCG, host under KVM), e.g. max or qemu64
 #   OVMF_CODE  firmware code   (default /usr/share/OVMF/OVMF_CODE_4M.fd, or the SECURE_BOOT one)
 #   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd, or the SECURE_BOOT one)
 #   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS-$SECURE_BOOT.fd; made when missing or
 #              FRESH_VARS=1)
-#   DISK_BUS   sata | usb        (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI)
+#   DISK_BUS   sata | usb | nvme (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI;
+#              nvme: as an NVMe drive)
 #   KEYBOARD   both | usb | ps2  (default both; usb turns the PS/2 controller off, ps2 adds no USB keyboard)
 #   SMP, MEM   (default 2, 512M)
 #   ACCEL      kvm | tcg (default: KVM when it really runs OVMF, else TCG; the answer is cached in build/.accel)
@@ -79,10 +84,17 @@ fi
 # Under KVM the guest gets the host's CPU, so the app's AVX kernels run; TCG keeps QEMU's default CPU (SSE2).
 cpu=""
 [ "$accel" = kvm ] && cpu="-cpu host"
+[ -n "${CPU:-}" ] && cpu="-cpu $CPU"
 # shellcheck disable=SC2086
 set -- -accel "$accel" $cpu -machine $machine -m "${MEM:-512M}" -smp "${SMP:-2}" -nic none "$@"
-set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
-            -drive "if=pflash,format=raw,unit=1,file=$vars_copy"
+case ${FIRMWARE:-ovmf} in
+    ovmf)  set -- "$@" -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
+                       -drive "if=pflash,format=raw,unit=1,file=$vars_copy" ;;
+    uboot) rom=${UBOOT_ROM:-/usr/lib/u-boot/qemu-x86_64/u-boot.rom}
+           [ -f "$rom" ] || { echo "$0: no U-Boot at $rom (apt-get install u-boot-qemu)" >&2; exit 1; }
+           set -- "$@" -bios "$rom" ;;
+    *) echo "$0: FIRMWARE must be ovmf or uboot, not $FIRMWARE" >&2; exit 2 ;;
+esac
 
 snap=""
 [ "${SNAPSHOT:-0}" = 1 ] && snap=",snapshot=on"
@@ -91,7 +103,8 @@ set -- "$@" -device qemu-xhci,id=xhci -drive "if=none,id=disk0,format=raw,file=$
 case $bus in
     sata) set -- "$@" -device ide-hd,drive=disk0,bus=ide.0,bootindex=0 ;;
     usb)  set -- "$@" -device usb-storage,drive=disk0,bus=xhci.0,bootindex=0 ;;
-    *) echo "$0: DISK_BUS must be sata or usb, not $bus" >&2; exit 2 ;;
+    nvme) set -- "$@" -device nvme,drive=disk0,serial=efichat0,bootindex=0 ;;
+    *) echo "$0: DISK_BUS must be sata, usb or nvme, not $bus" >&2; exit 2 ;;
 esac
 case $kbd in
     both) set -- "$@" -device usb-kbd,bus=xhci.0 ;;

@@ -136,11 +136,13 @@ class Machine:
     (serial on the pipes, no monitor) or serial (what `make run-serial` runs: monitor muxed into the serial on stdio);
     `secure_boot`: off | ms | snakeoil (the OVMF build, see tools/qemu_run.sh), with a fresh variable store;
     `snapshot`: False lets the guest write the image itself (boot a private copy then); `readonly`: a write-protected
-    disk (needs disk_bus="usb")."""
+    disk (needs disk_bus="usb"); `firmware`: ovmf | uboot; `cpu`, `mem`: QEMU's -cpu and -m (tools/qemu_run.sh's
+    defaults otherwise); `disk_bus` may also be nvme."""
 
     def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600,
-                 mode="test", secure_boot="off", snapshot=True, readonly=False):
+                 mode="test", secure_boot="off", snapshot=True, readonly=False, firmware="ovmf", cpu=None, mem=None):
         self.image, self.name, self.secure_boot = image, name, secure_boot
+        self.firmware, self.cpu, self.mem = firmware, cpu, mem
         self.snapshot, self.readonly = snapshot, readonly
         self.keyboard, self.disk_bus, self.extra, self.mode = keyboard, disk_bus, list(extra), mode
         self.smp = smp or os.environ.get("EFICHAT_SMP", "2")
@@ -172,7 +174,11 @@ class Machine:
         env = dict(os.environ, MODE=self.mode, SNAPSHOT="1" if self.snapshot else "0",
                    READONLY="1" if self.readonly else "0", FRESH_VARS="1", KEYBOARD=self.keyboard,
                    DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel, SECURE_BOOT=self.secure_boot,
-                   VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"))
+                   VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"), FIRMWARE=self.firmware)
+        if self.cpu:
+            env["CPU"] = self.cpu
+        if self.mem:
+            env["MEM"] = self.mem
         cmd = ["sh", os.path.join(ROOT, "tools", "qemu_run.sh"), self.image,
                "-qmp", f"unix:{sock_path},server=on,wait=off"] + self.extra
         self.stderr = open(os.path.join(LOGS, f"{self.name}.qemu.log"), "wb")
