@@ -68,7 +68,9 @@ static void compose_transcript(Grid *g, const Transcript *t, uint32_t rows)
         put_text(g, g->cols - 12, 0, " [scrolled] ", PAL_STATUS, PAL_STATUS_BG);
 }
 
-static void compose_input(Grid *g, const LineEdit *e, uint32_t y, int generating)
+const char *const chatui_no_key_hint = "no key yet: plug in a USB keyboard; a serial terminal works too";
+
+static void compose_input(Grid *g, const LineEdit *e, uint32_t y, int generating, int no_key_hint)
 {
     fill_row(g, y, PAL_INPUT, PAL_INPUT_BG);
     uint32_t x0 = put_text(g, 0, y, generating ? "~ " : "> ", PAL_PROMPT, PAL_INPUT_BG);
@@ -85,6 +87,8 @@ static void compose_input(Grid *g, const LineEdit *e, uint32_t y, int generating
     }
     if (generating && e->cur.len == 0)
         put_text(g, x0 + 2, y, "replying... Esc stops", PAL_PROMPT, PAL_INPUT_BG);
+    else if (no_key_hint && e->cur.len == 0)
+        put_text(g, x0 + 2, y, chatui_no_key_hint, PAL_WARN, PAL_INPUT_BG);
 }
 
 /* The status text; compact drops the labels for narrow screens (big fonts). */
@@ -180,7 +184,7 @@ void chatui_compose(Grid *g, const Transcript *t, const LineEdit *e, const Setti
     uint32_t rows = chatui_transcript_rows(g->rows);
     compose_transcript(g, t, rows);
     if (g->rows >= 2)
-        compose_input(g, e, g->rows - 2, st->generating);
+        compose_input(g, e, g->rows - 2, st->generating, st->no_key_hint);
     compose_status(g, s, st, g->rows - 1);
     if (st->show_help)
         compose_help(g, rows ? rows : g->rows, st);

@@ -33,8 +33,11 @@ typedef struct {
     int generating;
     int show_help;
     const char *secure_boot; /* the firmware's Secure Boot state, shown in the help; NULL: not known */
+    int no_key_hint;         /* no key has arrived since start: the empty input line says how to get one */
 } ChatStatus;
 
+/* The hint shown in the empty input line while no key has arrived (and sent once to serial). */
+extern const char *const chatui_no_key_hint;
 /* Rows left for the transcript on a grid of `rows` rows. */
 uint32_t chatui_transcript_rows(uint32_t rows);
 /* Fills the whole grid. */

@@ -342,6 +342,8 @@ static void handle_key(App *a, const Key *k)
         text_echo_line(a);
 }
 
+#define NO_KEY_HINT_MS 10000
+
 void app_run(App *a)
 {
     app_settings_changed(a);
@@ -355,10 +357,31 @@ void app_run(App *a)
     mirror_line("efichat: ready");
     if (!a->graphics)
         mirror_str("> ");
+    uint64_t ready_ms = clock_ms();
+    int any_key = 0;
     for (;;) {
         Key k;
-        while (input_poll(&a->input, &k))
+        while (input_poll(&a->input, &k)) {
+            if (!any_key && a->status.no_key_hint)
+                a->status.no_key_hint = 0, a->dirty = 1;
+            any_key = 1;
             handle_key(a, &k);
+        }
+        /* A keyboard the firmware does not drive (an internal one only the OS knows, virtio-keyboard) delivers
+         * nothing and says nothing: after NO_KEY_HINT_MS without a key, say what works. */
+        if (!any_key && !a->no_key_hint_sent && clock_ms() - ready_ms > NO_KEY_HINT_MS) {
+            char line[120];
+            Fmt lf;
+            fmt_init(&lf, line, sizeof line);
+            fmt_str(&lf, "efichat: ");
+            fmt_str(&lf, chatui_no_key_hint);
+            mirror_line(line);
+            if (!a->graphics)
+                mirror_str("> ");
+            a->no_key_hint_sent = 1;
+            a->status.no_key_hint = 1;
+            a->dirty = 1;
+        }
         if (a->generating)
             generate_one(a);
         draw(a);

@@ -17,6 +17,7 @@ typedef struct {
     Settings settings;
     SecureBootInfo secure_boot;
     int sse_was_off; /* the firmware started us with SSE off (U-Boot); entry.c switched it on */
+    int no_key_hint_sent; /* the "no key yet" line went to serial once */
 
     /* the screen; graphics == 0 means the text console (ConOut) */
     int graphics;

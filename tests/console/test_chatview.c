@@ -163,7 +163,7 @@ static void test_compose(void)
     transcript_append(&T, "ROMEO:\nWell met.\n\n", 18);
     Settings s;
     settings_default(&s);
-    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL};
+    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL, 0};
     lineedit_insert(&e, 'a');
     lineedit_insert(&e, 'b');
     lineedit_left(&e);
@@ -183,6 +183,17 @@ static void test_compose(void)
                grid_row(&wide, 7));
     check_case(!strncmp(grid_row(&g, 7), " T0.80 K40 P0.95 12.3t/s 180/256 play tiny (RAN", 40),
                "compose_status_compact_when_narrow", "'%s'", grid_row(&g, 7));
+    /* no key since start: the empty input line says what to plug in; a typed character hides the hint */
+    st.no_key_hint = 1;
+    chatui_compose(&wide, &T, &e, &s, &st);
+    int hint_with_text = strstr(grid_row(&wide, 6), "no key yet") != NULL;
+    static LineEdit empty;
+    lineedit_init(&empty);
+    chatui_compose(&wide, &T, &empty, &s, &st);
+    check_case(!hint_with_text && strstr(grid_row(&wide, 6), "> ") == grid_row(&wide, 6) &&
+                   strstr(grid_row(&wide, 6), "no key yet: plug in a USB keyboard; a serial terminal works too"),
+               "compose_no_key_hint_in_empty_input", "'%s'", grid_row(&wide, 6));
+    st.no_key_hint = 0;
     /* 93 columns (1024x768 at 21 px): the full text would leave no room for the F1 hint, so the compact one */
     Grid mid = {93, 8, malloc(93 * 8 * sizeof(Cell))};
     st.random_model = 0;

@@ -5,7 +5,8 @@ boots, each covering several rows so the suite stays fast:
   U-Boot's own UEFI (x86_64), plain image   the serial chat: SSE switched on by efichat, lines end in CR LF
   bochs-display + NVMe disk + -cpu max      a temperature-0 reply (AVX2 kernels under TCG)
   virtio-gpu-pci (Blt-only) + -cpu qemu64   the same reply, byte for byte (SSE2 only: no SSE4, no AVX)
-  ramfb (1024x768) + -m 128                 the status bar keeps "F1 help" (OCR); the chat fits in 128 MiB
+  ramfb (1024x768) + -m 128                 the status bar keeps "F1 help" (OCR); no key for 10 s: the hint
+                                            to plug in a keyboard (serial + OCR); the chat fits in 128 MiB
   cirrus (bitmask pixels), USB keyboard     typed keys with no PS/2 controller, a reply
 
 Results and timings are printed as info lines; docs/hardware.md holds the table. QEMU is killed on every way out."""
@@ -112,6 +113,15 @@ def main():
                 if re.search(r"F[1lI|]\s*help", text):   # tesseract reads this font's 1 as l at times
                     break
             check(re.search(r"F[1lI|]\s*help", text), f"the 1024x768 status bar lacks 'F1 help': {text!r}")
+            # nobody has typed yet: after 10 s the app says how to get a keyboard (on serial and in the input line)
+            hint = m.wait_for(r"efichat: no key yet: plug in a USB keyboard; a serial terminal works too\r?\n",
+                              60, r.end())
+            waited = m.arrival(hint.start()) - m.arrival(r.start())
+            check(waited >= 9.5, f"the no-key hint came {waited:.1f} s after ready, before its 10 s")
+            time.sleep(1)
+            shown = m.ocr_screen("matrix-ramfb-nokey", rows=lambda w, h, rgb: (status_bar(w, h, rgb)[0] - 40,
+                                                                              status_bar(w, h, rgb)[0]), psm=7)
+            check(re.search(r"no key yet", shown), f"the input line does not show the hint: {shown!r}")
             reply_bytes(m, r.end())
 
     def cirrus_usb():
@@ -127,7 +137,7 @@ def main():
     cases.run("matrix: -cpu qemu64 replies exactly as -cpu max", same_reply,
               needs=["matrix: bochs-display + NVMe + -cpu max: a temperature-0 reply",
                      "matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64: a temperature-0 reply"])
-    cases.run("matrix: ramfb 1024x768 + 128 MiB: status bar shows F1 help, a reply", ramfb_128m)
+    cases.run("matrix: ramfb 1024x768 + 128 MiB: status bar shows F1 help, the no-key hint, a reply", ramfb_128m)
     cases.run("matrix: cirrus (bitmask pixels) + USB keyboard without PS/2: a reply", cirrus_usb)
     return cases.exit_code()
 
