@@ -115,7 +115,16 @@ static void describe_model_error(Fmt *f, const char *where, ModelError err, cons
     fmt_str(f, msg[0] ? msg : model_error_string(err));
 }
 
-/* \efichat\model.bin when it is there and valid, else the embedded model. Returns 0 if neither loads. */
+/* The run state (KV cache and activations) of a->model, allocated before the model is accepted: a valid file whose
+ * state does not fit in the firmware's memory must fall back to the embedded model, not end the app. */
+static int alloc_run_state(App *a)
+{
+    a->rs_mem = efi_alloc(model_state_bytes(&a->model.cfg));
+    return a->rs_mem != NULL;
+}
+
+/* \efichat\model.bin when it is there, valid, and its run state fits in memory, else the embedded model.
+ * Returns 0 if neither can run; a->rs_mem is allocated when it returns 1. */
 static int load_model(App *a)
 {
     char msg[160], line[320];
@@ -127,11 +136,19 @@ static int load_model(App *a)
     if (!EFI_ERROR(st)) {
         msg[0] = 0;
         ModelError err = model_load(&a->model, file, len, msg, sizeof msg);
-        if (err == MODEL_OK)
+        if (err == MODEL_OK && alloc_run_state(a))
             return 1; /* the file stays allocated: the model points into it */
         efi_free(file);
         fmt_init(&f, line, sizeof line);
-        describe_model_error(&f, "\\efichat\\model.bin", err, msg);
+        if (err == MODEL_OK) {
+            fmt_str(&f, "\\efichat\\model.bin needs ");
+            fmt_u64(&f, (model_state_bytes(&a->model.cfg) + (1u << 20) - 1) >> 20);
+            fmt_str(&f, " MiB for its run state (context ");
+            fmt_u64(&f, a->model.cfg.ctx);
+            fmt_str(&f, "), more than the firmware can give");
+        } else {
+            describe_model_error(&f, "\\efichat\\model.bin", err, msg);
+        }
         fmt_str(&f, "; using the embedded model");
         app_error(a, line);
     } else if (st != EFI_NOT_FOUND) {
@@ -144,6 +161,10 @@ static int load_model(App *a)
         fmt_init(&f, line, sizeof line);
         describe_model_error(&f, "embedded model", err, msg);
         app_error(a, line);
+        return 0;
+    }
+    if (!alloc_run_state(a)) {
+        app_error(a, "out of memory for the embedded model's run state");
         return 0;
     }
     a->random_model = EFICHAT_EMBEDDED_RANDOM;
@@ -283,12 +304,6 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
         app_error(a, "no usable model: press any key to return to the firmware");
         app_run_fatal(a);
         return EFI_LOAD_ERROR;
-    }
-    a->rs_mem = efi_alloc(model_state_bytes(&a->model.cfg));
-    if (!a->rs_mem) {
-        app_error(a, "out of memory for the model's run state: press any key to return to the firmware");
-        app_run_fatal(a);
-        return EFI_OUT_OF_RESOURCES;
     }
     model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
     if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */

@@ -6,17 +6,19 @@ boots, each covering several rows so the suite stays fast:
   bochs-display + NVMe disk + -cpu max      a temperature-0 reply (AVX2 kernels under TCG)
   virtio-gpu-pci (Blt-only) + -cpu qemu64   the same reply, byte for byte (SSE2 only: no SSE4, no AVX)
   ramfb (1024x768) + -m 128                 the status bar keeps "F1 help" (OCR); no key for 10 s: the hint
-                                            to plug in a keyboard (serial + OCR); the chat fits in 128 MiB
+                                            to plug in a keyboard (serial + OCR); the chat fits in 128 MiB; a
+                                            model.bin whose run state cannot fit is reported, the embedded runs
   cirrus (bitmask pixels), USB keyboard     typed keys with no PS/2 controller, a reply
 
 Results and timings are printed as info lines; docs/hardware.md holds the table. QEMU is killed on every way out."""
-import os, re, sys, time
+import os, re, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from efiqemu import BUILD, LOGS, Cases, Machine, check, info, make_image
 from test_chat import status_bar
 
 EFI = os.path.join(BUILD, "efichat.efi")
+CLI = os.path.join(BUILD, "efichat-cli")
 READY_S, REPLY_S = 300, 300
 REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
 PROMPT = "Who is there?"
@@ -101,9 +103,20 @@ def main():
         info(f"temperature-0 reply on both CPUs ({len(replies['max'])} bytes): {replies['max'][:80]!r}")
 
     def ramfb_128m():
-        with Machine(shim_img, "matrix-ramfb-128m", keyboard="usb", mem="128M",
+        # a valid model.bin whose run state (a 8192-byte context over 64 layers: 512 MiB) cannot fit: reported,
+        # then the embedded model runs
+        huge = os.path.join(LOGS, "matrix-huge-state.bin")
+        subprocess.run([CLI, "random-model", "--out", huge, "--dim", "128", "--layers", "64", "--heads", "1",
+                        "--ctx", "8192", "--hidden", "1", "--name", "huge-state"], check=True, capture_output=True,
+                       timeout=120)
+        img = make_image(os.path.join(LOGS, "matrix-ramfb.img"), EFI, {"efichat/model.bin": huge})
+        with Machine(img, "matrix-ramfb-128m", keyboard="usb", mem="128M",
                      extra=["-vga", "none", "-device", "ramfb"]) as m:
             r = ready(m, "ramfb + 128 MiB")
+            head = m.text(0, r.end())
+            check(re.search(r"efichat: error: \\efichat\\model.bin needs \d+ MiB for its run state", head),
+                  "the model.bin whose run state cannot fit was not reported")
+            check(re.search(r"efichat: model shakespeare", head), "the embedded model does not run after it")
             w, h, fmt = screen_of(m, r.end())
             check((w, h) == (1024, 768), f"ramfb gave {w}x{h}")
             text = ""
