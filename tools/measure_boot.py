@@ -32,15 +32,15 @@ def main():
         ("plain, snakeoil-signed", "snakeoil", efiqemu.make_image(os.path.join(work, "signed.img"), signed, {},
                                                                    shim=False)),
     ]
-    rows = []
-    for name, sb, img in setups:
-        times = []
-        for i in range(args.runs):
+    # Round robin (each run boots every setup once), so a change in the machine's load hits all setups alike.
+    times = {name: [] for name, _, _ in setups}
+    for i in range(args.runs):
+        for name, sb, img in setups:
             with efiqemu.Machine(img, f"measure-boot-{sb}-{i}", keyboard="both", secure_boot=sb) as m:
                 r = m.wait_for(r"efichat: ready", 300)
-                times.append(m.arrival(r.start()))
-        rows.append((name, sb, times))
-        print(f"{name}: {' '.join(f'{t:.1f}' for t in times)} s", file=sys.stderr)
+                times[name].append(m.arrival(r.start()))
+            print(f"{name}: {times[name][-1]:.1f} s", file=sys.stderr)
+    rows = [(name, sb, times[name]) for name, sb, _ in setups]
     print("| image | Secure Boot firmware | QEMU start to ready (s), each run | median |")
     print("|---|---|---|---|")
     for name, sb, times in rows:
