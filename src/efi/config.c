@@ -114,7 +114,7 @@ static int apply(Settings *s, Span k, Span v, const char **why)
         if (v.n == 0 || v.n >= SETTINGS_NAME_BYTES)
             return *why = "user_name must be 1 to 31 bytes, got", 0;
         for (size_t i = 0; i < v.n; i++)
-            if ((uint8_t)v.p[i] < 0x20 || v.p[i] == ':')
+            if ((uint8_t)v.p[i] < 0x20 || (uint8_t)v.p[i] == 0x7F || v.p[i] == ':') /* DEL is a control too */
                 return *why = "user_name must not hold control characters or ':', got", 0;
         fmt_copy(s->user_name, v.p, v.n);
         s->user_name[v.n] = 0;

@@ -64,6 +64,9 @@ int main(void)
     check_case(strstr(reports[6], "7: unknown key 'colour'") != NULL, "config_report_unknown_key", "'%s'",
                reports[6]);
     check_case(strstr(reports[7], "8: expected key=value") != NULL, "config_report_no_equals", "'%s'", reports[7]);
+    bad = parse("user_name=A\x7f" "B\n", &s);
+    check_case(bad == 1 && !strcmp(s.user_name, d.user_name), "config_user_name_rejects_del", "%u '%s'", bad,
+               s.user_name);
     bad = parse("temp=0.3\ntemp=oops\n", &s);
     check_case(bad == 1 && s.temp == 30, "config_bad_line_keeps_earlier_value", "%u %u", bad, s.temp);
     bad = parse("", &s);
