@@ -33,12 +33,7 @@ void app_error(App *a, const char *text)
 {
     transcript_add(&a->transcript, TURN_ERROR, text);
     a->dirty = 1;
-    char buf[400];
-    Fmt f;
-    fmt_init(&f, buf, sizeof buf);
-    fmt_str(&f, "efichat: error: ");
-    fmt_str(&f, text);
-    mirror_line(buf);
+    mirror_line2("efichat: error: ", text);
 }
 
 /* Text console: messages that the graphical screen shows in the transcript are printed instead. */
@@ -370,12 +365,7 @@ void app_run(App *a)
         /* A keyboard the firmware does not drive (an internal one only the OS knows, virtio-keyboard) delivers
          * nothing and says nothing: after NO_KEY_HINT_MS without a key, say what works. */
         if (!any_key && !a->no_key_hint_sent && clock_ms() - ready_ms > NO_KEY_HINT_MS) {
-            char line[120];
-            Fmt lf;
-            fmt_init(&lf, line, sizeof line);
-            fmt_str(&lf, "efichat: ");
-            fmt_str(&lf, chatui_no_key_hint);
-            mirror_line(line);
+            mirror_line2("efichat: ", chatui_no_key_hint);
             if (!a->graphics)
                 mirror_str("> ");
             a->no_key_hint_sent = 1;

@@ -29,6 +29,7 @@ void mirror_init(int text_console);
 void mirror_bytes(const char *s, size_t n); /* '\n' becomes CR LF */
 void mirror_str(const char *s);
 void mirror_line(const char *s);            /* starts a new line first when needed, ends with CR LF */
+void mirror_line2(const char *head, const char *text); /* one line of head then text, e.g. "efichat: error: " */
 int mirror_at_line_start(void);
 
 /* ---- files.c: reads a whole file from the volume this image was loaded from. The buffer is pool memory

@@ -86,10 +86,13 @@ void mirror_str(const char *s)
 
 int mirror_at_line_start(void) { return line_start; }
 
-void mirror_line(const char *s)
+void mirror_line(const char *s) { mirror_line2(s, ""); }
+
+void mirror_line2(const char *head, const char *text)
 {
     if (!line_start)
         mirror_bytes("\n", 1);
-    mirror_str(s);
+    mirror_str(head);
+    mirror_str(text);
     mirror_bytes("\n", 1);
 }

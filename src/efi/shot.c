@@ -72,12 +72,9 @@ void shot_save(App *a)
         return;
     }
     a->shot_next = n + 1;
+    mirror_line2("efichat: screenshot ", text);
     char line[80];
     Fmt f;
-    fmt_init(&f, line, sizeof line);
-    fmt_str(&f, "efichat: screenshot ");
-    fmt_str(&f, text);
-    mirror_line(line);
     fmt_init(&f, line, sizeof line);
     fmt_str(&f, "Screenshot saved: ");
     fmt_str(&f, text);
