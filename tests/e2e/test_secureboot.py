@@ -13,7 +13,7 @@ go to docs/secureboot/ for docs/secureboot.md. Every wait has a deadline; QEMU i
 import os, re, shutil, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from efiqemu import BUILD, LOGS, ROOT, Cases, Machine, Timeout, check, info, make_image
+from efiqemu import BUILD, LOGS, ROOT, Cases, Machine, check, info, make_image, read_esp_file
 
 EFI = os.path.join(BUILD, "efichat.efi")
 IMG = os.path.join(BUILD, "efichat.img")
@@ -85,7 +85,22 @@ def signed_images(cases):
         check(r.returncode != 0 and "CERT is missing" in r.stdout + r.stderr,
               f"make sign with KEY alone: {r.stdout}{r.stderr}")
 
+    def disk_layouts():
+        # make disk KEY= CERT= puts the signed binary behind shim (grubx64.efi), or alone with SHIM=0 (BOOTX64.EFI);
+        # the images go to the work folder (DISK_IMG), build/efichat.img stays as it is
+        with open(out["signed"], "rb") as f:
+            want = f.read()
+        for shim, esp_path in ((1, "/EFI/BOOT/grubx64.efi"), (0, "/EFI/BOOT/BOOTX64.EFI")):
+            img = os.path.join(work, f"make-disk-shim{shim}.img")
+            r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, f"BUILD={BUILD}", f"DISK_IMG={img}",
+                                "disk", f"SHIM={shim}", f"KEY={key}", f"CERT={SNAKEOIL_CERT}"],
+                               capture_output=True, text=True, timeout=300)
+            check(r.returncode == 0, f"make disk SHIM={shim} KEY= CERT= failed: {(r.stdout + r.stderr)[-400:]}")
+            check(read_esp_file(img, esp_path) == want, f"SHIM={shim}: {esp_path} is not build/efichat.signed.efi")
+
     cases.run("secure boot: make sign KEY= CERT= writes a binary sbverify accepts (snakeoil key)", sign)
+    cases.run("secure boot: make disk KEY= CERT= puts it behind shim, or alone with SHIM=0", disk_layouts,
+              needs=["secure boot: make sign KEY= CERT= writes a binary sbverify accepts (snakeoil key)"])
     cases.run("secure boot: one changed code byte makes sbverify reject it", tamper,
               needs=["secure boot: make sign KEY= CERT= writes a binary sbverify accepts (snakeoil key)"])
     cases.run("secure boot: make sign without KEY and CERT says what to give", usage)
