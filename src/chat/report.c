@@ -126,6 +126,11 @@ size_t report_compose(const ReportFacts *r, char *out, size_t cap)
     fmt_str(&f, r->kernel ? r->kernel : "?");
     fmt_char(&f, ')');
     line_end(&f);
+    if (r->sse_was_off) {
+        key(&f, "cpu_sse");
+        fmt_str(&f, "off at start (CR4.OSFXSR clear), switched on by efichat");
+        line_end(&f);
+    }
     key(&f, "cores");
     if (r->cores < 0) {
         fmt_str(&f, "unknown (no MP Services protocol)");

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t cpu_has;       /* enum report_cpu: what the CPU (and the XSAVE state we enabled) offers */
     uint32_t cpu_used;      /* enum report_cpu: what the model's kernel runs */
     const char *kernel;     /* "sse2", "avx", "q8" */
+    int sse_was_off;        /* the firmware started efichat with SSE off (U-Boot); efichat switched it on */
     int32_t cores, cores_enabled; /* -1: unknown (no MP Services protocol) */
     uint64_t tsc_khz;
     uint64_t memory_kib;    /* conventional + loader (ours) memory in the firmware's memory map at start */

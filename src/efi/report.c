@@ -212,6 +212,7 @@ void report_start(App *a)
     firmware_facts(f);
     f->secure_boot = a->status.secure_boot;
     cpu_facts(f, &a->rs);
+    f->sse_was_off = a->sse_was_off;
     core_facts(f);
     f->tsc_khz = clock_tsc_khz();
     f->memory_kib = memory_kib();

@@ -105,6 +105,13 @@ int main(void)
     check_text("report_full_text", &r, want_qemu);
 
     facts_qemu(&r);
+    r.sse_was_off = 1;
+    report_compose(&r, out, sizeof out);
+    check_case(has_line("cpu_sse: off at start (CR4.OSFXSR clear), switched on by efichat") &&
+                   strstr(out, "cpu_features_used: SSE2 AVX2 (kernel q8)\r\ncpu_sse: off") != NULL,
+               "report_sse_switched_on_by_efichat", "%s", out);
+
+    facts_qemu(&r);
     r.replies = 0;
     r.keys_from = NULL;
     report_compose(&r, out, sizeof out);
