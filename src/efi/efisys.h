@@ -7,8 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- firmware.c: the firmware's tables (set by firmware_init, from efi_main, before anything else) */
 extern EFI_SYSTEM_TABLE *g_st;
 extern EFI_BOOT_SERVICES *g_bs;
+void firmware_init(EFI_SYSTEM_TABLE *st);
 
 /* Pool memory (EfiLoaderData); NULL when the firmware has none left. */
 void *efi_alloc(size_t bytes);

@@ -28,5 +28,6 @@ static int sse_enable(void)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
     int sse_was_off = sse_enable();
+    firmware_init(st);
     return efichat_main(image, st, sse_was_off);
 }

@@ -6,9 +6,6 @@
 #include "config.h"
 #include "../chat/fmt.h"
 
-EFI_SYSTEM_TABLE *g_st;
-EFI_BOOT_SERVICES *g_bs;
-
 extern const uint8_t efichat_font_ttf[] __attribute__((visibility("hidden")));
 extern const uint8_t efichat_font_ttf_end[] __attribute__((visibility("hidden")));
 extern const uint8_t efichat_model_bin[] __attribute__((visibility("hidden")));
@@ -22,20 +19,6 @@ extern const uint8_t efichat_model_bin_end[] __attribute__((visibility("hidden")
 #define TRANSCRIPT_BYTES (1u << 20)
 #define PENDING_MAX 8
 #define MODEL_FILE_MAX_BYTES (1u << 30) /* far above any model whose run state fits in a laptop's memory */
-
-void *efi_alloc(size_t bytes)
-{
-    void *p = NULL;
-    if (EFI_ERROR(g_bs->AllocatePool(EfiLoaderData, bytes, &p)))
-        return NULL;
-    return p;
-}
-
-void efi_free(void *p)
-{
-    if (p)
-        g_bs->FreePool(p);
-}
 
 /* Problems found before the mirror knows where to write (the config is read before the screen is chosen). */
 static char pending[PENDING_MAX][160];
@@ -262,8 +245,6 @@ static void welcome(App *a)
 
 EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
 {
-    g_st = st;
-    g_bs = st->BootServices;
     /* The firmware resets the machine 5 minutes after starting a boot option unless the watchdog is disarmed. */
     g_bs->SetWatchdogTimer(0, 0, 0, NULL);
     clock_init();
