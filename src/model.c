@@ -33,6 +33,9 @@ static const char *const error_strings[MODEL_ERR_COUNT] = {
     [MODEL_ERR_CHECKSUM] = "payload checksum mismatch: the file is corrupt",
     [MODEL_ERR_NONFINITE] = "a weight is NaN or infinite",
     [MODEL_ERR_NONFINITE_LOGITS] = "the model computed a NaN or infinite logit: its weights are too large to use",
+    [MODEL_ERR_INT8_VALUE] = "an int8 weight is -128 or a row scale is negative",
+    [MODEL_ERR_PADDING] = "padding after an int8 matrix is not zero",
+    [MODEL_ERR_UNPREPARED] = "int8 model: no weights for this kernel yet (model_dequantize or model_quantize first)",
 };
 
 const char *model_error_string(ModelError err)
@@ -61,6 +64,47 @@ static ModelError fail(ModelError e, char *msg, size_t cap, const char *detail, 
 
 static int is_finite_bits(uint32_t bits) { return (bits & 0x7F800000u) != 0x7F800000u; }
 
+/* "<error>: tensor <name> layer <l>" (or "index <i>" for a global tensor). */
+static ModelError fail_at(ModelError e, char *msg, size_t cap, int t, const char *what, uint32_t l, uint64_t i)
+{
+    fail(e, msg, cap, ": tensor ", 0, 0);
+    ec_str_append(msg, cap, mf_tensor_name(t));
+    ec_str_append(msg, cap, what);
+    ec_str_append(msg, cap, mf_is_per_layer(t) ? " layer " : " index ");
+    ec_str_append_u64(msg, cap, mf_is_per_layer(t) ? l : i);
+    return e;
+}
+
+/* Every value of a payload whose length is already checked: floats (and int8 row scales) finite, scales not
+ * negative, int8 values never -128, the padding after each int8 matrix zero. */
+static ModelError check_values(const ModelConfig *c, const uint8_t *payload, char *msg, size_t cap)
+{
+    const uint32_t *words = (const uint32_t *)(const void *)payload;
+    for (int t = 0; t < MF_TENSOR_COUNT; t++) {
+        uint32_t nl = mf_is_per_layer(t) ? c->layers : 1, rows, cols;
+        mf_tensor_shape(c, t, &rows, &cols);
+        int q = mf_is_int8(c, t);
+        uint64_t nfloat = q ? rows : mf_tensor_numel(c, t), nbyte = q ? (uint64_t)rows * cols : 0;
+        for (uint32_t l = 0; l < nl; l++) {
+            const uint32_t *at = words + mf_tensor_offset(c, t, l);
+            for (uint64_t i = 0; i < nfloat; i++) {
+                if (!is_finite_bits(at[i]))
+                    return fail_at(MODEL_ERR_NONFINITE, msg, cap, t, q ? " (a row scale)" : "", l, i);
+                if (q && (at[i] & 0x80000000u))
+                    return fail_at(MODEL_ERR_INT8_VALUE, msg, cap, t, " (a negative row scale)", l, i);
+            }
+            const uint8_t *v = (const uint8_t *)(at + nfloat);
+            for (uint64_t i = 0; i < nbyte; i++)
+                if (v[i] == 0x80)
+                    return fail_at(MODEL_ERR_INT8_VALUE, msg, cap, t, " (a -128)", l, i);
+            for (uint64_t i = nbyte; i < (mf_tensor_words(c, t) - nfloat) * 4; i++)
+                if (v[i])
+                    return fail_at(MODEL_ERR_PADDING, msg, cap, t, "", l, i);
+        }
+    }
+    return MODEL_OK;
+}
+
 ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t cap)
 {
     const uint8_t *b = bytes;
@@ -75,10 +119,10 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
     if (get_u32(b) != MF_MAGIC)
         return fail(MODEL_ERR_MAGIC, msg, cap, 0, 0, 0);
     uint32_t version = get_u32(b + 4);
-    if (version != MF_VERSION) {
-        fail(MODEL_ERR_VERSION, msg, cap, "; this build reads version 1, the file says ", version, 1);
+    if (version != MF_VERSION && version != MF_VERSION_INT8) {
+        fail(MODEL_ERR_VERSION, msg, cap, "; this build reads versions 1 and 2, the file says ", version, 1);
         /* only a larger number can come from a newer efichat; 0 never came from any */
-        ec_str_append(msg, cap, version > MF_VERSION ? " (written by a newer efichat?)" : " (no efichat writes it)");
+        ec_str_append(msg, cap, version > MF_VERSION_INT8 ? " (written by a newer efichat?)" : " (no efichat writes it)");
         return MODEL_ERR_VERSION;
     }
     if (get_u32(b + 8) != MF_HEADER_BYTES)
@@ -97,9 +141,12 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
     c.payload_bytes = (uint64_t)get_u32(b + 40) | (uint64_t)get_u32(b + 44) << 32;
     c.payload_crc32 = get_u32(b + 48);
 
-    if (c.dtype == MF_DTYPE_Q8)
-        return fail(MODEL_ERR_DTYPE, msg, cap, ": int8 (dtype 1) is reserved but not implemented yet", 0, 0);
-    if (c.dtype != MF_DTYPE_F32)
+    /* the version says how the payload is laid out, the dtype must agree with it */
+    if (c.dtype == MF_DTYPE_Q8 && version == MF_VERSION)
+        return fail(MODEL_ERR_DTYPE, msg, cap, ": int8 (dtype 1) needs format version 2, the file says 1", 0, 0);
+    if (c.dtype == MF_DTYPE_F32 && version == MF_VERSION_INT8)
+        return fail(MODEL_ERR_DTYPE, msg, cap, ": format version 2 holds int8 (dtype 1), the file says 0", 0, 0);
+    if (c.dtype != MF_DTYPE_F32 && c.dtype != MF_DTYPE_Q8)
         return fail(MODEL_ERR_DTYPE, msg, cap, ": dtype ", c.dtype, 1);
     if (c.vocab != MF_VOCAB)
         return fail(MODEL_ERR_VOCAB, msg, cap, ": ", c.vocab, 1);
@@ -126,9 +173,9 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
         if (b[i])
             return fail(MODEL_ERR_RESERVED, msg, cap, ": byte ", i, 1);
 
-    uint64_t params = mf_param_count(&c);
-    if (c.payload_bytes != params * 4)
-        return fail(MODEL_ERR_PAYLOAD_SIZE, msg, cap, ": the dimensions need bytes: ", params * 4, 1);
+    uint64_t need = mf_payload_bytes(&c);
+    if (c.payload_bytes != need)
+        return fail(MODEL_ERR_PAYLOAD_SIZE, msg, cap, ": the dimensions need bytes: ", need, 1);
     uint64_t have = (uint64_t)len - MF_HEADER_BYTES;
     if (have == 0)
         return fail(MODEL_ERR_NO_PAYLOAD, msg, cap, ": weight bytes expected: ", c.payload_bytes, 1);
@@ -140,28 +187,24 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
     if (mf_crc32(0, payload, (size_t)c.payload_bytes) != c.payload_crc32)
         return fail(MODEL_ERR_CHECKSUM, msg, cap, 0, 0, 0);
 
-    const uint32_t *bits = (const uint32_t *)(const void *)payload;
-    for (int t = 0; t < MF_TENSOR_COUNT; t++) {
-        uint32_t nl = mf_is_per_layer(t) ? c.layers : 1;
-        for (uint32_t l = 0; l < nl; l++) {
-            uint64_t off = mf_tensor_offset(&c, t, l), n = mf_tensor_numel(&c, t);
-            for (uint64_t i = 0; i < n; i++)
-                if (!is_finite_bits(bits[off + i])) {
-                    fail(MODEL_ERR_NONFINITE, msg, cap, ": tensor ", 0, 0);
-                    ec_str_append(msg, cap, mf_tensor_name(t));
-                    ec_str_append(msg, cap, mf_is_per_layer(t) ? " layer " : " index ");
-                    ec_str_append_u64(msg, cap, mf_is_per_layer(t) ? l : i);
-                    return MODEL_ERR_NONFINITE;
-                }
-        }
-    }
+    ModelError e = check_values(&c, payload, msg, cap);
+    if (e != MODEL_OK)
+        return e;
 
-    const float *w = (const float *)(const void *)payload;
+    const uint32_t *words = (const uint32_t *)(const void *)payload;
     m->cfg = c;
     m->q8 = 0;
-    for (int t = 0; t < MF_TENSOR_COUNT; t++)
-        m->wt.w[t] = w + mf_tensor_offset(&c, t, 0);
     m->wt.layer_stride = c.layers > 1 ? mf_tensor_offset(&c, MF_LN1_W, 1) - mf_tensor_offset(&c, MF_LN1_W, 0) : 0;
+    for (int t = 0; t < MF_TENSOR_COUNT; t++) {
+        const uint32_t *at = words + mf_tensor_offset(&c, t, 0);
+        int q = mf_is_int8(&c, t);
+        uint32_t rows, cols;
+        mf_tensor_shape(&c, t, &rows, &cols);
+        m->wt.w[t] = q ? 0 : (const float *)(const void *)at;
+        m->wt.w_stride[t] = q ? 0 : m->wt.layer_stride;
+        m->wt.qscale[t] = q ? (const float *)(const void *)at : 0;
+        m->wt.q[t] = q ? (const int8_t *)(const void *)(at + rows) : 0;
+    }
     return MODEL_OK;
 }
 
@@ -182,13 +225,24 @@ static void q8_shape(const ModelConfig *c, uint32_t l, int i, uint32_t *rows, ui
     *cols = i == Q8_FCPROJ ? c->hidden : c->dim;
 }
 
-/* The float tensor of quantised matrix i of layer l, or of the head when l == L. */
-static const float *q8_source(const Model *m, uint32_t l, int i)
+static const int q8_tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
+
+/* Quantised matrix i of layer l, or the head (the tied wte, always float) when l == L: from the file's int8 rows
+ * when it has them (version 2: no float copy, and the same values q8_quantize_row gave when the file was written),
+ * else quantised from the floats. */
+static size_t q8_build(const Model *m, QMatrix *q, uint32_t l, int i, void *mem)
 {
-    static const int tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
+    uint32_t rows, cols;
+    q8_shape(&m->cfg, l, i, &rows, &cols);
     if (l == m->cfg.layers)
-        return m->wt.w[MF_WTE];
-    return m->wt.w[tensor[i]] + (size_t)l * m->wt.layer_stride;
+        return q8_matrix_build(q, m->wt.w[MF_WTE], rows, cols, mem);
+    int t = q8_tensor[i];
+    if (m->wt.q[t]) {
+        size_t words = m->wt.layer_stride * l; /* layer l's copy of the tensor, in 4-byte words of the file */
+        const int8_t *v = (const int8_t *)(const void *)((const uint32_t *)(const void *)m->wt.q[t] + words);
+        return q8_matrix_from_int8(q, v, m->wt.qscale[t] + words, rows, cols, mem);
+    }
+    return q8_matrix_build(q, m->wt.w[t] + (size_t)l * m->wt.w_stride[t], rows, cols, mem);
 }
 
 static size_t q8_count(const ModelConfig *c) { return (size_t)c->layers * Q8_PER_LAYER + 1; }
@@ -213,13 +267,49 @@ int model_quantize(Model *m, void *mem)
     QMatrix *mats = (QMatrix *)(void *)base;
     uint8_t *p = base + ALIGN64(q8_count(&m->cfg) * sizeof(QMatrix));
     for (uint32_t l = 0; l <= m->cfg.layers; l++)
-        for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++) {
-            uint32_t rows, cols;
-            q8_shape(&m->cfg, l, i, &rows, &cols);
-            p += q8_matrix_build(&mats[(size_t)l * Q8_PER_LAYER + (size_t)i], q8_source(m, l, i), rows, cols, p);
-        }
+        for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++)
+            p += q8_build(m, &mats[(size_t)l * Q8_PER_LAYER + (size_t)i], l, i, p);
     m->q8 = mats;
     return 1;
+}
+
+// ----------------------------------------------------------------------------
+// float copies of a version 2 file's int8 matrices (for the float kernels)
+
+size_t model_dequant_bytes(const ModelConfig *c)
+{
+    if (c->version != MF_VERSION_INT8)
+        return 0;
+    size_t n = 64;
+    for (int i = 0; i < Q8_PER_LAYER; i++)
+        n += ALIGN64((size_t)c->layers * mf_tensor_numel(c, q8_tensor[i]) * sizeof(float));
+    return n;
+}
+
+/* w = (float)q * scale, one rounding: the float kernels on a version 2 file run exactly these weights. */
+void model_dequantize(Model *m, void *mem)
+{
+    const ModelConfig *c = &m->cfg;
+    if (c->version != MF_VERSION_INT8)
+        return;
+    float *out = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    for (int i = 0; i < Q8_PER_LAYER; i++) {
+        int t = q8_tensor[i];
+        uint32_t rows, cols;
+        mf_tensor_shape(c, t, &rows, &cols);
+        size_t n = (size_t)rows * cols;
+        m->wt.w[t] = out;
+        m->wt.w_stride[t] = n;
+        for (uint32_t l = 0; l < c->layers; l++) {
+            size_t words = m->wt.layer_stride * l;
+            const int8_t *v = (const int8_t *)(const void *)((const uint32_t *)(const void *)m->wt.q[t] + words);
+            const float *sc = m->wt.qscale[t] + words;
+            for (uint32_t r = 0; r < rows; r++)
+                for (uint32_t k = 0; k < cols; k++)
+                    out[(size_t)l * n + (size_t)r * cols + k] = (float)v[(size_t)r * cols + k] * sc[r];
+        }
+        out += ALIGN64(c->layers * n * sizeof(float)) / sizeof(float);
+    }
 }
 
 // ----------------------------------------------------------------------------
@@ -312,7 +402,7 @@ static void gelu(float *h, int n)
     }
 }
 
-#define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.layer_stride)
+#define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.w_stride[t])
 
 /* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
 static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
@@ -423,6 +513,9 @@ static int all_finite(const float *x, size_t n)
 
 ModelError model_feed(const Model *m, RunState *s, const int32_t *tokens, size_t n, float *logits_all)
 {
+    /* a version 2 file's matrices exist as floats only after model_dequantize, for Q8 only after model_quantize */
+    if (!m->wt.w[MF_QKV_W] && !(s->kernel == KERNEL_Q8 && m->q8))
+        return MODEL_ERR_UNPREPARED;
     size_t done = 0;
     while (done < n) {
         if (s->pos == m->cfg.ctx)

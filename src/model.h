@@ -29,16 +29,23 @@ typedef enum {
     MODEL_ERR_CHECKSUM,      /* payload CRC-32 mismatch */
     MODEL_ERR_NONFINITE,     /* NaN or Inf in a weight */
     MODEL_ERR_NONFINITE_LOGITS, /* finite weights, but the forward pass overflowed to NaN or Inf (model_feed) */
+    MODEL_ERR_INT8_VALUE,    /* version 2: an int8 weight is -128 or a row scale is negative */
+    MODEL_ERR_PADDING,       /* version 2: a padding byte after an int8 matrix is not zero */
+    MODEL_ERR_UNPREPARED,    /* model_feed on an int8 model whose kernel has no weights (model_dequantize/quantize) */
     MODEL_ERR_COUNT
 } ModelError;
 
 /* A short sentence for each error ("payload checksum mismatch: the file is corrupt"). */
 const char *model_error_string(ModelError err);
 
-/* Pointers into the caller's file image; one set per layer for per-layer tensors. */
+/* Pointers into the caller's file image (and, for a version 2 file's float kernels, into the dequantised copy);
+ * per-layer entries point at layer 0, layer l of tensor t starts l * w_stride[t] floats later. */
 typedef struct {
-    const float *w[MF_TENSOR_COUNT]; /* global tensors; per-layer entries point at layer 0 */
-    uint64_t layer_stride;           /* floats between layer l and l+1 of a per-layer tensor */
+    const float *w[MF_TENSOR_COUNT];      /* float tensors; NULL for a v2 int8 matrix until model_dequantize */
+    uint64_t w_stride[MF_TENSOR_COUNT];   /* floats between layer l and l+1 of w[t] */
+    const int8_t *q[MF_TENSOR_COUNT];     /* v2 only: int8 matrices (rows, cols) in the file, else NULL */
+    const float *qscale[MF_TENSOR_COUNT]; /* v2 only: their row scales (rows) */
+    uint64_t layer_stride;                /* 4-byte words between layer l and l+1 in the file (one float in v1) */
 } ModelWeights;
 
 /* A weight matrix quantised for the Q8 kernel: int8-range values (-127..127) kept in int16 so SSE2's pmaddwd
@@ -57,7 +64,8 @@ typedef struct {
     const QMatrix *q8; /* (L * Q8_PER_LAYER + 1): per layer qkv, proj, fc, fcproj, then the head; NULL: none */
 } Model;
 
-/* Validates the whole image against `len` (header, sizes, checksum, finiteness) and points `m` into it.
+/* Validates the whole image against `len` (header, sizes, checksum, finiteness, int8 ranges and padding) and
+ * points `m` into it. Versions 1 (float32) and 2 (int8 matrices) load; see docs/model-format.md.
  * On failure writes a one-line reason (with numbers) into msg (msg_len bytes, NUL-terminated) when msg != NULL. */
 ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t msg_len);
 
@@ -75,6 +83,14 @@ int model_best_kernel(void);
 #define Q8_MAX_COLS 4096u
 size_t model_q8_bytes(const ModelConfig *c);
 int model_quantize(Model *m, void *mem);
+
+/* A version 2 file's matrices are int8: the Q8 kernel widens them straight from the file (model_quantize, no float
+ * copy, the same bits as quantising the float file they came from); the float kernels need them as floats,
+ * w = (float)q * scale rounded once, which model_dequantize() writes into caller memory of model_dequant_bytes()
+ * bytes (0 for a version 1 file: nothing to do). Until one of the two ran, model_feed answers MODEL_ERR_UNPREPARED
+ * for the kernels that lack weights. */
+size_t model_dequant_bytes(const ModelConfig *c);
+void model_dequantize(Model *m, void *mem);
 
 #define MODEL_PREFILL_CHUNK 64 /* prompt tokens pushed through the weights together */
 

@@ -33,37 +33,75 @@ uint64_t mf_tensor_numel(const ModelConfig *c, int tensor)
     }
 }
 
-static uint64_t layer_floats(const ModelConfig *c)
+void mf_tensor_shape(const ModelConfig *c, int tensor, uint32_t *rows, uint32_t *cols)
+{
+    uint32_t C = c->dim, H = c->hidden;
+    switch (tensor) {
+    case MF_WTE: *rows = c->vocab, *cols = C; return;
+    case MF_WPE: *rows = c->ctx, *cols = C; return;
+    case MF_QKV_W: *rows = 3 * C, *cols = C; return;
+    case MF_PROJ_W: *rows = C, *cols = C; return;
+    case MF_FC_W: *rows = H, *cols = C; return;
+    case MF_FCPROJ_W: *rows = C, *cols = H; return;
+    default: *rows = 1, *cols = (uint32_t)mf_tensor_numel(c, tensor); return;
+    }
+}
+
+int mf_is_int8(const ModelConfig *c, int tensor)
+{
+    return c->version == MF_VERSION_INT8 &&
+           (tensor == MF_QKV_W || tensor == MF_PROJ_W || tensor == MF_FC_W || tensor == MF_FCPROJ_W);
+}
+
+uint64_t mf_tensor_words(const ModelConfig *c, int tensor)
+{
+    if (!mf_is_int8(c, tensor))
+        return mf_tensor_numel(c, tensor);
+    uint32_t rows, cols;
+    mf_tensor_shape(c, tensor, &rows, &cols);
+    return rows + ((uint64_t)rows * cols + 3) / 4;
+}
+
+static uint64_t layer_words(const ModelConfig *c)
 {
     uint64_t n = 0;
     for (int t = MF_FIRST_LAYER_TENSOR; t <= MF_LAST_LAYER_TENSOR; t++)
-        n += mf_tensor_numel(c, t);
+        n += mf_tensor_words(c, t);
     return n;
 }
 
 uint64_t mf_tensor_offset(const ModelConfig *c, int tensor, uint32_t layer)
 {
-    uint64_t off = mf_tensor_numel(c, MF_WTE);
+    uint64_t off = mf_tensor_words(c, MF_WTE);
     if (tensor == MF_WTE)
         return 0;
     if (tensor == MF_WPE)
         return off;
-    off += mf_tensor_numel(c, MF_WPE);
+    off += mf_tensor_words(c, MF_WPE);
     if (mf_is_per_layer(tensor)) {
-        off += (uint64_t)layer * layer_floats(c);
+        off += (uint64_t)layer * layer_words(c);
         for (int t = MF_FIRST_LAYER_TENSOR; t < tensor; t++)
-            off += mf_tensor_numel(c, t);
+            off += mf_tensor_words(c, t);
         return off;
     }
-    off += (uint64_t)c->layers * layer_floats(c);
+    off += (uint64_t)c->layers * layer_words(c);
     if (tensor == MF_LNF_B)
-        off += mf_tensor_numel(c, MF_LNF_W);
+        off += mf_tensor_words(c, MF_LNF_W);
     return off;
 }
 
 uint64_t mf_param_count(const ModelConfig *c)
 {
-    return mf_tensor_offset(c, MF_LNF_B, 0) + mf_tensor_numel(c, MF_LNF_B);
+    uint64_t layer = 0;
+    for (int t = MF_FIRST_LAYER_TENSOR; t <= MF_LAST_LAYER_TENSOR; t++)
+        layer += mf_tensor_numel(c, t);
+    return mf_tensor_numel(c, MF_WTE) + mf_tensor_numel(c, MF_WPE) + (uint64_t)c->layers * layer +
+           mf_tensor_numel(c, MF_LNF_W) + mf_tensor_numel(c, MF_LNF_B);
+}
+
+uint64_t mf_payload_bytes(const ModelConfig *c)
+{
+    return 4 * (mf_tensor_offset(c, MF_LNF_B, 0) + mf_tensor_words(c, MF_LNF_B));
 }
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32): a nibble table keeps it small and needs no init. */
@@ -96,7 +134,7 @@ void mf_header_encode(const ModelConfig *c, uint8_t out[MF_HEADER_BYTES])
     for (unsigned i = 0; i < MF_HEADER_BYTES; i++)
         out[i] = 0;
     put_u32(out + 0, MF_MAGIC);
-    put_u32(out + 4, MF_VERSION);
+    put_u32(out + 4, c->version == MF_VERSION_INT8 ? MF_VERSION_INT8 : MF_VERSION);
     put_u32(out + 8, MF_HEADER_BYTES);
     put_u32(out + 12, c->dtype);
     put_u32(out + 16, c->vocab);

@@ -7,7 +7,8 @@
 #include "platform.h"
 
 #define MF_MAGIC 0x4D434645u /* "EFCM" as bytes on disk */
-#define MF_VERSION 1u
+#define MF_VERSION 1u      /* float32 tensors */
+#define MF_VERSION_INT8 2u /* the four per-layer matrices as int8 with one float scale per row, the rest float32 */
 #define MF_HEADER_BYTES 128u
 #define MF_NAME_BYTES 64u
 #define MF_VOCAB 256u
@@ -18,11 +19,13 @@
 #define MF_MAX_CTX 8192u
 #define MF_MAX_HIDDEN 16384u
 
-enum mf_dtype { MF_DTYPE_F32 = 0, MF_DTYPE_Q8 = 1 /* reserved: int8 with per-row scales, not implemented */ };
+/* The dtype field names the matrices' storage and is tied to the version: v1 is always F32, v2 always Q8. */
+enum mf_dtype { MF_DTYPE_F32 = 0, MF_DTYPE_Q8 = 1 /* int8 matrices with per-row scales (version 2) */ };
+#define MF_Q8_MAX 127 /* int8 matrix values lie in -127..127: -128 is never written, so the range is symmetric */
 
 typedef struct {
-    uint32_t version;
-    uint32_t dtype;    /* enum mf_dtype */
+    uint32_t version;  /* MF_VERSION or MF_VERSION_INT8 */
+    uint32_t dtype;    /* enum mf_dtype: MF_DTYPE_F32 in version 1, MF_DTYPE_Q8 in version 2 */
     uint32_t vocab;    /* V, always 256 (bytes) */
     uint32_t ctx;      /* T, the longest context (learned positions) */
     uint32_t dim;      /* C, the residual width */
@@ -59,16 +62,26 @@ enum mf_tensor {
 
 /* Elements in one tensor (one layer's copy for per-layer tensors). */
 uint64_t mf_tensor_numel(const ModelConfig *c, int tensor);
-/* Offset in floats from the payload start of `tensor` (of `layer` for per-layer tensors, else layer is ignored). */
+/* (rows, cols) of a tensor: a matrix's (out, in), a vector's (1, n). */
+void mf_tensor_shape(const ModelConfig *c, int tensor, uint32_t *rows, uint32_t *cols);
+/* Whether `tensor` is stored as int8 + row scales in this config's version (qkv_w, proj_w, fc_w, fcproj_w in v2). */
+int mf_is_int8(const ModelConfig *c, int tensor);
+/* 4-byte words one copy of `tensor` takes in the payload: numel for a float tensor; for an int8 one, `rows` float
+ * scales, then rows*cols int8 values and zero bytes up to the next multiple of 4 (every tensor starts 4-aligned). */
+uint64_t mf_tensor_words(const ModelConfig *c, int tensor);
+/* Offset in 4-byte words from the payload start of `tensor` (of `layer` for per-layer tensors, else layer is
+ * ignored). In version 1 every word is one float, so this is the offset in floats. */
 uint64_t mf_tensor_offset(const ModelConfig *c, int tensor, uint32_t layer);
-/* Total parameters (floats) of a config whose dims are already validated. */
+/* Total parameters (weights, not scales) of a config whose dims are already validated. */
 uint64_t mf_param_count(const ModelConfig *c);
+/* The exact payload length of a config whose dims are already validated (4 x param count in version 1). */
+uint64_t mf_payload_bytes(const ModelConfig *c);
 const char *mf_tensor_name(int tensor);
 int mf_is_per_layer(int tensor);
 
 uint32_t mf_crc32(uint32_t crc, const void *data, size_t len);
 
-/* Encode `c` (payload_bytes and payload_crc32 included) into exactly MF_HEADER_BYTES bytes. */
+/* Encode `c` (version, dtype, payload_bytes and payload_crc32 included) into exactly MF_HEADER_BYTES bytes. */
 void mf_header_encode(const ModelConfig *c, uint8_t out[MF_HEADER_BYTES]);
 
 #endif

@@ -24,24 +24,59 @@ static float max_abs(const float *x, uint32_t n)
     return m;
 }
 
-size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
+float q8_quantize_row(int8_t *v, const float *row, uint32_t cols)
+{
+    float m = max_abs(row, cols);
+    float inv = m > 0.0f ? (float)Q8_WMAX / m : 0.0f;
+    for (uint32_t c = 0; c < cols; c++)
+        v[c] = (int8_t)round_to_int(row[c] * inv); /* |row[c] * inv| <= 127 (rounded), never 128 */
+    return m / (float)Q8_WMAX;
+}
+
+/* Points q at mem's two pieces: (rows, stride) int16 values, then (rows) scales. */
+static void q8_layout(QMatrix *q, uint32_t rows, uint32_t cols, void *mem)
 {
     uint32_t stride = padded(cols);
-    int16_t *qw = mem;
-    float *sc = (float *)(void *)((uint8_t *)mem + ALIGN64((size_t)rows * stride * sizeof(int16_t)));
-    for (uint32_t r = 0; r < rows; r++) {
-        const float *row = w + (size_t)r * cols;
-        float m = max_abs(row, cols);
-        float inv = m > 0.0f ? (float)Q8_WMAX / m : 0.0f;
-        sc[r] = m / (float)Q8_WMAX;
-        for (uint32_t c = 0; c < stride; c++)
-            qw[(size_t)r * stride + c] = c < cols ? (int16_t)round_to_int(row[c] * inv) : 0;
-    }
-    q->w = qw;
-    q->scale = sc;
+    q->w = mem;
+    q->scale = (const float *)(const void *)((uint8_t *)mem + ALIGN64((size_t)rows * stride * sizeof(int16_t)));
     q->rows = rows;
     q->cols = cols;
     q->stride = stride;
+}
+
+/* A row's int8 values, lying in the first cols bytes of its own int16 row, widened in place from the end: element c
+ * goes to bytes 2c and 2c+1, and the values still unread (those below c) lie below byte c. Padding becomes 0. */
+static void widen_row(int16_t *dst, uint32_t cols, uint32_t stride)
+{
+    const int8_t *src = (const int8_t *)dst;
+    for (uint32_t c = stride; c-- > 0;)
+        dst[c] = c < cols ? (int16_t)src[c] : 0;
+}
+
+size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
+{
+    q8_layout(q, rows, cols, mem);
+    int16_t *qw = (int16_t *)(void *)mem;
+    float *sc = (float *)(void *)(uintptr_t)q->scale;
+    for (uint32_t r = 0; r < rows; r++) {
+        int16_t *dst = qw + (size_t)r * q->stride;
+        sc[r] = q8_quantize_row((int8_t *)dst, w + (size_t)r * cols, cols);
+        widen_row(dst, cols, q->stride);
+    }
+    return q8_matrix_bytes(rows, cols);
+}
+
+size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem)
+{
+    q8_layout(q, rows, cols, mem);
+    int16_t *qw = (int16_t *)(void *)mem;
+    float *sc = (float *)(void *)(uintptr_t)q->scale;
+    for (uint32_t r = 0; r < rows; r++) {
+        int16_t *dst = qw + (size_t)r * q->stride;
+        ec_memcpy(dst, v + (size_t)r * cols, cols);
+        widen_row(dst, cols, q->stride);
+        sc[r] = scale[r];
+    }
     return q8_matrix_bytes(rows, cols);
 }
 

@@ -12,6 +12,11 @@
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
 /* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
+/* The same matrix from int8 rows already quantised by q8_quantize_row (a version 2 file): widened, scales copied. */
+size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem);
+/* One weight row to int8 (-127..127, round to nearest even of w * 127/max|w|); returns its scale max|w|/127 (0 for
+ * an all-zero row). The one definition of weight quantisation: the Q8 kernel and the version 2 writer both use it. */
+float q8_quantize_row(int8_t *v, const float *row, uint32_t cols);
 /* out (N, rows) = in (N, cols) . q^T + bias; xq holds q->stride int16s of scratch. avx2 != 0 uses 256-bit integer
  * instructions (only where the CPU has AVX2): integer sums are exact, so the results are the same bits. */
 void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq, int avx2);

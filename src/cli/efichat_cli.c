@@ -15,6 +15,7 @@
 
 #include "model.h"
 #include "modelfile.h"
+#include "quantize.h"
 #include "sampler.h"
 #include "ecmath.h"
 
@@ -124,6 +125,7 @@ typedef struct {
     RunState s;
     void *state_mem;
     void *q8_mem;
+    void *dequant_mem; /* float copies of an int8 (version 2) file's matrices, for the float kernels */
 } Loaded;
 
 static void load_model(Loaded *L, const char *path)
@@ -137,6 +139,7 @@ static void load_model(Loaded *L, const char *path)
     if (e != MODEL_OK)
         die("%s: %s", path, msg);
     L->q8_mem = 0;
+    L->dequant_mem = 0;
     L->state_mem = malloc(model_state_bytes(&L->m.cfg));
     if (!L->state_mem)
         die("out of memory for the run state");
@@ -148,6 +151,7 @@ static void free_model(Loaded *L)
     free(L->file);
     free(L->state_mem);
     free(L->q8_mem);
+    free(L->dequant_mem);
 }
 
 /* model_feed, stopping with one line when the logits are not finite (weights large enough to overflow). */
@@ -158,11 +162,24 @@ static void feed(Loaded *L, const int32_t *toks, size_t n, float *logits_all)
         die("model %s: %s", L->m.cfg.name, model_error_string(e));
 }
 
-/* --kernel: sse2, avx (where the CPU has it) or q8 (quantised copy of the matrices); absent: the fastest float one. */
+static void choose_kernel(Loaded *L, const char *kern);
+
+/* --kernel: sse2, avx (where the CPU has it) or q8 (quantised copy of the matrices); absent: the fastest float one.
+ * A float kernel on an int8 (version 2) file runs its dequantised matrices; q8 reads the int8 values directly. */
 static void apply_kernel(Loaded *L, const char *kern)
 {
-    if (!kern)
-        return;
+    if (kern)
+        choose_kernel(L, kern);
+    size_t n = model_dequant_bytes(&L->m.cfg);
+    if (L->s.kernel != KERNEL_Q8 && n) {
+        if (!(L->dequant_mem = malloc(n)))
+            die("out of memory for the float copy of the int8 matrices (%zu bytes)", n);
+        model_dequantize(&L->m, L->dequant_mem);
+    }
+}
+
+static void choose_kernel(Loaded *L, const char *kern)
+{
     if (!strcmp(kern, "sse2")) {
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
@@ -340,9 +357,9 @@ static int cmd_info(int argc, char **argv)
     Loaded L;
     load_model(&L, opt_str(o, 1, "model", 0));
     const ModelConfig *c = &L.m.cfg;
-    printf("name %s\nformat version %u, dtype f32\nvocab %u\nctx %u\ndim %u\nlayers %u\nheads %u (head size %u)\n"
+    printf("name %s\nformat version %u, dtype %s\nvocab %u\nctx %u\ndim %u\nlayers %u\nheads %u (head size %u)\n"
            "hidden %u\nparameters %llu\n",
-           c->name, c->version, c->vocab, c->ctx, c->dim, c->layers, c->heads, c->dim / c->heads, c->hidden,
+           c->name, c->version, c->dtype == MF_DTYPE_Q8 ? "int8 matrices" : "f32", c->vocab, c->ctx, c->dim, c->layers, c->heads, c->dim / c->heads, c->hidden,
            (unsigned long long)mf_param_count(c));
     free_model(&L);
     return 0;
@@ -417,6 +434,40 @@ static int cmd_random_model(int argc, char **argv)
     return 0;
 }
 
+/* Writes the int8 (version 2) form of a float (version 1) model: same bytes for the same input, every time. */
+static int cmd_quantize(int argc, char **argv)
+{
+    Opt o[] = {{"in", 0, 0}, {"out", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *in = opt_str(o, no, "in", 0), *out = opt_str(o, no, "out", 0);
+    if (!in || !out)
+        die("--in FILE and --out FILE are required");
+    size_t len;
+    void *file = read_file(in, &len);
+    Model m;
+    char msg[160];
+    ModelError e = model_load(&m, file, len, msg, sizeof msg);
+    if (e != MODEL_OK)
+        die("%s: %s", in, msg);
+    if (m.cfg.version != MF_VERSION)
+        die("%s: already int8 (format version %u); quantize reads float (version 1) models", in, m.cfg.version);
+    ModelConfig q = quantize_config(&m.cfg);
+    size_t n = MF_HEADER_BYTES + (size_t)q.payload_bytes;
+    uint8_t *img = malloc(n);
+    if (!img)
+        die("out of memory for %zu bytes", n);
+    quantize_image(&m, img);
+    FILE *f = fopen(out, "wb");
+    if (!f)
+        die("%s: %s", out, strerror(errno));
+    if (fwrite(img, 1, n, f) != n || fclose(f) != 0)
+        die("%s: write error", out);
+    free(img);
+    free(file);
+    return 0;
+}
+
 /* Writes float32 logits (n, 256) for the bytes of --text: fed one token at a time (--mode step) or in one call. */
 static int cmd_logits(int argc, char **argv)
 {
@@ -469,6 +520,8 @@ int main(int argc, char **argv)
                            "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
         {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8]\n  prefill and decode tokens/s"},
         {"info", cmd_info, "--model M\n  the model's header and parameter count"},
+        {"quantize", cmd_quantize, "--in FLOAT.bin --out INT8.bin\n  writes the model with int8 matrices (format"
+                                   " version 2, about 4x smaller)"},
         {"random-model", cmd_random_model, "--out FILE --dim C --layers L --heads NH --ctx T [--hidden H] [--seed S]"
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
         {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8]\n"
@@ -493,6 +546,6 @@ int main(int argc, char **argv)
             }
         return cmds[i].fn(argc - 2, argv + 2);
     }
-    die("unknown command '%s' (generate, eval, bench, info, random-model, logits; --help lists them)", argv[1]);
+    die("unknown command '%s' (generate, eval, bench, info, quantize, random-model, logits; --help lists them)", argv[1]);
     return 2;
 }

@@ -35,6 +35,7 @@ typedef struct {
     RunState rs;
     void *rs_mem;
     void *q8_mem; /* the Q8 copy of the matrices, with config q8=1 */
+    void *dequant_mem; /* float copies of an int8 (version 2) model's matrices, when a float kernel runs it */
     Sampler sampler;
     int random_model;
     uint32_t tail_newlines; /* '\n' at the end of the context, for play-mode framing */

@@ -294,6 +294,18 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
         else
             app_error(a, "q8=1: cannot quantise the model (out of memory or too wide); using float");
     }
+    /* An int8 (version 2) model under a float kernel runs its matrices dequantised; Q8 needs no float copy. */
+    size_t dequant = model_dequant_bytes(&a->model.cfg);
+    if (a->rs.kernel != KERNEL_Q8 && dequant) {
+        a->dequant_mem = efi_alloc(dequant);
+        if (!a->dequant_mem) {
+            app_error(a, "out of memory for the float copy of the int8 model (q8=0): press any key to return to"
+                         " the firmware");
+            app_run_fatal(a);
+            return EFI_OUT_OF_RESOURCES;
+        }
+        model_dequantize(&a->model, a->dequant_mem);
+    }
     a->tail_newlines = 2;
     uint64_t seed = a->settings.seed ? a->settings.seed : clock_us() ^ 0x9E3779B97F4A7C15ull;
     sampler_init(&a->sampler, (float)a->settings.temp / 100.0f, a->settings.top_k,
