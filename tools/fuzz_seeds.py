@@ -37,6 +37,12 @@ def model_seeds(tmp):
     write("model", "dim2-2heads-2layers.bin", random_model(os.path.join(tmp, "b.bin"), 2, 2, 2, 3, 3, 2))
     # an MLP 16 wide: rows long enough for the AVX kernel's 8-lane loop, so the harness compares it with SSE2
     write("model", "dim4-hidden16.bin", random_model(os.path.join(tmp, "c.bin"), 4, 1, 2, 3, 16, 3))
+    # the int8 forms (format version 2) of both: fc_w and fcproj_w of the first end off a 4-byte boundary (padding)
+    for name, src in (("dim2-2heads-2layers", "b.bin"), ("dim4-hidden16", "c.bin")):
+        out = os.path.join(tmp, name + "-int8.bin")
+        subprocess.run([CLI, "quantize", "--in", os.path.join(tmp, src), "--out", out], check=True)
+        with open(out, "rb") as f:
+            write("model", name + "-int8.bin", f.read())
     # finite but huge weights: they overflow to non-finite logits, which must be reported, never used
     payload = bytearray(small[128:])
     for i in range(0, len(payload) // 4, 7):

@@ -2,7 +2,8 @@
  * Promises checked: model_load never reads outside the image and rejects what it cannot run; an accepted model
  * feeds without a sanitizer report, its logits are finite or model_feed says they are not, and the AVX kernel
  * gives the scalar kernel's logits bit for bit. A fuzzer rarely guesses a CRC, so every input is also tried with
- * its payload size and CRC fields made right: that reaches the value checks and the forward pass. */
+ * its payload size and CRC fields made right: that reaches the value checks and the forward pass. An int8 (version 2)
+ * model runs the float kernels on its dequantised matrices and Q8 on the int8 ones, as the CLI and the app do. */
 #include <math.h>
 #include <string.h>
 
@@ -42,8 +43,13 @@ static ModelError feed(const Model *m, int kernel, float *out)
 
 static void run_model(Model *m)
 {
-    if (model_state_bytes(&m->cfg) > STATE_MAX)
+    if (model_state_bytes(&m->cfg) > STATE_MAX || model_dequant_bytes(&m->cfg) > STATE_MAX)
         return;
+    size_t dbytes = model_dequant_bytes(&m->cfg);
+    void *dmem = dbytes ? malloc(dbytes) : NULL;
+    FUZZ_CHECK(!dbytes || dmem != NULL);
+    if (dbytes)
+        model_dequantize(m, dmem);
     float scalar[MF_VOCAB], best[MF_VOCAB], q8[MF_VOCAB];
     ModelError e0 = feed(m, KERNEL_SCALAR_SSE2, scalar);
     int kernel = model_best_kernel();
@@ -52,13 +58,18 @@ static void run_model(Model *m)
         FUZZ_CHECK(e1 == e0);
         FUZZ_CHECK(e0 != MODEL_OK || memcmp(scalar, best, sizeof scalar) == 0);
     }
+    FUZZ_CHECK(e0 != MODEL_ERR_UNPREPARED);
     size_t qbytes = model_q8_bytes(&m->cfg);
+    free(dmem); /* Q8 must not need the float copy: it reads an int8 model's values directly */
+    for (int t = 0; dbytes && t < MF_TENSOR_COUNT; t++)
+        if (m->wt.q[t])
+            m->wt.w[t] = NULL;
     if (qbytes > STATE_MAX)
         return;
     void *qmem = malloc(qbytes ? qbytes : 1);
     FUZZ_CHECK(qmem != NULL);
     if (model_quantize(m, qmem))
-        feed(m, KERNEL_Q8, q8);
+        FUZZ_CHECK(feed(m, KERNEL_Q8, q8) != MODEL_ERR_UNPREPARED);
     m->q8 = NULL;
     free(qmem);
 }
