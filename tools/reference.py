@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """reference.py - the efichat model in numpy (float64), reading the model file on its own (docs/model-format.md).
+Version 1 (float32) and version 2 (int8 matrices: each weight is float32(int8 * float32 scale), one rounding) files.
 
 It is the yardstick for the C core: same file, same architecture, computed in double precision without a KV cache.
   reference.py info MODEL
@@ -10,7 +11,8 @@ logits_with_overflow(cfg, tensors, tokens) -> logits the core must produce when 
 import struct, sys, zlib
 import numpy as np
 
-MAGIC, VERSION, HEADER = 0x4D434645, 1, 128
+MAGIC, VERSION, VERSION_INT8, HEADER = 0x4D434645, 1, 2, 128
+INT8_MATRICES = ("qkv_w", "proj_w", "fc_w", "fcproj_w")  # stored as int8 rows with one float32 scale each in v2
 NAMES_GLOBAL_PRE = ["wte", "wpe"]
 NAMES_LAYER = ["ln1_w", "ln1_b", "qkv_w", "qkv_b", "proj_w", "proj_b", "ln2_w", "ln2_b",
                "fc_w", "fc_b", "fcproj_w", "fcproj_b"]
@@ -31,32 +33,40 @@ def load(path):
         raise ValueError("shorter than the header")
     magic, version, hbytes, dtype, vocab, ctx, dim, layers, heads, hidden = struct.unpack_from("<10I", data, 0)
     payload_bytes, crc = struct.unpack_from("<QI", data, 40)
-    if magic != MAGIC or version != VERSION or hbytes != HEADER or dtype != 0:
-        raise ValueError("not an efichat v1 float32 model")
+    if magic != MAGIC or hbytes != HEADER or (version, dtype) not in ((VERSION, 0), (VERSION_INT8, 1)):
+        raise ValueError("not an efichat v1 float32 or v2 int8 model")
     name = data[64:128].split(b"\0")[0].decode("utf-8", "replace")
-    cfg = dict(vocab=vocab, ctx=ctx, dim=dim, layers=layers, heads=heads, hidden=hidden, name=name)
+    cfg = dict(vocab=vocab, ctx=ctx, dim=dim, layers=layers, heads=heads, hidden=hidden, name=name, version=version)
     payload = data[HEADER:]
     if len(payload) != payload_bytes or zlib.crc32(payload) != crc:
         raise ValueError("payload length or checksum mismatch")
-    flat = np.frombuffer(payload, dtype="<f4").astype(np.float64)
     g, lay = shapes(cfg)
-    off = 0
+    off = 0  # bytes into the payload
     t = {"layers": []}
 
-    def take(shape):
+    def take(shape, nm=""):
         nonlocal off
         n = int(np.prod(shape))
-        a = flat[off:off + n].reshape(shape)
-        off += n
+        if version == VERSION_INT8 and nm in INT8_MATRICES:
+            rows = shape[0]
+            scale = np.frombuffer(payload, "<f4", rows, off)
+            q = np.frombuffer(payload, np.int8, n, off + 4 * rows).reshape(shape)
+            pad = payload[off + 4 * rows + n:off + 4 * rows + n + (-n) % 4]
+            if np.signbit(scale).any() or (q == -128).any() or any(pad):
+                raise ValueError(f"{nm}: negative scale, -128 or non-zero padding")
+            off += 4 * rows + n + len(pad)
+            return (q.astype(np.float32) * scale[:, None]).astype(np.float64)  # float32 product, one rounding
+        a = np.frombuffer(payload, "<f4", n, off).astype(np.float64).reshape(shape)
+        off += 4 * n
         return a
 
     for nm in NAMES_GLOBAL_PRE:
         t[nm] = take(g[nm])
     for _ in range(layers):
-        t["layers"].append({nm: take(lay[nm]) for nm in NAMES_LAYER})
+        t["layers"].append({nm: take(lay[nm], nm) for nm in NAMES_LAYER})
     for nm in NAMES_GLOBAL_POST:
         t[nm] = take(g[nm])
-    assert off == flat.size
+    assert off == len(payload)
     return cfg, t
 
 

@@ -68,20 +68,59 @@ with tempfile.TemporaryDirectory() as d:
              and b"nan" not in r.stdout.lower(), f"huge_weights_{cmd[0]}_fails_with_one_line",
              f"rc {r.returncode}, stdout {r.stdout[:80]!r}, stderr {err!r}")
 
+    # the int8 form (format version 2): written by quantize, it runs every command the float file runs
+    model8 = os.path.join(d, "m8.bin")
+    r = run("quantize", "--in", model, "--out", model8)
+    case(r.returncode == 0 and r.stdout == b"" and 128 < os.path.getsize(model8) < os.path.getsize(model),
+         "quantize_writes_a_smaller_file", r.stderr.decode())
+    r = run("info", "--model", model8)
+    out = r.stdout.decode()
+    case(r.returncode == 0 and "format version 2, dtype int8" in out and "parameters 34688" in out,
+         "info_prints_int8_config", out)
+    for kernel in ("sse2", "q8"):
+        r = run("generate", "--model", model8, "--prompt", "Hello", "--max", "20", "--temp", "0", "--kernel", kernel)
+        case(r.returncode == 0 and len(r.stdout) == 20, f"generate_runs_int8_model_{kernel}", r.stderr.decode())
+        r = run("eval", "--model", model8, "--data", data, "--kernel", kernel)
+        case(r.returncode == 0 and r.stdout.startswith(b"loss "), f"eval_runs_int8_model_{kernel}", r.stderr.decode())
+
+    # an int8 file whose row scales are finite but huge: the same one line as the float file's huge weights
+    huge8 = os.path.join(d, "huge8.bin")
+    b = bytearray(open(model8, "rb").read())
+    C, L, H = 32, 2, 128
+    shapes = [(256 * C, 0), (32 * C, 0)] + [(C, 0), (C, 0), (3 * C, C), (3 * C, 0), (C, C), (C, 0), (C, 0), (C, 0),
+                                            (H, C), (H, 0), (C, H), (C, 0)] * L + [(C, 0), (C, 0)]
+    off = 128
+    for rows, cols in shapes:  # every float (a matrix's row scales too) times 1e30; the int8 values stay
+        fl = struct.unpack_from(f"<{rows}f", b, off)
+        struct.pack_into(f"<{rows}f", b, off, *[x * 1e30 for x in fl])
+        off += 4 * rows + rows * cols + (-(rows * cols)) % 4
+    b[48:52] = struct.pack("<I", zlib.crc32(b[128:]))
+    open(huge8, "wb").write(b)
+    for cmd in (["eval", "--data", data], ["generate", "--prompt", "Hi", "--max", "5"]):
+        r = run(cmd[0], "--model", huge8, *cmd[1:])
+        err = r.stderr.decode().strip()
+        case(off == len(b) and r.returncode == 2 and len(err.splitlines()) == 1 and "NaN or infinite logit" in err
+             and b"nan" not in r.stdout.lower(), f"huge_int8_scales_{cmd[0]}_fails_with_one_line",
+             f"rc {r.returncode}, stdout {r.stdout[:80]!r}, stderr {err!r}")
+
     # every command explains itself: --help prints its usage on stdout, exit 0, and runs nothing
-    for cmd in ["generate", "eval", "bench", "info", "random-model", "logits"]:
+    for cmd in ["generate", "eval", "bench", "info", "quantize", "random-model", "logits"]:
         r = run(cmd, "--help")
         out = r.stdout.decode()
         case(r.returncode == 0 and out.startswith(f"usage: efichat-cli {cmd} ") and r.stderr == b"",
              f"help_{cmd}", f"rc {r.returncode}, stdout {out!r}, stderr {r.stderr!r}")
     r = run("--help")
-    case(r.returncode == 0 and all(c in r.stdout.decode() for c in ["generate", "logits", "random-model"]),
+    case(r.returncode == 0 and all(c in r.stdout.decode() for c in ["generate", "logits", "quantize", "random-model"]),
          "help_lists_every_command", r.stdout.decode())
 
     corrupt = os.path.join(d, "bad.bin")
     b = bytearray(open(model, "rb").read())
     b[-5] ^= 0xFF
     open(corrupt, "wb").write(b)
+    corrupt8 = os.path.join(d, "bad8.bin")
+    b = bytearray(open(model8, "rb").read())
+    b[len(b) // 2] ^= 0x01  # inside an int8 matrix
+    open(corrupt8, "wb").write(b)
     empty = os.path.join(d, "empty.txt")
     open(empty, "wb").close()
     fifo = os.path.join(d, "fifo")
@@ -94,6 +133,10 @@ with tempfile.TemporaryDirectory() as d:
         ("missing_model", ["generate", "--prompt", "a"]),
         ("model_not_found", ["info", "--model", os.path.join(d, "nope.bin")]),
         ("corrupt_model", ["generate", "--model", corrupt, "--prompt", "a"]),
+        ("corrupt_int8_model", ["generate", "--model", corrupt8, "--prompt", "a"]),
+        ("quantize_corrupt_model", ["quantize", "--in", corrupt, "--out", os.path.join(d, "q.bin")]),
+        ("quantize_int8_model", ["quantize", "--in", model8, "--out", os.path.join(d, "q.bin")]),
+        ("quantize_without_out", ["quantize", "--in", model]),
         ("temp_not_a_number", ["generate", "--model", model, "--prompt", "a", "--temp", "hot"]),
         ("topp_out_of_range", ["generate", "--model", model, "--prompt", "a", "--top-p", "1.5"]),
         ("bad_split", ["eval", "--model", model, "--data", data, "--split", "test"]),
@@ -109,8 +152,8 @@ with tempfile.TemporaryDirectory() as d:
         err = r.stderr.decode().strip()
         case(r.returncode == 2 and err and r.stdout == b"" and (name == "no_command" or len(err.splitlines()) == 1),
              "bad_input_" + name, f"rc {r.returncode}, stderr {err!r}")
-        if name == "corrupt_model":
-            case("checksum" in err, "corrupt_model_error_names_the_problem", err)
+        if name in ("corrupt_model", "corrupt_int8_model", "quantize_corrupt_model"):
+            case("checksum" in err, f"{name}_error_names_the_problem", err)
         if name.startswith(("directory_", "fifo_")):
             case("not a regular file" in err, f"{name}_error_names_the_problem", err)
 

@@ -8,7 +8,8 @@ import os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corecheck import ROOT, case, exit_code, random_model  # noqa: E402
 
-CORE = ["src/modelfile.c", "src/model.c", "src/kernels.c", "src/q8.c", "src/sampler.c", "src/ecmath.c"]
+CORE = ["src/modelfile.c", "src/model.c", "src/kernels.c", "src/q8.c", "src/quantize.c", "src/sampler.c",
+        "src/ecmath.c"]
 # The core's numeric flags (Makefile CORE_FLAGS); no -Werror: clang 14 warns about GCC-only attributes.
 FLAGS = ["-std=c11", "-O1", "-g", "-fno-math-errno", "-ffp-contract=off", "-fno-strict-aliasing", "-msse2",
          "-Wno-unknown-attributes", "-fsanitize=undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
@@ -34,11 +35,16 @@ with tempfile.TemporaryDirectory() as d:
     random_model(model, 64, 2, 4, 32, 256, seed=3)
     text = os.path.join(d, "t.txt")
     open(text, "wb").write(b"To be, or not to be, that is the question:\n" * 2)  # longer than ctx: the window slides
+    model8 = os.path.join(d, "m8.bin")  # its int8 form (format version 2), written by the clang-built CLI
+    r = subprocess.run([cli, "quantize", "--in", model, "--out", model8], capture_output=True, text=True)
+    case(r.returncode == 0 and "runtime error" not in r.stderr, "ubsan_clang_quantize", r.stderr[-1500:])
     for kernel in ["sse2", "q8", "q8-sse2"]:
         for cmd in (["eval", "--model", model, "--data", text],
-                    ["generate", "--model", model, "--prompt", "Hi", "--max", "40", "--temp", "0"]):
+                    ["generate", "--model", model, "--prompt", "Hi", "--max", "40", "--temp", "0"],
+                    ["eval", "--model", model8, "--data", text]):
             r = subprocess.run([cli] + cmd + ["--kernel", kernel], capture_output=True, text=True, errors="replace",
                                timeout=120)
             bad = "runtime error" in r.stderr or r.returncode != 0
-            case(not bad, f"ubsan_clang_{cmd[0]}_{kernel}", f"status {r.returncode}: {r.stderr[-1500:]}")
+            tag = "_int8" if cmd[2] == model8 else ""
+            case(not bad, f"ubsan_clang_{cmd[0]}{tag}_{kernel}", f"status {r.returncode}: {r.stderr[-1500:]}")
 sys.exit(exit_code())
