@@ -397,12 +397,14 @@ def info(msg):
 # ---------------------------------------------------------------------------------------------------------------
 # the model inside build/efichat.efi, and the host CLI that must agree with it
 
-MODEL_MAGIC = b"EFCM\x01\x00\x00\x00\x80\x00\x00\x00"   # magic, version 1, header_bytes 128 (docs/model-format.md)
+MODEL_MAGIC = b"EFCM"         # docs/model-format.md: then u32 version (1 float, 2 int8 matrices), u32 header_bytes 128
+MODEL_VERSIONS = (1, 2)
 
 
 def extract_embedded_model(efi, out_path):
-    """Finds the model file embedded in the EFI binary (a path, or its bytes): the header whose payload's CRC checks.
-    Writes it out, so the host CLI runs exactly the model the app runs. Returns the model's name."""
+    """Finds the model file embedded in the EFI binary (a path, or its bytes): the header (version 1 or 2, 128 bytes)
+    whose payload's CRC checks. Writes it out, so the host CLI runs exactly the model the app runs (the default build
+    embeds the int8 form, version 2). Returns the model's name."""
     if isinstance(efi, (bytes, bytearray)):
         data, efi_path = efi, "the EFI binary"
     else:
@@ -411,6 +413,9 @@ def extract_embedded_model(efi, out_path):
             data = f.read()
     pos = data.find(MODEL_MAGIC)
     while pos >= 0:
+        if pos + 128 > len(data) or struct.unpack_from("<II", data, pos + 4) not in [(v, 128) for v in MODEL_VERSIONS]:
+            pos = data.find(MODEL_MAGIC, pos + 1)
+            continue
         payload = struct.unpack_from("<Q", data, pos + 40)[0]
         crc = struct.unpack_from("<I", data, pos + 48)[0]
         body = data[pos + 128:pos + 128 + payload]
