@@ -86,9 +86,10 @@ $(EFI_OUT)/efichat.so: $(EFI_OBJS)
 
 # The link flags that keep the embedded model's define in sync: rebuild main.o when the choice changes.
 $(EFI_OUT)/efi/main.o: $(EFI_OUT)/model-choice
+EFI_CHOICE := $(EFI_MODEL) $(EFI_MODEL_FLOAT) $(EFI_RANDOM)
 $(EFI_OUT)/model-choice: FORCE_EFI_CHOICE
 	@mkdir -p $(dir $@)
-	@echo "$(EFI_MODEL) $(EFI_MODEL_FLOAT) $(EFI_RANDOM)" | cmp -s - $@ || echo "$(EFI_MODEL) $(EFI_MODEL_FLOAT) $(EFI_RANDOM)" > $@
+	@echo "$(EFI_CHOICE)" | cmp -s - $@ || echo "$(EFI_CHOICE)" > $@
 .PHONY: FORCE_EFI_CHOICE
 
 # SBAT: the revocation metadata shim reads (https://github.com/rhboot/shim/blob/main/SBAT.md). Generation 1 is

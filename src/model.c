@@ -122,7 +122,8 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
     if (version != MF_VERSION && version != MF_VERSION_INT8) {
         fail(MODEL_ERR_VERSION, msg, cap, "; this build reads versions 1 and 2, the file says ", version, 1);
         /* only a larger number can come from a newer efichat; 0 never came from any */
-        ec_str_append(msg, cap, version > MF_VERSION_INT8 ? " (written by a newer efichat?)" : " (no efichat writes it)");
+        ec_str_append(msg, cap,
+                      version > MF_VERSION_INT8 ? " (written by a newer efichat?)" : " (no efichat writes it)");
         return MODEL_ERR_VERSION;
     }
     if (get_u32(b + 8) != MF_HEADER_BYTES)

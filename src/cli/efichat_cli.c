@@ -546,6 +546,7 @@ int main(int argc, char **argv)
             }
         return cmds[i].fn(argc - 2, argv + 2);
     }
-    die("unknown command '%s' (generate, eval, bench, info, quantize, random-model, logits; --help lists them)", argv[1]);
+    die("unknown command '%s' (generate, eval, bench, info, quantize, random-model, logits; --help lists them)",
+        argv[1]);
     return 2;
 }
