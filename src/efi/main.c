@@ -299,8 +299,8 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
     if (a->rs.kernel != KERNEL_Q8 && dequant) {
         a->dequant_mem = efi_alloc(dequant);
         if (!a->dequant_mem) {
-            app_error(a, "out of memory for the float copy of the int8 model (q8=0): press any key to return to"
-                         " the firmware");
+            app_error(a, "out of memory for the float copy of the int8 model's matrices (the float kernel runs"
+                         " them; q8=1 does not): press any key to return to the firmware");
             app_run_fatal(a);
             return EFI_OUT_OF_RESOURCES;
         }
