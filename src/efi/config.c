@@ -1,5 +1,6 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8. Values are checked against the same ranges the hotkeys keep; a bad line changes nothing. */
+ * max_reply, screen, input, blt, avx, keylog, q8,
+ * memlog. Values are checked against the same ranges the hotkeys keep; a bad line changes nothing. */
 #include "config.h"
 
 typedef struct {
@@ -139,11 +140,15 @@ static int apply(Settings *s, Span k, Span v, const char **why)
             s->input = 2;
         else
             return *why = "input must be auto, ex, simple or serial, got", 0;
-    } else if (span_is(k, "blt") || span_is(k, "avx") || span_is(k, "keylog") || span_is(k, "q8")) {
+    } else if (span_is(k, "blt") || span_is(k, "avx") || span_is(k, "keylog") || span_is(k, "q8") ||
+               span_is(k, "memlog")) {
         if (!parse_uint(v, &u) || u > 1)
-            return *why = "blt, avx, keylog and q8 must be 0 or 1, got", 0;
-        *(span_is(k, "blt") ? &s->blt : span_is(k, "avx") ? &s->avx : span_is(k, "q8") ? &s->q8 : &s->keylog) =
-            (uint32_t)u;
+            return *why = "blt, avx, keylog, q8 and memlog must be 0 or 1, got", 0;
+        *(span_is(k, "blt")      ? &s->blt
+          : span_is(k, "avx")    ? &s->avx
+          : span_is(k, "q8")     ? &s->q8
+          : span_is(k, "memlog") ? &s->memlog
+                                 : &s->keylog) = (uint32_t)u;
     } else {
         return *why = unknown_key, 0;
     }

@@ -47,23 +47,25 @@ int main(void)
     test_size_cap();
     unsigned bad = parse("\xef\xbb\xbf# efichat settings\r\ntemp = 0.5\r\ntop_k=80\ntop_p=.9\nseed=42\nfont_px=28\n"
                          "user_name=First Citizen\nmode=raw\nmax_reply=120\nscreen=1024x768\ninput=serial\nblt=1\n"
-                         "avx=0\nkeylog=1\nq8=1\n\n; another comment\n", &s);
+                         "avx=0\nkeylog=1\nq8=1\nmemlog=1\n\n; another comment\n", &s);
     check_case(bad == 0 && s.temp == 50 && s.top_k == 80 && s.top_p == 90 && s.seed == 42 && s.font_px == 28 &&
                    !strcmp(s.user_name, "First Citizen") && s.mode == MODE_RAW && s.max_reply == 120 &&
                    s.screen_w == 1024 && s.screen_h == 768 && s.input == 2 && s.blt == 1 && s.avx == 0 &&
-                   s.keylog == 1 && s.q8 == 1,
+                   s.keylog == 1 && s.q8 == 1 && s.memlog == 1,
                "config_good_file", "%u problems, first: %s", bad, nreports ? reports[0] : "");
     bad = parse("temp=2.5\ntop_k=300\ntop_p=0.01\nfont_px=5\nmode=poem\nuser_name=\ncolour=red\njust words\n"
-                "temp=0.123\nscreen=big\nseed=-1\nmax_reply=0\nuser_name=A:B\ntop_k=\n", &s);
+                "temp=0.123\nscreen=big\nseed=-1\nmax_reply=0\nuser_name=A:B\ntop_k=\nmemlog=2\n", &s);
     Settings d;
     settings_default(&d);
-    check_case(bad == 14 && nreports == 14, "config_bad_values_counted", "%u problems", bad);
+    check_case(bad == 15 && nreports == 15, "config_bad_values_counted", "%u problems", bad);
     check_case(!memcmp(&s, &d, sizeof s), "config_bad_values_change_nothing", "settings changed");
     check_case(strstr(reports[0], "1: temp must be") && strstr(reports[0], "'2.5'"), "config_report_names_line",
                "'%s'", reports[0]);
     check_case(strstr(reports[6], "7: unknown key 'colour'") != NULL, "config_report_unknown_key", "'%s'",
                reports[6]);
     check_case(strstr(reports[7], "8: expected key=value") != NULL, "config_report_no_equals", "'%s'", reports[7]);
+    check_case(strstr(reports[14], "15: blt, avx, keylog, q8 and memlog must be 0 or 1, got '2'") != NULL,
+               "config_report_memlog_not_a_switch", "'%s'", reports[14]);
     bad = parse("user_name=A\x7f" "B\n", &s);
     check_case(bad == 1 && !strcmp(s.user_name, d.user_name), "config_user_name_rejects_del", "%u '%s'", bad,
                s.user_name);

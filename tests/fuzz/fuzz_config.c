@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (const char *c = s.user_name; *c; c++)
         FUZZ_CHECK((uint8_t)*c >= 0x20 && *c != ':');
     FUZZ_CHECK(s.input >= -1 && s.input <= 2);
-    FUZZ_CHECK(s.blt <= 1 && s.avx <= 1 && s.keylog <= 1 && s.q8 <= 1);
+    FUZZ_CHECK(s.blt <= 1 && s.avx <= 1 && s.keylog <= 1 && s.q8 <= 1 && s.memlog <= 1);
     free(text);
     return 0;
 }
