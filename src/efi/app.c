@@ -125,6 +125,8 @@ static void end_reply(App *a, int stopped)
     /* Always one line break after the reply, so a reader can cut the reply off exactly (docs/console.md). */
     mirror_bytes("\n", 1);
     mirror_line(buf);
+    if (a->settings.memlog)
+        memory_log_line(a->rs.slides);
     if (stopped)
         app_info(a, TURN_INFO, "(stopped)");
     if (!a->graphics)

@@ -1,6 +1,6 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8,
- * memlog. Values are checked against the same ranges the hotkeys keep; a bad line changes nothing. */
+ * max_reply, screen, input, blt, avx, keylog, q8, memlog. Values are checked against the same ranges the hotkeys
+ * keep; a bad line changes nothing. */
 #include "config.h"
 
 typedef struct {

@@ -48,6 +48,12 @@ EFI_STATUS file_make_dir(EFI_HANDLE image, const CHAR16 *path);
 /* "the boot volume is read-only", "... is full", ...: what a write failure means, for the one error line. */
 const char *file_error_phrase(EFI_STATUS st);
 
+/* ---- memory.c: the firmware's memory map in KiB: free (EfiConventionalMemory) pages, plus the loader's own
+ * (code and pool data, what efichat took) when loader_too; 0 when the map cannot be read. */
+uint64_t memory_map_kib(int loader_too);
+/* "efichat: memory free_kib=N ctx_slides=S" on the mirror (config memlog=1, after every reply line). */
+void memory_log_line(uint32_t ctx_slides);
+
 /* ---- main.c: the app, once entry.c's efi_main has switched SSE on (sse_was_off: the firmware had left it off). */
 EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off);
 

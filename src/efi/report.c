@@ -76,30 +76,6 @@ static void core_facts(ReportFacts *f)
     }
 }
 
-/* Conventional memory in the memory map now (free pages the app could still take, plus what it took). */
-static uint64_t memory_kib(void)
-{
-    UINTN size = 0, key, desc_size;
-    UINT32 version;
-    EFI_MEMORY_DESCRIPTOR *map = NULL;
-    EFI_STATUS st = g_bs->GetMemoryMap(&size, map, &key, &desc_size, &version);
-    if (st != EFI_BUFFER_TOO_SMALL)
-        return 0;
-    size += 4 * desc_size; /* the allocation below may split a region */
-    map = efi_alloc(size);
-    if (!map)
-        return 0;
-    uint64_t pages = 0;
-    if (!EFI_ERROR(g_bs->GetMemoryMap(&size, map, &key, &desc_size, &version)))
-        for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
-            EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)map + off);
-            if (d->Type == EfiConventionalMemory || d->Type == EfiLoaderData || d->Type == EfiLoaderCode)
-                pages += d->NumberOfPages;
-        }
-    efi_free(map);
-    return pages * 4;
-}
-
 static const char *pixel_format_name(EFI_GRAPHICS_PIXEL_FORMAT pf)
 {
     switch (pf) {
@@ -215,7 +191,7 @@ void report_start(App *a)
     f->sse_was_off = a->sse_was_off;
     core_facts(f);
     f->tsc_khz = clock_tsc_khz();
-    f->memory_kib = memory_kib();
+    f->memory_kib = memory_map_kib(1);
     screen_facts(f, a);
     input_facts(f, &a->input);
     f->firmware_ms = clock_firmware_ms();
