@@ -40,7 +40,7 @@ CLI := $(BUILD)/efichat-cli
 all: cli
 
 help:
-	@echo "make run | run-serial | test | fuzz | bench | cli | efi | disk | train | train-bin | deps | clean"
+	@echo "make run | run-serial | test | fuzz | soak | bench | cli | efi | disk | train | train-bin | deps | clean"
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(MAKEFILE_LIST)   # a package added to DEPS_PKGS is installed on the next make
