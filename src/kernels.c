@@ -129,14 +129,16 @@ float kern_dot(int kernel, const float *a, const float *b, int n)
 }
 
 /* Loop order: a block of weight rows (small enough for L1) meets every input row before the next block, so a
- * prompt chunk reads the weights once; for one input row this is a plain mat-vec. */
-void kern_matmul(int kernel, float *out, const float *in, const float *w, const float *bias, int N, int I, int O)
+ * prompt chunk reads the weights once; for one input row this is a plain mat-vec. Whether a row goes through
+ * dot8, dot4 or a single dot, its sum is the canonical one, so any split into row ranges gives the same bits. */
+void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const float *w, const float *bias, int N, int I,
+                 int O)
 {
     int o = 0;
     if (kernel == K_AVX)
         for (; o + 8 <= O; o += 8)
             for (int n = 0; n < N; n++)
-                dot8_avx(out + (size_t)n * O + o, in + (size_t)n * I, w + (size_t)o * I, I, bias ? bias + o : 0);
+                dot8_avx(out + (size_t)n * ldo + o, in + (size_t)n * I, w + (size_t)o * I, I, bias ? bias + o : 0);
     for (; o + 4 <= O; o += 4) {
         const float *wr = w + (size_t)o * I;
         for (int n = 0; n < N; n++) {
@@ -145,7 +147,7 @@ void kern_matmul(int kernel, float *out, const float *in, const float *w, const 
                 dot4_avx(r, in + (size_t)n * I, wr, I, (size_t)I);
             else
                 dot4_sse2(r, in + (size_t)n * I, wr, I, (size_t)I);
-            float *dst = out + (size_t)n * O + o;
+            float *dst = out + (size_t)n * ldo + o;
             for (int j = 0; j < 4; j++)
                 dst[j] = bias ? r[j] + bias[o + j] : r[j];
         }
@@ -153,7 +155,7 @@ void kern_matmul(int kernel, float *out, const float *in, const float *w, const 
     for (; o < O; o++)
         for (int n = 0; n < N; n++) {
             float r = kern_dot(kernel, w + (size_t)o * I, in + (size_t)n * I, I);
-            out[(size_t)n * O + o] = bias ? r + bias[o] : r;
+            out[(size_t)n * ldo + o] = bias ? r + bias[o] : r;
         }
 }
 

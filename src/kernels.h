@@ -8,8 +8,11 @@
 #include "platform.h"
 
 float kern_dot(int kernel, const float *a, const float *b, int n);
-/* out (N, O) = in (N, I) . w (O, I)^T + bias (O), bias may be NULL. */
-void kern_matmul(int kernel, float *out, const float *in, const float *w, const float *bias, int N, int I, int O);
+/* out (N, O) = in (N, I) . w (O, I)^T + bias (O), bias may be NULL; out rows are ldo floats apart (>= O), so a
+ * caller can compute a range of output rows: pass w, bias and out advanced to the first one. Every output element
+ * is one canonical sum (above) whatever the range: splitting O anywhere gives the same bits. */
+void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const float *w, const float *bias, int N, int I,
+                 int O);
 /* One head of causal attention: out (hs) = softmax(scale * q . k_t) weighted sum of v_t over t < len, where key and
  * value rows are `stride` floats apart. sc (len) is scratch. */
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,

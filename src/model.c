@@ -316,6 +316,13 @@ void model_dequantize(Model *m, void *mem)
 // ----------------------------------------------------------------------------
 // run state
 
+/* One worker's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
+static size_t scores_floats(const ModelConfig *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
+static size_t xq_int16s(const ModelConfig *c)
+{
+    return ALIGN64(((c->dim > c->hidden ? c->dim : c->hidden) + 8) * sizeof(int16_t)) / sizeof(int16_t);
+}
+
 static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
 {
     size_t T = c->ctx, C = c->dim, L = c->layers, H = c->hidden, P = MODEL_PREFILL_CHUNK;
@@ -334,9 +341,9 @@ static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
     CARVE(qkv, float, P * 3 * C);
     CARVE(att_out, float, P * C);
     CARVE(hid, float, P * H);
-    CARVE(scores, float, T + 4);
+    CARVE(scores, float, scores_floats(c));
     CARVE(logits, float, MF_VOCAB);
-    CARVE(xq, int16_t, (C > H ? C : H) + 8);
+    CARVE(xq, int16_t, xq_int16s(c));
 #undef CARVE
     return off;
 }
@@ -352,6 +359,32 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     s->q8_avx2 = kern_cpu_has_avx2();
     s->pos = 0;
     s->slides = 0;
+    s->scores_stride = scores_floats(c);
+    s->xq_stride = xq_int16s(c);
+    s->par.run = 0;
+    s->par.ctx = 0;
+    s->par.workers = 1;
+}
+
+size_t model_parallel_bytes(const ModelConfig *c, unsigned workers)
+{
+    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_int16s(c) * sizeof(int16_t)) + 64;
+}
+
+void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelParallel *p, void *mem)
+{
+    if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
+        uint8_t *base = (uint8_t *)s->tokens; /* state_layout carves tokens first, at its base */
+        state_layout(c, s, base);
+        s->par.run = 0;
+        s->par.ctx = 0;
+        s->par.workers = 1;
+        return;
+    }
+    float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    s->scores = sc;
+    s->xq = (int16_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->par = *p;
 }
 
 void model_state_reset(RunState *s)
@@ -405,15 +438,86 @@ static void gelu(float *h, int n)
 
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.w_stride[t])
 
+// ----------------------------------------------------------------------------
+// work split over workers: output rows of a mat-vec, (token, head) pairs of attention
+
+/* Runs task on every worker (or on the caller alone). */
+static void parallel(RunState *s, model_task task, void *arg)
+{
+    if (s->par.run && s->par.workers > 1)
+        s->par.run(s->par.ctx, task, arg, s->par.workers);
+    else
+        task(arg, 0, 1);
+}
+
+/* Worker w's share [*lo, *hi) of n items in blocks of `block` (only the last block may be short). */
+static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t blocks = (n + block - 1) / block;
+    uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
+    *lo = b0 * block < n ? b0 * block : n;
+    *hi = b1 * block < n ? b1 * block : n;
+}
+
+typedef struct {
+    const Model *m;
+    RunState *s;
+    float *out;
+    const float *in, *w, *bias;
+    const QMatrix *q; /* the Q8 kernel's matrix, else NULL: float kernel `kernel` on w */
+    int kernel, n, I, O;
+} MatmulJob;
+
+/* Chunks of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see on one
+ * worker (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
+static void matmul_task(void *arg, unsigned w, unsigned nw)
+{
+    const MatmulJob *j = arg;
+    uint32_t lo, hi;
+    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    if (lo == hi)
+        return;
+    if (j->q)
+        q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, j->n, j->s->xq + w * j->s->xq_stride,
+                  j->s->q8_avx2);
+    else
+        kern_matmul(j->kernel, j->out + lo, (size_t)j->O, j->in, j->w + (size_t)lo * j->I, j->bias ? j->bias + lo : 0,
+                    j->n, j->I, (int)(hi - lo));
+}
+
 /* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
 static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
                    const float *bias, int n, int I, int O)
 {
+    MatmulJob j = {m, s, out, in, 0, bias, 0, s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, n, I, O};
     if (s->kernel == KERNEL_Q8 && m->q8)
-        q8_matmul(out, in, &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which], bias, n, s->xq, s->q8_avx2);
+        j.q = &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which];
     else
-        kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out, in,
-                    l == m->cfg.layers ? m->wt.w[tensor] : LAYER_W(m, tensor, l), bias, n, I, O);
+        j.w = l == m->cfg.layers ? m->wt.w[tensor] : LAYER_W(m, tensor, l);
+    parallel(s, matmul_task, &j);
+}
+
+typedef struct {
+    RunState *s;
+    float *att;        /* (n, C) */
+    const float *qkv;  /* (n, 3C) */
+    const float *kc, *vc; /* (T, C) this layer's caches */
+    int kernel, n, C, NH, hs, p0;
+    float scale;
+} AttendJob;
+
+/* Worker w takes a run of (token, head) pairs; each pair is one whole kern_attend with the worker's own scores. */
+static void attend_task(void *arg, unsigned w, unsigned nw)
+{
+    const AttendJob *j = arg;
+    uint32_t lo, hi;
+    share(w, nw, (uint32_t)(j->n * j->NH), 1, &lo, &hi);
+    float *sc = j->s->scores + w * j->s->scores_stride;
+    for (uint32_t p = lo; p < hi; p++) {
+        int i = (int)p / j->NH, h = (int)p % j->NH, C = j->C, hs = j->hs;
+        kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, j->qkv + (size_t)i * 3 * C + h * hs, j->kc + h * hs,
+                    j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
+    }
 }
 
 /* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
@@ -448,10 +552,8 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
             ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
         }
         // each row attends to every position up to its own, head by head
-        for (int i = 0; i < n; i++)
-            for (int h = 0; h < NH; h++)
-                kern_attend(k, att + (size_t)i * C + h * hs, qkv + (size_t)i * 3 * C + h * hs, kc + h * hs,
-                            vc + h * hs, (size_t)C, hs, p0 + i + 1, scale, s->scores);
+        AttendJob aj = {s, att, qkv, kc, vc, k, n, C, NH, hs, p0, scale};
+        parallel(s, attend_task, &aj);
         // output projection and residual (xn is free again: use it for the projection)
         matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C);
         for (size_t i = 0; i < (size_t)n * C; i++)

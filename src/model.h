@@ -94,6 +94,18 @@ void model_dequantize(Model *m, void *mem);
 
 #define MODEL_PREFILL_CHUNK 64 /* prompt tokens pushed through the weights together */
 
+/* Work spread over workers (host threads, UEFI application processors), given by the platform: run(ctx, task, arg,
+ * n) calls task(arg, w, n) once for every w < n, each on its own worker (w = 0 may be the caller's own thread), and
+ * returns when all have returned. The core splits each mat-vec by output rows (chunks of whole 8-row blocks) and
+ * attention by (token, head); every number is computed whole by one worker in the canonical order and no sum ever
+ * crosses workers, so the logits are the same bits for any worker count. */
+typedef void (*model_task)(void *arg, unsigned worker, unsigned nworkers);
+typedef struct {
+    void (*run)(void *ctx, model_task task, void *arg, unsigned n); /* NULL: everything on the caller */
+    void *ctx;
+    unsigned workers; /* n passed to run, >= 1 */
+} ModelParallel;
+
 /* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
 typedef struct {
     int kernel;
@@ -108,14 +120,21 @@ typedef struct {
     float *qkv;            /* (P, 3C) */
     float *att_out;        /* (P, C) attention output before projection */
     float *hid;            /* (P, H) MLP hidden */
-    float *scores;         /* (T) attention weights of one query and head */
-    int16_t *xq;           /* (max(C, H) + 8) one activation row quantised for the Q8 kernel */
+    float *scores;         /* (W, scores_stride) per worker: attention weights of one query and head (T) */
+    int16_t *xq;           /* (W, xq_stride) per worker: one activation row quantised for Q8 (max(C, H) + 8) */
+    size_t scores_stride, xq_stride;
     float *logits;         /* (V) logits after the last token fed */
+    ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
 } RunState;
 
 /* Bytes the caller must hand to model_state_init for this config (includes 64 bytes of alignment slack). */
 size_t model_state_bytes(const ModelConfig *c);
 void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel);
+/* Spreads the work over p->workers workers from now on. Each needs its own scratch: mem holds
+ * model_parallel_bytes(c, p->workers) bytes and must outlive the state's use (a NULL p, or one worker, goes back to
+ * the state's own scratch, mem unused). */
+size_t model_parallel_bytes(const ModelConfig *c, unsigned workers);
+void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelParallel *p, void *mem);
 /* Empty the context (new conversation). */
 void model_state_reset(RunState *s);
 

@@ -138,13 +138,14 @@ EC_TARGET_AVX2 static void rows4_avx2(int64_t acc[4], const int16_t *xq, const i
     }
 }
 
-void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq, int avx2)
+void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
+               int N, int16_t *xq, int avx2)
 {
-    uint32_t R = q->rows, S = q->stride;
+    uint32_t S = q->stride;
     for (int n = 0; n < N; n++) {
         float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
-        float *dst = out + (size_t)n * R;
-        uint32_t r = 0;
+        float *dst = out + (size_t)n * ldo;
+        uint32_t r = r0;
         for (; avx2 && r + 4 <= R; r += 4) {
             int64_t acc[4];
             rows4_avx2(acc, xq, q->w + (size_t)r * S, S);

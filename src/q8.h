@@ -17,8 +17,11 @@ size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint
 /* One weight row to int8 (-127..127, round to nearest even of w * 127/max|w|); returns its scale max|w|/127 (0 for
  * an all-zero row). The one definition of weight quantisation: the Q8 kernel and the version 2 writer both use it. */
 float q8_quantize_row(int8_t *v, const float *row, uint32_t cols);
-/* out (N, rows) = in (N, cols) . q^T + bias; xq holds q->stride int16s of scratch. avx2 != 0 uses 256-bit integer
- * instructions (only where the CPU has AVX2): integer sums are exact, so the results are the same bits. */
-void q8_matmul(float *out, const float *in, const QMatrix *q, const float *bias, int N, int16_t *xq, int avx2);
+/* out[:, r0..R) = in (N, cols) . q[r0..R)^T + bias[r0..R): output rows r0 <= r < R only, out rows ldo floats apart
+ * (element r of row n at out[n * ldo + r]); xq holds q->stride int16s of scratch. avx2 != 0 uses 256-bit integer
+ * instructions (only where the CPU has AVX2): integer sums are exact, so the results are the same bits, and so is
+ * any split of the rows into ranges (each range quantises the same activations the same way). */
+void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
+               int N, int16_t *xq, int avx2);
 
 #endif
