@@ -58,9 +58,9 @@ $(BUILD)/core-san/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -ffreestanding -c $< -o $@
 
 cli: $(CLI)
-$(CLI): src/cli/efichat_cli.c $(CORE_OBJS) $(CORE_HDRS)
+$(CLI): src/cli/efichat_cli.c src/cli/pool.c src/cli/pool.h $(CORE_OBJS) $(CORE_HDRS)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc src/cli/efichat_cli.c $(CORE_OBJS) -lm -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
 
 # ---- host unit tests: every tests/unit/test_*.c is one program, built with sanitizers
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -69,6 +69,21 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_SAN_OBJS) $(CORE_HDRS
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc -Itests/unit $< $(CORE_SAN_OBJS) -lm -o $@
+
+# test_parallel also needs the host thread pool; a second build runs it under ThreadSanitizer (the core compiled
+# with it too, so a race on the model's buffers would show).
+POOL_SRCS := src/cli/pool.c src/cli/pool.h
+$(BUILD)/tests/test_parallel: tests/unit/test_parallel.c tests/unit/check.h $(POOL_SRCS) $(CORE_SAN_OBJS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -pthread -Isrc -Isrc/cli -Itests/unit $< src/cli/pool.c \
+		$(CORE_SAN_OBJS) -lm -o $@
+$(BUILD)/tests/test_parallel_tsan: tests/unit/test_parallel.c tests/unit/check.h $(POOL_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -fsanitize=thread -pthread -Isrc -Isrc/cli -Itests/unit $< src/cli/pool.c \
+		$(CORE_SRCS) -lm -o $@
+UNIT_BINS += $(BUILD)/tests/test_parallel_tsan
 
 # Fragments add their own prerequisites to TEST_DEPS and their own programs/scripts to the runner's folders.
 TEST_DEPS := $(CLI) $(UNIT_BINS)

@@ -18,6 +18,7 @@
 #include "quantize.h"
 #include "sampler.h"
 #include "ecmath.h"
+#include "pool.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
@@ -126,6 +127,8 @@ typedef struct {
     void *state_mem;
     void *q8_mem;
     void *dequant_mem; /* float copies of an int8 (version 2) file's matrices, for the float kernels */
+    Pool *pool;        /* --threads N > 1: the workers, and their scratch in the run state */
+    void *par_mem;
 } Loaded;
 
 static void load_model(Loaded *L, const char *path)
@@ -140,6 +143,8 @@ static void load_model(Loaded *L, const char *path)
         die("%s: %s", path, msg);
     L->q8_mem = 0;
     L->dequant_mem = 0;
+    L->pool = 0;
+    L->par_mem = 0;
     L->state_mem = malloc(model_state_bytes(&L->m.cfg));
     if (!L->state_mem)
         die("out of memory for the run state");
@@ -152,6 +157,21 @@ static void free_model(Loaded *L)
     free(L->state_mem);
     free(L->q8_mem);
     free(L->dequant_mem);
+    pool_free(L->pool);
+    free(L->par_mem);
+}
+
+/* --threads N: the core's mat-vecs and attention spread over N threads (the same bits as one thread). */
+static void apply_threads(Loaded *L, unsigned n)
+{
+    if (n <= 1)
+        return;
+    L->pool = pool_new(n);
+    L->par_mem = malloc(model_parallel_bytes(&L->m.cfg, n));
+    if (!L->pool || !L->par_mem)
+        die("--threads %u: cannot start the threads or allocate their scratch", n);
+    ModelParallel mp = pool_parallel(L->pool);
+    model_state_set_parallel(&L->s, &L->m.cfg, &mp, L->par_mem);
 }
 
 /* model_feed, stopping with one line when the logits are not finite (weights large enough to overflow). */
@@ -215,7 +235,7 @@ static int32_t *bytes_to_tokens(const char *s, size_t n)
 
 static int cmd_generate(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0}, {"temp", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0}, {"seed", 0, 0}, {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0}, {"temp", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0}, {"seed", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *prompt = opt_str(o, no, "prompt", 0);
@@ -229,6 +249,7 @@ static int cmd_generate(int argc, char **argv)
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
     apply_kernel(&L, opt_str(o, no, "kernel", 0));
+    apply_threads(&L, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
     Sampler smp;
     sampler_init(&smp, temp, top_k, top_p, seed);
 
@@ -250,7 +271,7 @@ static int cmd_generate(int argc, char **argv)
  * first T of the split (the first window scores all of its positions). */
 static int cmd_eval(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"data", 0, 0}, {"split", 0, 0}, {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"data", 0, 0}, {"split", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *split = opt_str(o, no, "split", "val"), *data_path = opt_str(o, no, "data", 0);
@@ -261,6 +282,7 @@ static int cmd_eval(int argc, char **argv)
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
     apply_kernel(&L, opt_str(o, no, "kernel", 0));
+    apply_threads(&L, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
     size_t len;
     uint8_t *data = read_file(data_path, &len);
     size_t cut = (size_t)((uint64_t)len * 9 / 10), lo = 0, hi = len;
@@ -308,13 +330,14 @@ static int cmd_eval(int argc, char **argv)
 
 static int cmd_bench(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"seconds", 0, 0}, {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"seconds", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     double secs = opt_num(o, no, "seconds", 1.0, 0.01, 600);
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
     apply_kernel(&L, opt_str(o, no, "kernel", 0));
+    apply_threads(&L, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
     size_t T = L.m.cfg.ctx;
     int32_t *toks = malloc(T * sizeof *toks);
     if (!toks)
@@ -342,8 +365,8 @@ static int cmd_bench(int argc, char **argv)
         done += T;
     } while ((t = now_s() - t0) < secs);
     double decode = done / t;
-    printf("model %s: dim %u layers %u heads %u ctx %u, kernel %s\n", L.m.cfg.name, L.m.cfg.dim, L.m.cfg.layers,
-           L.m.cfg.heads, L.m.cfg.ctx, kernel_name(&L.s));
+    printf("model %s: dim %u layers %u heads %u ctx %u, kernel %s, threads %u\n", L.m.cfg.name, L.m.cfg.dim,
+           L.m.cfg.layers, L.m.cfg.heads, L.m.cfg.ctx, kernel_name(&L.s), L.s.par.workers);
     printf("prefill %.0f tokens/s\ndecode %.0f tokens/s\n", prefill, decode);
     free(toks);
     free_model(&L);
@@ -471,7 +494,7 @@ static int cmd_quantize(int argc, char **argv)
 /* Writes float32 logits (n, 256) for the bytes of --text: fed one token at a time (--mode step) or in one call. */
 static int cmd_logits(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"text-file", 0, 0}, {"out", 0, 0}, {"mode", 0, 0}, {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"text-file", 0, 0}, {"out", 0, 0}, {"mode", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *tf = opt_str(o, no, "text-file", 0), *out = opt_str(o, no, "out", 0);
@@ -481,6 +504,7 @@ static int cmd_logits(int argc, char **argv)
     Loaded L;
     load_model(&L, opt_str(o, no, "model", 0));
     apply_kernel(&L, opt_str(o, no, "kernel", 0));
+    apply_threads(&L, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
     size_t n;
     char *text = read_file(tf, &n);
     int32_t *toks = bytes_to_tokens(text, n);
@@ -515,16 +539,16 @@ int main(int argc, char **argv)
         const char *usage; /* the options after the command */
     } cmds[] = {
         {"generate", cmd_generate, "--model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]"
-                                   " [--kernel sse2|avx|q8]\n  streams N bytes sampled after TEXT"},
-        {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8]\n"
+                                   " [--kernel sse2|avx|q8] [--threads N]\n  streams N bytes sampled after TEXT"},
+        {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8] [--threads N]\n"
                            "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
-        {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8]\n  prefill and decode tokens/s"},
+        {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8] [--threads N]\n  prefill and decode tokens/s"},
         {"info", cmd_info, "--model M\n  the model's header and parameter count"},
         {"quantize", cmd_quantize, "--in FLOAT.bin --out INT8.bin\n  writes the model with int8 matrices (format"
                                    " version 2, about 4x smaller)"},
         {"random-model", cmd_random_model, "--out FILE --dim C --layers L --heads NH --ctx T [--hidden H] [--seed S]"
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
-        {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8]\n"
+        {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8] [--threads N]\n"
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];

@@ -26,7 +26,8 @@ with tempfile.TemporaryDirectory() as d:
         obj = os.path.join(d, os.path.basename(src) + ".o")
         subprocess.run([clang] + FLAGS + ["-ffreestanding", "-c", os.path.join(ROOT, src), "-o", obj], check=True)
         objs.append(obj)
-    r = subprocess.run([clang] + FLAGS + ["-I" + os.path.join(ROOT, "src"), os.path.join(ROOT, "src/cli/efichat_cli.c")]
+    r = subprocess.run([clang] + FLAGS + ["-pthread", "-I" + os.path.join(ROOT, "src"),
+                                          os.path.join(ROOT, "src/cli/efichat_cli.c"), os.path.join(ROOT, "src/cli/pool.c")]
                        + objs + ["-lm", "-o", cli], capture_output=True, text=True)
     case(r.returncode == 0, "ubsan_clang_built", r.stderr[-2000:])
     if r.returncode:
@@ -41,10 +42,11 @@ with tempfile.TemporaryDirectory() as d:
     for kernel in ["sse2", "q8", "q8-sse2"]:
         for cmd in (["eval", "--model", model, "--data", text],
                     ["generate", "--model", model, "--prompt", "Hi", "--max", "40", "--temp", "0"],
-                    ["eval", "--model", model8, "--data", text]):
+                    ["eval", "--model", model8, "--data", text],
+                    ["eval", "--model", model, "--data", text, "--threads", "3"]):
             r = subprocess.run([cli] + cmd + ["--kernel", kernel], capture_output=True, text=True, errors="replace",
                                timeout=120)
             bad = "runtime error" in r.stderr or r.returncode != 0
-            tag = "_int8" if cmd[2] == model8 else ""
+            tag = "_int8" if cmd[2] == model8 else "_threads3" if "--threads" in cmd else ""
             case(not bad, f"ubsan_clang_{cmd[0]}{tag}_{kernel}", f"status {r.returncode}: {r.stderr[-1500:]}")
 sys.exit(exit_code())

@@ -1,0 +1,20 @@
+/* pool.h - the host's workers for the core's ModelParallel: persistent threads, released per call with low latency.
+ * Host only (pthreads); the UEFI app brings its own workers (MP Services). */
+#ifndef EFICHAT_POOL_H
+#define EFICHAT_POOL_H
+
+#include "model.h"
+
+typedef struct Pool Pool;
+
+/* A pool of `threads` workers: the caller of pool_run is worker 0, threads - 1 are started here. NULL when a thread
+ * cannot be started or memory is short (then run on one thread). */
+Pool *pool_new(unsigned threads);
+void pool_free(Pool *p);
+/* ModelParallel.run: task(arg, w, n) for every w < n (n <= threads), w = 0 on the calling thread; returns when all
+ * returned. ctx is the Pool. */
+void pool_run(void *ctx, model_task task, void *arg, unsigned n);
+/* The ModelParallel that runs on p (p NULL: one worker, everything on the caller). */
+ModelParallel pool_parallel(Pool *p);
+
+#endif

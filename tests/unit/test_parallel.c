@@ -1,0 +1,174 @@
+/* test_parallel - the core's work split over workers gives the same bits as one worker: kern_matmul and q8_matmul
+ * cut into row ranges at every possible point (not only at the 8-row blocks the model uses), and whole models of
+ * awkward shapes (head size 12, row counts no thread count divides) fed past their context with 1-4 threads of the
+ * host pool, for every kernel, one token at a time and in batches. Also built with -fsanitize=thread. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kernels.h"
+#include "model.h"
+#include "pool.h"
+#include "q8.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static float frand(float a) /* uniform in (-a, a), xorshift */
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return ((float)(rng >> 40) / (float)(1u << 24) * 2.0f - 1.0f) * a;
+}
+
+static float *rand_floats(size_t n, float a)
+{
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand(a);
+    return p;
+}
+
+/* out computed as rows [0, cut) then [cut, O) equals out computed whole, for every cut. */
+static void matmul_split_cases(void)
+{
+    enum { N = 3, I = 37, O = 29 };
+    float *in = rand_floats(N * I, 1.0f), *w = rand_floats(O * I, 0.5f), *bias = rand_floats(O, 0.1f);
+    float whole[N * O], part[N * O];
+    for (int kernel = 0; kernel <= (kern_cpu_has_avx() ? 1 : 0); kernel++)
+        for (int n = 1; n <= N; n += N - 1) {
+            kern_matmul(kernel, whole, O, in, w, bias, n, I, O);
+            int bad = -1;
+            for (int cut = 0; cut <= O; cut++) {
+                kern_matmul(kernel, part, O, in, w, bias, n, I, cut);
+                kern_matmul(kernel, part + cut, O, in, w + (size_t)cut * I, bias + cut, n, I, O - cut);
+                if (memcmp(whole, part, (size_t)n * O * sizeof(float)))
+                    bad = cut;
+            }
+            char name[64];
+            snprintf(name, sizeof name, "matmul_rows_split_anywhere_%s_n%d", kernel ? "avx" : "sse2", n);
+            check_case(bad < 0, name, "split at row %d differs", bad);
+        }
+
+    QMatrix q;
+    void *qmem = aligned_alloc(64, (q8_matrix_bytes(O, I) + 63) & ~(size_t)63);
+    q8_matrix_build(&q, w, O, I, qmem);
+    int16_t xq[I + 8];
+    for (int avx2 = 0; avx2 <= kern_cpu_has_avx2(); avx2++) {
+        q8_matmul(whole, O, in, &q, 0, O, bias, N, xq, avx2);
+        int bad = -1;
+        for (uint32_t cut = 0; cut <= O; cut++) {
+            q8_matmul(part, O, in, &q, 0, cut, bias, N, xq, avx2);
+            q8_matmul(part, O, in, &q, cut, O, bias, N, xq, avx2);
+            if (memcmp(whole, part, sizeof whole))
+                bad = (int)cut;
+        }
+        check_case(bad < 0, avx2 ? "q8_rows_split_anywhere_avx2" : "q8_rows_split_anywhere_sse2",
+                   "split at row %d differs", bad);
+    }
+    free(qmem);
+    free(in);
+    free(w);
+    free(bias);
+}
+
+/* A float (version 1) model image with random weights, 64-byte aligned. */
+static uint8_t *random_image(ModelConfig *c, size_t *len)
+{
+    uint64_t n = mf_param_count(c);
+    c->payload_bytes = n * 4;
+    *len = MF_HEADER_BYTES + (size_t)n * 4;
+    uint8_t *img = aligned_alloc(64, (*len + 63) & ~(size_t)63);
+    float *w = (float *)(void *)(img + MF_HEADER_BYTES);
+    for (uint64_t i = 0; i < n; i++)
+        w[i] = frand(0.5f);
+    for (int t = 0; t < MF_TENSOR_COUNT; t++) /* norms near 1 so activations keep their size */
+        if (t == MF_LN1_W || t == MF_LN2_W || t == MF_LNF_W)
+            for (uint32_t l = 0; l < (mf_is_per_layer(t) ? c->layers : 1); l++)
+                for (uint64_t i = 0; i < mf_tensor_numel(c, t); i++)
+                    w[mf_tensor_offset(c, t, l) + i] += 1.0f;
+    c->payload_crc32 = mf_crc32(0, w, (size_t)c->payload_bytes);
+    mf_header_encode(c, img);
+    return img;
+}
+
+/* Logits of every token fed (step: one at a time; batch: all in one call), with `threads` workers. */
+static float *run_model(const Model *m, int kernel, unsigned threads, const int32_t *toks, size_t n, int batch)
+{
+    RunState s;
+    void *mem = malloc(model_state_bytes(&m->cfg)), *pmem = malloc(model_parallel_bytes(&m->cfg, threads));
+    float *lg = malloc(n * MF_VOCAB * sizeof *lg);
+    model_state_init(&s, &m->cfg, mem, kernel);
+    Pool *p = threads > 1 ? pool_new(threads) : 0;
+    ModelParallel mp = pool_parallel(p);
+    model_state_set_parallel(&s, &m->cfg, &mp, pmem);
+    if (batch) {
+        model_feed(m, &s, toks, n, lg);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            model_feed(m, &s, toks + i, 1, 0);
+            memcpy(lg + i * MF_VOCAB, s.logits, MF_VOCAB * sizeof *lg);
+        }
+    }
+    pool_free(p);
+    free(pmem);
+    free(mem);
+    return lg;
+}
+
+static void model_cases(uint32_t dim, uint32_t heads, uint32_t hidden, uint32_t ctx)
+{
+    ModelConfig c;
+    memset(&c, 0, sizeof c);
+    c.version = MF_VERSION;
+    c.dtype = MF_DTYPE_F32;
+    c.vocab = MF_VOCAB;
+    c.dim = dim;
+    c.heads = heads;
+    c.hidden = hidden;
+    c.ctx = ctx;
+    c.layers = 2;
+    strcpy(c.name, "parallel-test");
+    size_t len;
+    uint8_t *img = random_image(&c, &len);
+    Model m;
+    char msg[160];
+    check_case(model_load(&m, img, len, msg, sizeof msg) == MODEL_OK, "parallel_model_loads", "%s", msg);
+    void *qmem = malloc(model_q8_bytes(&m.cfg));
+    model_quantize(&m, qmem);
+    size_t n = (size_t)ctx * 5 / 2; /* two context overflows */
+    int32_t *toks = malloc(n * sizeof *toks);
+    for (size_t i = 0; i < n; i++)
+        toks[i] = (int32_t)((i * 37 + 11) & 255);
+    const char *kname[] = {"sse2", "avx", "q8"};
+    for (int kernel = 0; kernel <= KERNEL_Q8; kernel++) {
+        if (kernel == KERNEL_AVX && !kern_cpu_has_avx())
+            continue;
+        for (int batch = 0; batch <= 1; batch++) {
+            float *one = run_model(&m, kernel, 1, toks, n, batch);
+            for (unsigned t = 2; t <= 4; t++) {
+                float *many = run_model(&m, kernel, t, toks, n, batch);
+                size_t first = n;
+                for (size_t i = 0; i < n * MF_VOCAB && first == n; i++)
+                    if (memcmp(one + i, many + i, sizeof *one))
+                        first = i / MF_VOCAB;
+                char name[96];
+                snprintf(name, sizeof name, "logits_bitwise_%s_%s_C%u_hs%u_threads%u_vs_1", kname[kernel],
+                         batch ? "batch" : "step", dim, dim / heads, t);
+                check_case(first == n, name, "first differing position %zu of %zu", first, n);
+                free(many);
+            }
+            free(one);
+        }
+    }
+    free(toks);
+    free(qmem);
+    free(img);
+}
+
+int main(void)
+{
+    matmul_split_cases();
+    model_cases(36, 3, 100, 20); /* head size 12; qkv 108, hidden 100 rows: no thread count divides them */
+    model_cases(40, 5, 72, 9);   /* head size 8, 5 heads: (token, head) pairs split unevenly */
+    return check_exit();
+}
