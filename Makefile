@@ -32,6 +32,7 @@ CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core/%.o)
 CORE_SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core-san/%.o)
 
 CLI := $(BUILD)/efichat-cli
+POOL_SRCS := src/cli/pool.c src/cli/pool.h # the host's worker threads (CLI, bench, test_parallel)
 
 .PHONY: all deps cli test test-build bench clean help
 # Keep intermediate objects: make would otherwise delete them after the run, printing an rm line after the
@@ -58,7 +59,7 @@ $(BUILD)/core-san/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -ffreestanding -c $< -o $@
 
 cli: $(CLI)
-$(CLI): src/cli/efichat_cli.c src/cli/pool.c src/cli/pool.h $(CORE_OBJS) $(CORE_HDRS)
+$(CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(CORE_OBJS) $(CORE_HDRS)
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
 
@@ -72,7 +73,6 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_SAN_OBJS) $(CORE_HDRS
 
 # test_parallel also needs the host thread pool; a second build runs it under ThreadSanitizer (the core compiled
 # with it too, so a race on the model's buffers would show).
-POOL_SRCS := src/cli/pool.c src/cli/pool.h
 $(BUILD)/tests/test_parallel: tests/unit/test_parallel.c tests/unit/check.h $(POOL_SRCS) $(CORE_SAN_OBJS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -90,10 +90,12 @@ TEST_DEPS := $(CLI) $(UNIT_BINS)
 
 # ---- benchmarks (numbers are printed, never asserted)
 BENCH_BIN := $(BUILD)/bench-decode
-$(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c tests/bench/scalar_model.h $(CORE_OBJS) $(CORE_HDRS)
+$(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c tests/bench/scalar_model.h $(POOL_SRCS) $(CORE_OBJS) \
+              $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isrc -Itests/bench tests/bench/bench_decode.c tests/bench/scalar_model.c $(CORE_OBJS) -lm -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc -Isrc/cli -Itests/bench tests/bench/bench_decode.c \
+		tests/bench/scalar_model.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
 BENCH_DEPS := $(BENCH_BIN) $(CLI)
 # Each entry is one command (no spaces); fragments append theirs.
 BENCH_RUN := tools/bench_core.sh
