@@ -36,6 +36,7 @@ CONSOLE_HDRS := $(wildcard src/chat/*.h src/input/*.h src/gop/*.h src/efi/*.h)
 # Files that talk to the firmware.
 EFI_SRCS := src/efi/entry.c src/efi/firmware.c src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c \
             src/efi/files.c src/efi/secureboot.c src/efi/report.c src/efi/shot.c src/efi/leave.c src/efi/memory.c \
+            src/efi/mp.c \
             src/gop/efi_screen.c src/input/efi_input.c
 
 EFI_OBJS := $(CONSOLE_SRCS:src/%.c=$(EFI_OUT)/%.o) $(EFI_SRCS:src/%.c=$(EFI_OUT)/%.o) \

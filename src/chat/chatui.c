@@ -108,6 +108,11 @@ static void status_text(Fmt *f, const Settings *s, const ChatStatus *st, int com
     fmt_u64(f, st->ctx_max);
     fmt_str(f, s->mode == MODE_PLAY ? (compact ? " play " : " | play | ") : (compact ? " raw " : " | raw | "));
     fmt_str(f, st->model_name ? st->model_name : "?");
+    if (st->cores > 1) { /* the model runs on several cores (src/efi/mp.c) */
+        fmt_str(f, compact ? " " : " | ");
+        fmt_u64(f, st->cores);
+        fmt_str(f, compact ? "c" : " cores");
+    }
 }
 
 static void compose_status(Grid *g, const Settings *s, const ChatStatus *st, uint32_t y)

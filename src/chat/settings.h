@@ -33,6 +33,7 @@ typedef struct {
     uint32_t keylog;             /* 1 = mirror every key as "efichat: key scan=.. char=.. mods=.." */
     uint32_t q8;                 /* 1 (default) = the integer Q8 kernel, 0 = float (the host CLI's default) */
     uint32_t memlog;             /* 1 = "efichat: memory free_kib=.. ctx_slides=.." after every reply (make soak) */
+    uint32_t cores;              /* cores that run the model: 0 = every core the firmware offers, 1 = the BSP only */
 } Settings;
 
 void settings_default(Settings *s);

@@ -84,6 +84,7 @@ void app_settings_changed(App *a)
 static ModelError feed_bytes(App *a, const char *s, size_t n)
 {
     int32_t toks[MODEL_PREFILL_CHUNK];
+    mp_wake(&a->mp); /* the other cores spin while the model runs; parked again before the app waits for keys */
     while (n > 0) {
         size_t k = n < MODEL_PREFILL_CHUNK ? n : MODEL_PREFILL_CHUNK;
         for (size_t i = 0; i < k; i++) {
@@ -384,10 +385,12 @@ void app_run(App *a)
             continue;
         /* Read directly, a serial port holds 16 bytes: a paste drained once per 50 ms timer tick arrived at ~40
          * bytes/s under QEMU (and would overflow a real UART). While bytes keep coming, poll every 50 us. */
-        if (a->input.serial && clock_ms() - last_key_ms < SERIAL_BURST_MS)
+        if (a->input.serial && clock_ms() - last_key_ms < SERIAL_BURST_MS) {
             g_bs->Stall(50);
-        else
+        } else {
+            mp_park(&a->mp);
             input_wait(&a->input);
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 #include "../gop/efi_screen.h"
 #include "../gop/render.h"
 #include "../input/efi_input.h"
+#include "mp.h"
 
 typedef struct {
     EFI_HANDLE image;
@@ -35,6 +36,8 @@ typedef struct {
     RunState rs;
     void *rs_mem;
     void *q8_mem; /* the Q8 copy of the matrices, with config q8=1 */
+    Mp mp;         /* the other cores (mp.c); mp.workers == 1: the BSP alone */
+    void *par_mem; /* the workers' scratch (model_parallel_bytes) */
     void *dequant_mem; /* float copies of an int8 (version 2) model's matrices, when a float kernel runs it */
     Sampler sampler;
     int random_model;

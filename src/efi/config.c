@@ -1,5 +1,5 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8, memlog. Values are checked against the same ranges the hotkeys
+ * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores. Values are checked against the same ranges the hotkeys
  * keep; a bad line changes nothing. */
 #include "config.h"
 
@@ -104,6 +104,10 @@ static int apply(Settings *s, Span k, Span v, const char **why)
         if (!parse_uint(v, &u) || u < 1 || u > REPLY_MAX_LIMIT)
             return *why = "max_reply must be 1 to 4096, got", 0;
         s->max_reply = (uint32_t)u;
+    } else if (span_is(k, "cores")) {
+        if (!parse_uint(v, &u) || u > 64)
+            return *why = "cores must be 0 (all) or 1 to 64, got", 0;
+        s->cores = (uint32_t)u;
     } else if (span_is(k, "mode")) {
         if (span_is(v, "play"))
             s->mode = MODE_PLAY;

@@ -154,6 +154,27 @@ static int load_model(App *a)
     return 1;
 }
 
+/* The other cores through MP Services (mp.c), unless cores=1 or the firmware has none; the results are the same
+ * bits whatever the count, so a failure here only costs speed and is said once. */
+static void start_cores(App *a)
+{
+    unsigned want = a->settings.cores ? a->settings.cores : MP_MAX_APS + 1;
+    unsigned workers = mp_init(&a->mp, want);
+    if (a->mp.failed)
+        app_error(a, "an application processor did not start: the model runs on one core");
+    if (workers > 1) {
+        a->par_mem = efi_alloc(model_parallel_bytes(&a->model.cfg, workers));
+        if (!a->par_mem) {
+            app_error(a, "out of memory for the other cores' scratch: the model runs on one core");
+            workers = 1;
+        } else {
+            ModelParallel par = {mp_run, &a->mp, workers};
+            model_state_set_parallel(&a->rs, &a->model.cfg, &par, a->par_mem);
+        }
+    }
+    a->status.cores = workers;
+}
+
 static int open_graphics(App *a)
 {
     if (EFI_ERROR(screen_open(&a->screen, a->settings.screen_w, a->settings.screen_h, (int)a->settings.blt)))
@@ -215,6 +236,8 @@ static void say_setup(App *a)
     fmt_str(&f, " ctx=");
     fmt_u64(&f, a->model.cfg.ctx);
     fmt_str(&f, a->rs.kernel == KERNEL_AVX ? " kernel=avx" : a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=sse2");
+    fmt_str(&f, " cores=");
+    fmt_u64(&f, a->status.cores);
     if (a->random_model)
         fmt_str(&f, " (random test model)");
     mirror_line(buf);
@@ -306,6 +329,7 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
         }
         model_dequantize(&a->model, a->dequant_mem);
     }
+    start_cores(a);
     a->tail_newlines = 2;
     uint64_t seed = a->settings.seed ? a->settings.seed : clock_us() ^ 0x9E3779B97F4A7C15ull;
     sampler_init(&a->sampler, (float)a->settings.temp / 100.0f, a->settings.top_k,

@@ -6,14 +6,8 @@
 #include "../kernels.h"
 #include "../chat/fmt.h"
 #include "../chat/report.h"
+#include "mp.h"
 
-/* EFI_MP_SERVICES_PROTOCOL (PI spec, volume 2): gnu-efi does not declare it. Only its first member is called. */
-static EFI_GUID mp_guid = {0x3fdda605, 0xa76e, 0x4f46, {0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08}};
-typedef struct MpServices MpServices;
-struct MpServices {
-    EFI_STATUS(EFIAPI *GetNumberOfProcessors)(MpServices *self, UINTN *total, UINTN *enabled);
-    /* GetProcessorInfo, StartupAllAPs, ... follow; never used here */
-};
 static EFI_GUID ex_guid = EFI_SIMPLE_TEXT_INPUT_EX_PROTOCOL_GUID;
 static EFI_GUID serial_guid = EFI_SERIAL_IO_PROTOCOL_GUID;
 
@@ -69,7 +63,7 @@ static void core_facts(ReportFacts *f)
     MpServices *mp = NULL;
     UINTN total = 0, enabled = 0;
     f->cores = f->cores_enabled = -1;
-    if (!EFI_ERROR(g_bs->LocateProtocol(&mp_guid, NULL, (void **)&mp)) && mp &&
+    if (!EFI_ERROR(g_bs->LocateProtocol(&mp_services_guid, NULL, (void **)&mp)) && mp &&
         !EFI_ERROR(mp->GetNumberOfProcessors(mp, &total, &enabled))) {
         f->cores = (int32_t)total;
         f->cores_enabled = (int32_t)enabled;

@@ -163,7 +163,7 @@ static void test_compose(void)
     transcript_append(&T, "ROMEO:\nWell met.\n\n", 18);
     Settings s;
     settings_default(&s);
-    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL, 0};
+    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL, 0, 0};
     lineedit_insert(&e, 'a');
     lineedit_insert(&e, 'b');
     lineedit_left(&e);
@@ -183,6 +183,11 @@ static void test_compose(void)
                grid_row(&wide, 7));
     check_case(!strncmp(grid_row(&g, 7), " T0.80 K40 P0.95 12.3t/s 180/256 play tiny (RAN", 40),
                "compose_status_compact_when_narrow", "'%s'", grid_row(&g, 7));
+    st.cores = 4;
+    chatui_compose(&wide, &T, &e, &s, &st);
+    check_case(strstr(grid_row(&wide, 7), "| play | tiny | 4 cores") != NULL, "compose_status_cores", "'%s'",
+               grid_row(&wide, 7));
+    st.cores = 0;
     /* no key since start: the empty input line says what to plug in; a typed character hides the hint */
     st.no_key_hint = 1;
     chatui_compose(&wide, &T, &e, &s, &st);

@@ -66,6 +66,10 @@ int main(void)
     check_case(strstr(reports[7], "8: expected key=value") != NULL, "config_report_no_equals", "'%s'", reports[7]);
     check_case(strstr(reports[14], "15: blt, avx, keylog, q8 and memlog must be 0 or 1, got '2'") != NULL,
                "config_report_memlog_not_a_switch", "'%s'", reports[14]);
+    bad = parse("cores=1\n", &s);
+    check_case(bad == 0 && s.cores == 1, "config_cores_one", "%u %u", bad, s.cores);
+    bad = parse("cores=65\n", &s);
+    check_case(bad == 1 && s.cores == 0, "config_cores_range", "%u %u", bad, s.cores);
     bad = parse("user_name=A\x7f" "B\n", &s);
     check_case(bad == 1 && !strcmp(s.user_name, d.user_name), "config_user_name_rejects_del", "%u '%s'", bad,
                s.user_name);

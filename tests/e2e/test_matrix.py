@@ -3,12 +3,14 @@
 boots, each covering several rows so the suite stays fast:
 
   U-Boot's own UEFI (x86_64), plain image   the serial chat: SSE switched on by efichat, lines end in CR LF
-  bochs-display + NVMe disk + -cpu max      a temperature-0 reply (AVX2 kernels under TCG)
-  virtio-gpu-pci (Blt-only) + -cpu qemu64   the same reply, byte for byte (SSE2 only: no SSE4, no AVX)
+  bochs-display + NVMe + -cpu max, -smp 1   a temperature-0 reply (AVX2 kernels under TCG, one core)
+  virtio-gpu-pci (Blt-only) + -cpu qemu64   the same reply, byte for byte (SSE2 only: no SSE4, no AVX; two cores
+                                            through MP Services, so the split over cores changes no bit either)
   ramfb (1024x768) + -m 128                 the status bar keeps "F1 help" (OCR); no key for 10 s: the hint
                                             to plug in a keyboard (serial + OCR); the chat fits in 128 MiB; a
                                             model.bin whose run state cannot fit is reported, the embedded runs
-  cirrus (bitmask pixels), USB keyboard     typed keys with no PS/2 controller, a reply
+  cirrus (bitmask pixels), USB keyboard     typed keys with no PS/2 controller, a reply; -cpu max on two cores
+                                            (the AP sets its own AVX state before running AVX2 code)
 
 Results and timings are printed as info lines; docs/hardware.md holds the table. QEMU is killed on every way out."""
 import os, re, subprocess, sys, time
@@ -82,9 +84,10 @@ def main():
                   "a line ends in CR CR LF (U-Boot's ConOut adds its own CR)")
 
     def bochs_nvme_max():
-        with Machine(shim_img, "matrix-bochs-nvme-max", keyboard="usb", disk_bus="nvme", cpu="max",
+        with Machine(shim_img, "matrix-bochs-nvme-max", keyboard="usb", disk_bus="nvme", cpu="max", smp=1,
                      extra=["-vga", "none", "-device", "bochs-display"]) as m:
-            r = ready(m, "bochs-display + NVMe + cpu max")
+            r = ready(m, "bochs-display + NVMe + cpu max + one core")
+            check(re.search(r"efichat: model [^\r\n]* cores=1\r?\n", m.text(0, r.end())), "not one core with -smp 1")
             w, h, fmt = screen_of(m, r.end())
             check(fmt in ("BGR", "RGB"), f"bochs-display gave format {fmt}")
             replies["max"], _ = reply_bytes(m, r.end())
@@ -92,7 +95,9 @@ def main():
     def virtio_qemu64():
         with Machine(shim_img, "matrix-virtio-qemu64", keyboard="usb", cpu="qemu64",
                      extra=["-vga", "none", "-device", "virtio-gpu-pci"]) as m:
-            r = ready(m, "virtio-gpu-pci + cpu qemu64")
+            r = ready(m, "virtio-gpu-pci + cpu qemu64 + two cores")
+            check(re.search(r"efichat: model [^\r\n]* cores=2\r?\n", m.text(0, r.end())),
+                  "the model does not run on both cores of -smp 2 (MP Services)")
             w, h, fmt = screen_of(m, r.end())
             check(fmt == "Blt-only", f"virtio-gpu-pci gave format {fmt}, want Blt-only")
             replies["qemu64"], _ = reply_bytes(m, r.end())
@@ -138,20 +143,22 @@ def main():
             reply_bytes(m, r.end())
 
     def cirrus_usb():
-        with Machine(shim_img, "matrix-cirrus-usbkbd", keyboard="usb", extra=["-vga", "cirrus"]) as m:
-            r = ready(m, "cirrus + USB keyboard, no PS/2")
+        # -cpu max on two cores: the application processor runs the AVX2 kernel, so it must have set its own XCR0
+        with Machine(shim_img, "matrix-cirrus-usbkbd", keyboard="usb", cpu="max", extra=["-vga", "cirrus"]) as m:
+            r = ready(m, "cirrus + USB keyboard, no PS/2, cpu max, two cores")
+            check(re.search(r"efichat: model [^\r\n]* cores=2\r?\n", m.text(0, r.end())), "not two cores")
             w, h, fmt = screen_of(m, r.end())
             check(fmt == "bitmask", f"cirrus gave format {fmt}, want bitmask")
             reply_bytes(m, r.end())
 
     cases.run("matrix: U-Boot x86_64 (plain image): SSE switched on, serial chat, CR LF lines", uboot)
-    cases.run("matrix: bochs-display + NVMe + -cpu max: a temperature-0 reply", bochs_nvme_max)
-    cases.run("matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64: a temperature-0 reply", virtio_qemu64)
-    cases.run("matrix: -cpu qemu64 replies exactly as -cpu max", same_reply,
-              needs=["matrix: bochs-display + NVMe + -cpu max: a temperature-0 reply",
-                     "matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64: a temperature-0 reply"])
+    cases.run("matrix: bochs-display + NVMe + -cpu max + -smp 1: a temperature-0 reply", bochs_nvme_max)
+    cases.run("matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64 + 2 cores: a temperature-0 reply", virtio_qemu64)
+    cases.run("matrix: -cpu qemu64 on 2 cores replies exactly as -cpu max on one", same_reply,
+              needs=["matrix: bochs-display + NVMe + -cpu max + -smp 1: a temperature-0 reply",
+                     "matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64 + 2 cores: a temperature-0 reply"])
     cases.run("matrix: ramfb 1024x768 + 128 MiB: status bar shows F1 help, the no-key hint, a reply", ramfb_128m)
-    cases.run("matrix: cirrus (bitmask pixels) + USB keyboard without PS/2: a reply", cirrus_usb)
+    cases.run("matrix: cirrus (bitmask pixels) + USB keyboard without PS/2 + AVX2 on 2 cores: a reply", cirrus_usb)
     return cases.exit_code()
 
 

@@ -1,0 +1,166 @@
+/* mp.c - the model's work on every core, through the firmware's EFI_MP_SERVICES_PROTOCOL (PI spec, volume 2).
+ * The core splits each step into n parts (model.h, ModelParallel); the BSP runs part 0 and each application
+ * processor (AP) one other part. Results are the same bits for any core count, so this only changes speed.
+ *
+ * Rules for code that runs on an AP (mp_ap_main and everything it calls):
+ *  - never call a boot service (the firmware is not reentrant on APs), never allocate, never print;
+ *  - switch its own AVX state on (CR4.OSXSAVE and XCR0 are per core) before any AVX instruction;
+ *  - touch only memory the BSP handed over (Mp, the model, the run state), with atomics for the handshake.
+ * SSE itself is on when an AP starts: EDK II's MpInitLib gives every AP the BSP's CR0/CR4, and firmware without MP
+ * Services (U-Boot) never runs this file.
+ *
+ * Workers are persistent while the model runs: each AP spins on a generation counter (a token is tens of
+ * microseconds of work, far less than starting an AP), and all are parked (their procedure returns) before the app
+ * waits for keys, so idle cores stay idle. An AP that does not start within MP_START_US, or a firmware that refuses,
+ * leaves the work to the BSP: the parts then run one after another on it, with the same results. */
+#include "mp.h"
+
+EFI_GUID mp_services_guid = {0x3fdda605, 0xa76e, 0x4f46, {0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08}};
+
+#define MP_START_US 200000 /* an AP that has not checked in by then is not used */
+#define PROCESSOR_ENABLED_BIT 0x2
+#define PROCESSOR_AS_BSP_BIT 0x1
+
+static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+
+static void xcr0_apply(uint64_t xcr0)
+{
+    uint64_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (!(cr4 & (1ull << 18))) {
+        cr4 |= 1ull << 18;
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    }
+    __asm__ volatile("xsetbv" : : "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)), "c"(0));
+}
+
+/* The procedure each AP runs from mp_wake to mp_park. */
+static void EFIAPI mp_ap_main(void *arg)
+{
+    MpSlot *slot = arg;
+    Mp *mp = slot->mp;
+    if (mp->xcr0)
+        xcr0_apply(mp->xcr0);
+    uint32_t seen = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&slot->alive, 1, __ATOMIC_RELEASE);
+    for (;;) {
+        uint32_t g;
+        while ((g = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE)) == seen) {
+            if (__atomic_load_n(&mp->park, __ATOMIC_ACQUIRE))
+                return;
+            cpu_relax();
+        }
+        seen = g;
+        mp->task(mp->arg, slot->worker, mp->n);
+        __atomic_fetch_add(&mp->done, 1, __ATOMIC_ACQ_REL);
+    }
+}
+
+unsigned mp_init(Mp *mp, unsigned max_workers)
+{
+    fmt_zero(mp, sizeof *mp);
+    mp->workers = 1;
+    if (max_workers <= 1 || EFI_ERROR(g_bs->LocateProtocol(&mp_services_guid, NULL, (void **)&mp->proto)) || !mp->proto)
+        return 1;
+    UINTN total = 0, enabled = 0;
+    if (EFI_ERROR(mp->proto->GetNumberOfProcessors(mp->proto, &total, &enabled)))
+        return 1;
+    /* The AVX state the BSP runs with: every AP gets the same XCR0. */
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    uint64_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (((c >> 27) & 1) && (cr4 & (1ull << 18))) {
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        mp->xcr0 = (uint64_t)hi << 32 | lo;
+    }
+    for (UINTN i = 0; i < total && mp->n_slots < MP_MAX_APS && mp->n_slots + 1 < max_workers; i++) {
+        MP_PROCESSOR_INFO info;
+        if (EFI_ERROR(mp->proto->GetProcessorInfo(mp->proto, i, &info)))
+            continue;
+        if ((info.StatusFlag & PROCESSOR_AS_BSP_BIT) || !(info.StatusFlag & PROCESSOR_ENABLED_BIT))
+            continue;
+        MpSlot *s = &mp->slots[mp->n_slots];
+        s->mp = mp;
+        s->number = i;
+        s->worker = mp->n_slots + 1;
+        if (EFI_ERROR(g_bs->CreateEvent(0, 0, NULL, NULL, &s->finished)))
+            continue;
+        mp->n_slots++;
+    }
+    if (mp->n_slots == 0)
+        return 1;
+    /* One trial start: the APs that check in are the workers from now on. */
+    if (!mp_wake(mp)) {
+        mp->n_slots = 0;
+        return 1;
+    }
+    mp_park(mp);
+    mp->workers = mp->n_slots + 1;
+    return mp->workers;
+}
+
+int mp_wake(Mp *mp)
+{
+    if (mp->running || mp->n_slots == 0)
+        return mp->running;
+    __atomic_store_n(&mp->park, 0, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < mp->n_slots; i++) {
+        MpSlot *s = &mp->slots[i];
+        s->alive = 0;
+        s->started = !EFI_ERROR(mp->proto->StartupThisAP(mp->proto, mp_ap_main, s->number, s->finished, 0, s,
+                                                          NULL));
+    }
+    uint64_t t0 = clock_us();
+    for (unsigned i = 0; i < mp->n_slots; i++) {
+        MpSlot *s = &mp->slots[i];
+        while (s->started && !__atomic_load_n(&s->alive, __ATOMIC_ACQUIRE) && clock_us() - t0 < MP_START_US)
+            cpu_relax();
+        if (!s->started || !__atomic_load_n(&s->alive, __ATOMIC_ACQUIRE)) {
+            /* One AP missing: park the others and leave every part to the BSP from now on. */
+            mp->running = 1;
+            mp_park(mp);
+            mp->n_slots = 0;
+            mp->failed = 1;
+            return 0;
+        }
+    }
+    mp->running = 1;
+    return 1;
+}
+
+void mp_park(Mp *mp)
+{
+    if (!mp->running)
+        return;
+    __atomic_store_n(&mp->park, 1, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < mp->n_slots; i++) {
+        MpSlot *s = &mp->slots[i];
+        if (!s->started)
+            continue;
+        /* Their procedures return at once; WaitForEvent is a boot service, fine here on the BSP. */
+        UINTN index;
+        g_bs->WaitForEvent(1, &s->finished, &index);
+        s->started = 0;
+    }
+    mp->running = 0;
+}
+
+void mp_run(void *ctx, model_task task, void *arg, unsigned n)
+{
+    Mp *mp = ctx;
+    if (!mp->running || n != mp->n_slots + 1) {
+        for (unsigned w = 0; w < n; w++) /* the same parts, one after another: the same bits */
+            task(arg, w, n);
+        return;
+    }
+    mp->task = task;
+    mp->arg = arg;
+    mp->n = n;
+    __atomic_store_n(&mp->done, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&mp->gen, 1, __ATOMIC_ACQ_REL);
+    task(arg, 0, n);
+    while (__atomic_load_n(&mp->done, __ATOMIC_ACQUIRE) != n - 1)
+        cpu_relax();
+}
