@@ -18,6 +18,7 @@
 EFI_GUID mp_services_guid = {0x3fdda605, 0xa76e, 0x4f46, {0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08}};
 
 #define MP_START_US 200000 /* an AP that has not checked in by then is not used */
+#define MP_PARK_US 1000000  /* the longest wait for the firmware to report a parked AP done */
 #define PROCESSOR_ENABLED_BIT 0x2
 #define PROCESSOR_AS_BSP_BIT 0x1
 
@@ -139,9 +140,12 @@ void mp_park(Mp *mp)
         MpSlot *s = &mp->slots[i];
         if (!s->started)
             continue;
-        /* Their procedures return at once; WaitForEvent is a boot service, fine here on the BSP. */
-        UINTN index;
-        g_bs->WaitForEvent(1, &s->finished, &index);
+        /* Their procedures return at once and the firmware signals `finished` on its next check (EDK II polls
+         * its APs every few ms). An AP that never started never finishes: give up on it after MP_PARK_US rather
+         * than hang the app (it is not used again). */
+        uint64_t t0 = clock_us();
+        while (g_bs->CheckEvent(s->finished) == EFI_NOT_READY && clock_us() - t0 < MP_PARK_US)
+            g_bs->Stall(100);
         s->started = 0;
     }
     mp->running = 0;
