@@ -459,13 +459,18 @@ static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t 
     *hi = b1 * block < n ? b1 * block : n;
 }
 
+/* What a worker does to its own output rows right after computing them (element-wise, so done where they are hot
+ * and with the same bits as a pass over the whole matrix afterwards). */
+enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */ };
+
 typedef struct {
     const Model *m;
     RunState *s;
     float *out;
     const float *in, *w, *bias;
     const QMatrix *q; /* the Q8 kernel's matrix, else NULL: float kernel `kernel` on w */
-    int kernel, n, I, O;
+    int kernel, n, I, O, after;
+    float *x;         /* AFTER_RESIDUAL: the residual stream (n, O) */
 } MatmulJob;
 
 /* Chunks of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see on one
@@ -483,13 +488,22 @@ static void matmul_task(void *arg, unsigned w, unsigned nw)
     else
         kern_matmul(j->kernel, j->out + lo, (size_t)j->O, j->in, j->w + (size_t)lo * j->I, j->bias ? j->bias + lo : 0,
                     j->n, j->I, (int)(hi - lo));
+    for (int i = 0; i < j->n && j->after != AFTER_NONE; i++) {
+        float *o = j->out + (size_t)i * j->O;
+        if (j->after == AFTER_GELU)
+            gelu(o + lo, (int)(hi - lo));
+        else
+            for (uint32_t r = lo; r < hi; r++)
+                j->x[(size_t)i * j->O + r] += o[r];
+    }
 }
 
 /* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
 static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
-                   const float *bias, int n, int I, int O)
+                   const float *bias, int n, int I, int O, int after, float *x)
 {
-    MatmulJob j = {m, s, out, in, 0, bias, 0, s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, n, I, O};
+    MatmulJob j = {m, s, out, in, 0, bias, 0, s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, n, I, O,
+                   after, x};
     if (s->kernel == KERNEL_Q8 && m->q8)
         j.q = &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which];
     else
@@ -546,7 +560,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         // attention: norm, q/k/v for every row, k and v straight into their cache rows
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
-        matmul(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C);
+        matmul(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C, AFTER_NONE, 0);
         for (int i = 0; i < n; i++) {
             ec_memcpy(kc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
             ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
@@ -555,24 +569,20 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         AttendJob aj = {s, att, qkv, kc, vc, k, n, C, NH, hs, p0, scale};
         parallel(s, attend_task, &aj);
         // output projection and residual (xn is free again: use it for the projection)
-        matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C);
-        for (size_t i = 0; i < (size_t)n * C; i++)
-            x[i] += xn[i];
+        matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C, AFTER_RESIDUAL, x);
         // MLP: norm, up, GELU, down, residual
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN2_W, l), LAYER_W(m, MF_LN2_B, l), C);
-        matmul(m, s, hid, xn, (uint32_t)l, Q8_FC, MF_FC_W, LAYER_W(m, MF_FC_B, l), n, C, H);
-        gelu(hid, n * H);
-        matmul(m, s, xn, hid, (uint32_t)l, Q8_FCPROJ, MF_FCPROJ_W, LAYER_W(m, MF_FCPROJ_B, l), n, H, C);
-        for (size_t i = 0; i < (size_t)n * C; i++)
-            x[i] += xn[i];
+        matmul(m, s, hid, xn, (uint32_t)l, Q8_FC, MF_FC_W, LAYER_W(m, MF_FC_B, l), n, C, H, AFTER_GELU, 0);
+        matmul(m, s, xn, hid, (uint32_t)l, Q8_FCPROJ, MF_FCPROJ_W, LAYER_W(m, MF_FCPROJ_B, l), n, H, C, AFTER_RESIDUAL,
+               x);
     }
 
     // final norm and tied head, for every row when asked, else for the last one only
     int first = logits_all ? 0 : n - 1;
     for (int i = first; i < n; i++) {
         layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
-        matmul(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V);
+        matmul(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V, AFTER_NONE, 0);
         if (logits_all)
             ec_memcpy(logits_all + (size_t)i * V, s->logits, V * sizeof(float));
     }
