@@ -81,13 +81,14 @@ static void *worker_main(void *p_)
 
 Pool *pool_new(unsigned threads)
 {
-    Pool *p = calloc(1, sizeof *p);
-    if (!p || threads < 1)
-        return free(p), (Pool *)0;
+    Pool *p = threads >= 1 ? calloc(1, sizeof *p) : 0;
+    if (p)
+        p->w = calloc(threads, sizeof *p->w);
+    if (!p || !p->w) {
+        free(p);
+        return 0;
+    }
     p->threads = threads;
-    p->w = calloc(threads, sizeof *p->w);
-    if (!p->w)
-        return free(p), (Pool *)0;
     pthread_mutex_init(&p->mu, 0);
     pthread_cond_init(&p->go, 0);
     pthread_cond_init(&p->done, 0);
