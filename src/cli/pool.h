@@ -11,8 +11,9 @@ typedef struct Pool Pool;
  * cannot be started or memory is short (then run on one thread). */
 Pool *pool_new(unsigned threads);
 void pool_free(Pool *p);
-/* ModelParallel.run: task(arg, w, n) for every w < n (n <= threads), w = 0 on the calling thread; returns when all
- * returned. ctx is the Pool. */
+/* ModelParallel.run: task(arg, w, n) once for every part w < n, each on whichever thread claims it first (the
+ * caller claims too, so parts never wait for a thread the OS has not scheduled); returns when all returned.
+ * ctx is the Pool; n up to 65535. */
 void pool_run(void *ctx, model_task task, void *arg, unsigned n);
 /* The ModelParallel that runs on p (p NULL: one worker, everything on the caller). */
 ModelParallel pool_parallel(Pool *p);
