@@ -316,7 +316,7 @@ void model_dequantize(Model *m, void *mem)
 // ----------------------------------------------------------------------------
 // run state
 
-/* One worker's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
+/* One part's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
 static size_t scores_floats(const ModelConfig *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
 static size_t xq_int16s(const ModelConfig *c)
 {
@@ -441,7 +441,7 @@ static void gelu(float *h, int n)
 // ----------------------------------------------------------------------------
 // work split over workers: output rows of a mat-vec, (token, head) pairs of attention
 
-/* Runs task on every worker (or on the caller alone). */
+/* Runs task's parts on the workers (or on the caller alone, as one part). */
 static void parallel(RunState *s, model_task task, void *arg)
 {
     if (s->par.run && s->par.workers > 1)
@@ -450,7 +450,7 @@ static void parallel(RunState *s, model_task task, void *arg)
         task(arg, 0, 1);
 }
 
-/* Worker w's share [*lo, *hi) of n items in blocks of `block` (only the last block may be short). */
+/* Part w's share [*lo, *hi) of n items in blocks of `block` (only the last block may be short). */
 static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
 {
     uint32_t blocks = (n + block - 1) / block;
@@ -459,7 +459,7 @@ static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t 
     *hi = b1 * block < n ? b1 * block : n;
 }
 
-/* What a worker does to its own output rows right after computing them (element-wise, so done where they are hot
+/* What a part does to its own output rows right after computing them (element-wise, so done where they are hot
  * and with the same bits as a pass over the whole matrix afterwards). */
 enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */ };
 
@@ -473,8 +473,8 @@ typedef struct {
     float *x;         /* AFTER_RESIDUAL: the residual stream (n, O) */
 } MatmulJob;
 
-/* Chunks of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see on one
- * worker (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
+/* Parts of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see in one
+ * part (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
 static void matmul_task(void *arg, unsigned w, unsigned nw)
 {
     const MatmulJob *j = arg;
@@ -520,7 +520,7 @@ typedef struct {
     float scale;
 } AttendJob;
 
-/* Worker w takes a run of (token, head) pairs; each pair is one whole kern_attend with the worker's own scores. */
+/* Part w is a run of (token, head) pairs; each pair is one whole kern_attend with the part's own scores. */
 static void attend_task(void *arg, unsigned w, unsigned nw)
 {
     const AttendJob *j = arg;

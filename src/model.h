@@ -100,11 +100,11 @@ void model_dequantize(Model *m, void *mem);
  * two parts never share one). The core splits each mat-vec by output rows (chunks of whole 8-row blocks) and
  * attention by (token, head); every number is computed whole by one worker in the canonical order and no sum ever
  * crosses workers, so the logits are the same bits for any worker count. */
-typedef void (*model_task)(void *arg, unsigned worker, unsigned nworkers);
+typedef void (*model_task)(void *arg, unsigned part, unsigned nparts);
 typedef struct {
     void (*run)(void *ctx, model_task task, void *arg, unsigned n); /* NULL: everything on the caller */
     void *ctx;
-    unsigned workers; /* n passed to run, >= 1 */
+    unsigned workers; /* n passed to run (one part per worker), >= 1 */
 } ModelParallel;
 
 /* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
@@ -121,8 +121,8 @@ typedef struct {
     float *qkv;            /* (P, 3C) */
     float *att_out;        /* (P, C) attention output before projection */
     float *hid;            /* (P, H) MLP hidden */
-    float *scores;         /* (W, scores_stride) per worker: attention weights of one query and head (T) */
-    int16_t *xq;           /* (W, xq_stride) per worker: one activation row quantised for Q8 (max(C, H) + 8) */
+    float *scores;         /* (W, scores_stride) per part: attention weights of one query and head (T) */
+    int16_t *xq;           /* (W, xq_stride) per part: one activation row quantised for Q8 (max(C, H) + 8) */
     size_t scores_stride, xq_stride;
     float *logits;         /* (V) logits after the last token fed */
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
