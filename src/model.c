@@ -475,11 +475,8 @@ typedef struct {
 
 /* Parts of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see in one
  * part (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
-static void matmul_task(void *arg, unsigned w, unsigned nw)
+static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi)
 {
-    const MatmulJob *j = arg;
-    uint32_t lo, hi;
-    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
     if (lo == hi)
         return;
     if (j->q)
@@ -498,9 +495,17 @@ static void matmul_task(void *arg, unsigned w, unsigned nw)
     }
 }
 
-/* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
-static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
-                   const float *bias, int n, int I, int O, int after, float *x)
+static void matmul_task(void *arg, unsigned w, unsigned nw)
+{
+    const MatmulJob *j = arg;
+    uint32_t lo, hi;
+    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    matmul_rows(j, w, lo, hi);
+}
+
+/* The job for matrix `which` of layer l (l == L: the head), by the state's kernel. */
+static MatmulJob matmul_job(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which,
+                            int tensor, const float *bias, int n, int I, int O, int after, float *x)
 {
     MatmulJob j = {m, s, out, in, 0, bias, 0, s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, n, I, O,
                    after, x};
@@ -508,30 +513,50 @@ static void matmul(const Model *m, RunState *s, float *out, const float *in, uin
         j.q = &m->q8[(size_t)l * Q8_PER_LAYER + (size_t)which];
     else
         j.w = l == m->cfg.layers ? m->wt.w[tensor] : LAYER_W(m, tensor, l);
+    return j;
+}
+
+/* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
+static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
+                   const float *bias, int n, int I, int O, int after, float *x)
+{
+    MatmulJob j = matmul_job(m, s, out, in, l, which, tensor, bias, n, I, O, after, x);
     parallel(s, matmul_task, &j);
 }
 
 typedef struct {
-    RunState *s;
-    float *att;        /* (n, C) */
-    const float *qkv;  /* (n, 3C) */
-    const float *kc, *vc; /* (T, C) this layer's caches */
-    int kernel, n, C, NH, hs, p0;
+    MatmulJob qkv;        /* out (n, 3C) = xn . W_qkv^T + b */
+    float *att;           /* (n, C) */
+    float *kc, *vc;       /* (T, C) this layer's caches */
+    int kernel, NH, hs, p0;
     float scale;
 } AttendJob;
 
-/* Part w is a run of (token, head) pairs; each pair is one whole kern_attend with the part's own scores. */
+/* Part w owns a run of heads from start to end: their q, k and v rows (each row still one whole canonical sum),
+ * their k and v into the cache rows, then every row's attention for them. No head needs another head's numbers,
+ * so one call does all of it. */
 static void attend_task(void *arg, unsigned w, unsigned nw)
 {
     const AttendJob *j = arg;
-    uint32_t lo, hi;
-    share(w, nw, (uint32_t)(j->n * j->NH), 1, &lo, &hi);
-    float *sc = j->s->scores + w * j->s->scores_stride;
-    for (uint32_t p = lo; p < hi; p++) {
-        int i = (int)p / j->NH, h = (int)p % j->NH, C = j->C, hs = j->hs;
-        kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, j->qkv + (size_t)i * 3 * C + h * hs, j->kc + h * hs,
-                    j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
+    const MatmulJob *mj = &j->qkv;
+    int n = mj->n, C = mj->I, hs = j->hs;
+    uint32_t h0, h1;
+    share(w, nw, (uint32_t)j->NH, 1, &h0, &h1);
+    if (h0 == h1)
+        return;
+    uint32_t c0 = h0 * (uint32_t)hs, c1 = h1 * (uint32_t)hs;
+    for (uint32_t sec = 0; sec < 3; sec++) /* q, k, v rows of these heads */
+        matmul_rows(mj, w, sec * (uint32_t)C + c0, sec * (uint32_t)C + c1);
+    for (int i = 0; i < n; i++) {
+        const float *row = mj->out + (size_t)i * 3 * C;
+        ec_memcpy(j->kc + (size_t)(j->p0 + i) * C + c0, row + C + c0, (c1 - c0) * sizeof(float));
+        ec_memcpy(j->vc + (size_t)(j->p0 + i) * C + c0, row + 2 * C + c0, (c1 - c0) * sizeof(float));
     }
+    float *sc = mj->s->scores + w * mj->s->scores_stride;
+    for (int i = 0; i < n; i++)
+        for (uint32_t h = h0; h < h1; h++)
+            kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs,
+                        j->kc + h * hs, j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
 }
 
 /* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
@@ -557,16 +582,13 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
 
     for (int l = 0; l < (int)c->layers; l++) {
         float *kc = s->key_cache + (size_t)l * T * C, *vc = s->value_cache + (size_t)l * T * C;
-        // attention: norm, q/k/v for every row, k and v straight into their cache rows
+        // attention: norm, then head by head (one call): q/k/v for every row, k and v into their cache rows, each
+        // row attending to every position up to its own
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
-        matmul(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C, AFTER_NONE, 0);
-        for (int i = 0; i < n; i++) {
-            ec_memcpy(kc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
-            ec_memcpy(vc + (size_t)(p0 + i) * C, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
-        }
-        // each row attends to every position up to its own, head by head
-        AttendJob aj = {s, att, qkv, kc, vc, k, n, C, NH, hs, p0, scale};
+        AttendJob aj = {matmul_job(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C,
+                                   AFTER_NONE, 0),
+                        att, kc, vc, k, NH, hs, p0, scale};
         parallel(s, attend_task, &aj);
         // output projection and residual (xn is free again: use it for the projection)
         matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C, AFTER_RESIDUAL, x);
