@@ -439,7 +439,7 @@ static void gelu(float *h, int n)
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.w_stride[t])
 
 // ----------------------------------------------------------------------------
-// work split over workers: output rows of a mat-vec, (token, head) pairs of attention
+// work split over workers: output rows of a mat-vec; q/k/v rows and attention by heads
 
 /* Runs task's parts on the workers (or on the caller alone, as one part). */
 static void parallel(RunState *s, model_task task, void *arg)

@@ -97,9 +97,9 @@ void model_dequantize(Model *m, void *mem);
 /* Work spread over workers (host threads, UEFI application processors), given by the platform: run(ctx, task, arg,
  * n) calls task(arg, w, n) exactly once for every part w < n and returns when all have returned; parts may run on
  * any worker, the caller's thread included, at the same time or one after another (part w uses scratch slot w, so
- * two parts never share one). The core splits each mat-vec by output rows (chunks of whole 8-row blocks) and
- * attention by (token, head); every number is computed whole by one worker in the canonical order and no sum ever
- * crosses workers, so the logits are the same bits for any worker count. */
+ * two parts never share one). The core splits each mat-vec by output rows (chunks of whole 8-row blocks), and the
+ * q/k/v rows with attention by heads; every number is computed whole by one worker in the canonical order and no
+ * sum ever crosses workers, so the logits are the same bits for any worker count. */
 typedef void (*model_task)(void *arg, unsigned part, unsigned nparts);
 typedef struct {
     void (*run)(void *ctx, model_task task, void *arg, unsigned n); /* NULL: everything on the caller */

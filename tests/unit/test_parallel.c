@@ -169,6 +169,6 @@ int main(void)
 {
     matmul_split_cases();
     model_cases(36, 3, 100, 20); /* head size 12; qkv 108, hidden 100 rows: no thread count divides them */
-    model_cases(40, 5, 90, 9);   /* head size 8, 5 heads: (token, head) pairs split unevenly; GELU pads a tail */
+    model_cases(40, 5, 90, 9);   /* head size 8, 5 heads: heads split unevenly; GELU pads a tail */
     return check_exit();
 }
