@@ -60,32 +60,30 @@ EFI_STATUS file_read_all(EFI_HANDLE image, const CHAR16 *path, size_t max_bytes,
     return EFI_SUCCESS;
 }
 
-EFI_STATUS file_exists(EFI_HANDLE image, const CHAR16 *path)
+/* Opens path on the boot volume with File->Open's mode and attributes, and closes it again. */
+static EFI_STATUS open_and_close(EFI_HANDLE image, const CHAR16 *path, UINT64 mode, UINT64 attributes)
 {
     EFI_FILE_HANDLE root, file;
     EFI_STATUS st = open_root(image, &root);
     if (EFI_ERROR(st))
         return st;
-    st = root->Open(root, &file, (CHAR16 *)path, EFI_FILE_MODE_READ, 0);
+    st = root->Open(root, &file, (CHAR16 *)path, mode, attributes);
     root->Close(root);
-    if (!EFI_ERROR(st))
-        file->Close(file);
-    return st;
+    if (EFI_ERROR(st))
+        return st;
+    return file->Close(file);
 }
 
+EFI_STATUS file_exists(EFI_HANDLE image, const CHAR16 *path)
+{
+    return open_and_close(image, path, EFI_FILE_MODE_READ, 0);
+}
+
+/* Opening an existing directory with CREATE just opens it. */
 EFI_STATUS file_make_dir(EFI_HANDLE image, const CHAR16 *path)
 {
-    EFI_FILE_HANDLE root, dir;
-    EFI_STATUS st = open_root(image, &root);
-    if (EFI_ERROR(st))
-        return st;
-    /* Opening an existing directory with CREATE just opens it. */
-    st = root->Open(root, &dir, (CHAR16 *)path, EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE | EFI_FILE_MODE_CREATE,
-                    EFI_FILE_DIRECTORY);
-    root->Close(root);
-    if (EFI_ERROR(st))
-        return st;
-    return dir->Close(dir);
+    return open_and_close(image, path, EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE | EFI_FILE_MODE_CREATE,
+                          EFI_FILE_DIRECTORY);
 }
 
 /* Empties an open file: SetInfo with size 0, else (firmware whose SetInfo refuses) delete it and create it again. */
