@@ -15,6 +15,7 @@
 
 #include "model.h"
 #include "modelfile.h"
+#include "q8.h"
 #include "quantize.h"
 #include "sampler.h"
 #include "ecmath.h"
@@ -198,26 +199,40 @@ static void apply_kernel(Loaded *L, const char *kern)
     }
 }
 
+/* "" (the fastest this CPU has), "-sse2", "-avx2" or "-vnni": the Q8 path (the same numbers on each); -1 when the
+ * name is unknown or this CPU lacks the path. */
+static int q8_path_named(const char *suffix)
+{
+    int best = q8_best_path();
+    int p = !*suffix ? best : !strcmp(suffix, "-sse2") ? Q8_PATH_SSE2 : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2
+          : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI : -1;
+    return p <= best ? p : -1;
+}
+
 static void choose_kernel(Loaded *L, const char *kern)
 {
     if (!strcmp(kern, "sse2")) {
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
         L->s.kernel = KERNEL_AVX;
-    } else if (!strcmp(kern, "q8") || !strcmp(kern, "q8-sse2")) {
+    } else if (!strncmp(kern, "q8", 2) && q8_path_named(kern + 2) >= 0) {
         L->q8_mem = malloc(model_q8_bytes(&L->m.cfg));
         if (!L->q8_mem || !model_quantize(&L->m, L->q8_mem))
             die("--kernel q8: cannot quantise this model (out of memory, or wider than %u)", Q8_MAX_COLS);
         L->s.kernel = KERNEL_Q8;
-        L->s.q8_avx2 = L->s.q8_avx2 && !strcmp(kern, "q8"); /* q8-sse2: the 128-bit integer path only */
+        L->s.q8_path = q8_path_named(kern + 2);
     } else {
-        die("--kernel: '%s' is not sse2, q8, q8-sse2, or avx on a CPU that has it", kern);
+        die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
     }
 }
 
 static const char *kernel_name(const RunState *s)
 {
-    return s->kernel == KERNEL_AVX ? "avx" : s->kernel != KERNEL_Q8 ? "sse2" : s->q8_avx2 ? "q8 (avx2)" : "q8 (sse2)";
+    static char q8[32];
+    if (s->kernel != KERNEL_Q8)
+        return s->kernel == KERNEL_AVX ? "avx" : "sse2";
+    snprintf(q8, sizeof q8, "q8 (%s)", q8_path_name(s->q8_path));
+    return q8;
 }
 
 static int32_t *bytes_to_tokens(const char *s, size_t n)
