@@ -152,13 +152,18 @@ static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
     return m / (float)Q8_XMAX;
 }
 
-/* SSE2's form: the row widened to int16. */
+/* SSE2's form: each block of 16 values as int16, its even elements first, then its odd ones. Shifts split the
+ * bytes (as int16 lanes: the low byte is the even element, the high byte the odd one), no unpacking: under QEMU's
+ * software CPU a shift by a constant is translated inline while unpacks are calls. */
+EC_INLINE __m128i even_bytes(__m128i v) { return _mm_srai_epi16(_mm_slli_epi16(v, 8), 8); }
+EC_INLINE __m128i odd_bytes(__m128i v) { return _mm_srai_epi16(v, 8); }
+
 static void widen_sse2(int16_t *x16, const int8_t *xb, uint32_t S)
 {
     for (uint32_t c = 0; c < S; c += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(xb + c));
-        _mm_storeu_si128((__m128i *)(void *)(x16 + c), _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8));
-        _mm_storeu_si128((__m128i *)(void *)(x16 + c + 8), _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8));
+        _mm_storeu_si128((__m128i *)(void *)(x16 + c), even_bytes(v));
+        _mm_storeu_si128((__m128i *)(void *)(x16 + c + 8), odd_bytes(v));
     }
 }
 
@@ -198,11 +203,11 @@ EC_INLINE __m128i dot4_sse2(const int16_t *x16, const int8_t *w0, const int8_t *
 {
     __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
     for (uint32_t c = 0; c < S; c += 16) {
-        __m128i xl = LOAD128(x16 + c), xh = LOAD128(x16 + c + 8), w;
-#define ROW(a, wr)                                                                   \
-        w = LOAD128(wr + c);                                                         \
-        a = _mm_add_epi32(a, _mm_madd_epi16(xl, _mm_srai_epi16(_mm_unpacklo_epi8(w, w), 8))); \
-        a = _mm_add_epi32(a, _mm_madd_epi16(xh, _mm_srai_epi16(_mm_unpackhi_epi8(w, w), 8)))
+        __m128i xe = LOAD128(x16 + c), xo = LOAD128(x16 + c + 8), w;
+#define ROW(a, wr)                                                         \
+        w = LOAD128(wr + c);                                               \
+        a = _mm_add_epi32(a, _mm_madd_epi16(xe, even_bytes(w)));           \
+        a = _mm_add_epi32(a, _mm_madd_epi16(xo, odd_bytes(w)))
         ROW(a0, w0);
         ROW(a1, w1);
         ROW(a2, w2);
