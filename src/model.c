@@ -36,6 +36,7 @@ static const char *const error_strings[MODEL_ERR_COUNT] = {
     [MODEL_ERR_INT8_VALUE] = "an int8 weight is -128 or a row scale is negative",
     [MODEL_ERR_PADDING] = "padding after an int8 matrix is not zero",
     [MODEL_ERR_UNPREPARED] = "int8 model: no weights for this kernel yet (model_dequantize or model_quantize first)",
+    [MODEL_ERR_TOKEN] = "a token id is past the model's vocabulary",
 };
 
 const char *model_error_string(ModelError err)

@@ -32,6 +32,7 @@ typedef enum {
     MODEL_ERR_INT8_VALUE,    /* version 2: an int8 weight is -128 or a row scale is negative */
     MODEL_ERR_PADDING,       /* version 2: a padding byte after an int8 matrix is not zero */
     MODEL_ERR_UNPREPARED,    /* model_feed on an int8 model whose kernel has no weights (model_dequantize/quantize) */
+    MODEL_ERR_TOKEN,         /* a token id past the vocabulary (llama_feed) */
     MODEL_ERR_COUNT
 } ModelError;
 
