@@ -24,11 +24,13 @@ TYPE_NAME = {F32: "F32", F16: "F16", Q4_0: "Q4_0", Q8_0: "Q8_0", Q4_K: "Q4_K", Q
 
 
 class Tensor:
-    """name, ggml type, ne (ggml order: row length first), the encoded bytes; offset None = next aligned spot."""
+    """name, ggml type, ne (ggml order: row length first), the encoded bytes; offset None = next aligned spot.
+    n_dims and info_offset, when given, are written into the tensor info instead of the true values."""
 
-    def __init__(self, name, ggml_type, ne, data, offset=None, n_dims=None):
+    def __init__(self, name, ggml_type, ne, data, offset=None, n_dims=None, info_offset=None):
         self.name, self.type, self.ne, self.data, self.offset = name, ggml_type, list(ne), bytes(data), offset
         self.n_dims = len(self.ne) if n_dims is None else n_dims
+        self.info_offset = info_offset
 
 
 def gguf_string(s):
@@ -59,7 +61,8 @@ def gguf_bytes(kv, tensors, version=3, alignment=32, n_kv=None, n_tensors=None, 
             t.offset = pos
         pos = max(pos, -(-(t.offset + len(t.data)) // alignment) * alignment)
         out += gguf_string(t.name) + struct.pack("<I", t.n_dims)
-        out += b"".join(struct.pack("<Q", n) for n in t.ne[:t.n_dims]) + struct.pack("<IQ", t.type, t.offset)
+        out += b"".join(struct.pack("<Q", n) for n in t.ne[:t.n_dims]) + struct.pack("<IQ", t.type, t.offset if t.info_offset is None
+                                                                                  else t.info_offset)
     if pad_data:
         out += bytes(-len(out) % alignment)
     data = bytearray(pos)

@@ -378,7 +378,13 @@ static GgufError read_tensor_info(Reader *r, GgufTensor *t, uint64_t i, uint32_t
         goto cut;
     t->offset = offset;
     const DqType *ty = dq_type(t->type);
-    if (!ty || t->ne[0] % ty->block || t->nel / ty->block > UINT64_MAX / ty->bytes) {
+    if (ty && t->nel / ty->block > (UINT64_C(1) << 62) / ty->bytes) {
+        fail(m, GGUF_ERR_DIMS, ": tensor ");
+        say_name(m, t->name);
+        say(m, " would take more than 2^62 bytes");
+        return GGUF_ERR_DIMS;
+    }
+    if (!ty || t->ne[0] % ty->block) {
         fail(m, GGUF_ERR_TENSOR_TYPE, ": tensor ");
         say_name(m, t->name);
         if (!ty) {

@@ -47,6 +47,8 @@ static int open_gguf(GgufFile *g, const char *path, uint8_t **image, void **mem)
     GgufError e = gguf_open(g, *image, len, *mem, need, msg, sizeof msg);
     if (e) {
         printf("error: %s\n", msg);
+        free(*mem);
+        free(*image);
         return 0;
     }
     return 1;
@@ -134,6 +136,7 @@ static int open_l2c(Llama2cFile *m, const char *path, uint8_t **image)
     char msg[256];
     if (l2c_open(m, *image, len, msg, sizeof msg)) {
         printf("error: %s\n", msg);
+        free(*image);
         return 0;
     }
     return 1;
@@ -191,6 +194,7 @@ static int cmd_tokenizer(const char *path, const char *vocab_arg)
     char msg[256];
     if (l2c_tokenizer_open(&t, image, len, vocab, NULL, msg, sizeof msg)) { /* first pass: validate and count */
         printf("error: %s\n", msg);
+        free(image);
         return 1;
     }
     uint32_t *offsets = malloc(t.vocab * sizeof(uint32_t));
@@ -215,6 +219,7 @@ static int cmd_tokenizer(const char *path, const char *vocab_arg)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* every line out before a sanitizer report ends the program */
     if (argc == 3 && !strcmp(argv[1], "gguf"))
         return cmd_gguf(argv[2]);
     if (argc == 5 && !strcmp(argv[1], "dequant"))

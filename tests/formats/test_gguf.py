@@ -203,10 +203,10 @@ def check_configs(d):
         case(rc == 0 and want in out.splitlines(), f"config_{name}", out[-400:])
 
 
-with tempfile.TemporaryDirectory() as d:
-    check_dequant(d)
-    check_hand_blocks(d)
-    check_metadata(d)
-    check_configs(d)
-
-sys.exit(exit_code())
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as d:
+        check_dequant(d)
+        check_hand_blocks(d)
+        check_metadata(d)
+        check_configs(d)
+    sys.exit(exit_code())
