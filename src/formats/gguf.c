@@ -96,7 +96,11 @@ static const uint8_t *rd_take(Reader *r, uint64_t n)
     return p;
 }
 
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 static int rd_u32(Reader *r, uint32_t *v)
@@ -218,7 +222,8 @@ static int header_counts(const uint8_t *b, size_t len, uint64_t *n_tensors, uint
 size_t gguf_mem_bytes(const void *bytes, size_t len)
 {
     uint64_t nt, nkv;
-    if (!bytes || !header_counts(bytes, len, &nt, &nkv))
+    const uint8_t *b = bytes;
+    if (!b || !header_counts(b, len, &nt, &nkv) || le32(b) != GGUF_MAGIC || (le32(b + 4) != 2 && le32(b + 4) != 3))
         return 0;
     /* kv entries, tensors, the by-name index, and one scratch index (keys, then offsets); 8 bytes of slack to
      * align the caller's block */

@@ -85,8 +85,9 @@ typedef struct {
 /* A short sentence per error, without the details gguf_open writes into msg. */
 const char *gguf_error_string(GgufError err);
 
-/* Bytes of the block gguf_open needs for this image; 0 when the header is already unusable (gguf_open then says
- * why). At most about 4x len: every metadata entry and tensor info takes room in the file. */
+/* Bytes of the block gguf_open needs for this image; 0 when the header (magic, version, counts) is already
+ * unusable (gguf_open then says why). At most about 4x len: every metadata entry and tensor info takes room in
+ * the file. */
 size_t gguf_mem_bytes(const void *bytes, size_t len);
 /* Validates the whole image and fills f (pointers into the image and into mem, which must stay alive).
  * On failure writes one line with the details (which key or tensor, which numbers) into msg when msg != NULL. */
