@@ -61,7 +61,7 @@ $(BUILD)/core-san/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
 cli: $(CLI)
 $(CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(CORE_OBJS) $(CORE_HDRS)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) $(CLI_FORMATS) -lm -o $@
 
 # ---- host unit tests: every tests/unit/test_*.c is one program, built with sanitizers
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

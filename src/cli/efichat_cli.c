@@ -20,6 +20,7 @@
 #include "sampler.h"
 #include "ecmath.h"
 #include "pool.h"
+#include "formats_info.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
@@ -392,8 +393,20 @@ static int cmd_info(int argc, char **argv)
 {
     Opt o[] = {{"model", 0, 0}};
     parse_opts(argc, argv, o, 1);
+    const char *path = opt_str(o, 1, "model", 0);
+    if (!path)
+        die("--model FILE is required");
+    size_t len;
+    void *image = read_file(path, &len);
+    char msg[300];
+    int other = formats_info(stdout, image, len, msg, sizeof msg); /* GGUF and llama2.c files */
+    free(image);
+    if (other < 0)
+        die("%s: %s", path, msg);
+    if (other > 0)
+        return 0;
     Loaded L;
-    load_model(&L, opt_str(o, 1, "model", 0));
+    load_model(&L, path);
     const ModelConfig *c = &L.m.cfg;
     printf("name %s\nformat version %u, dtype %s\nvocab %u\nctx %u\ndim %u\nlayers %u\nheads %u (head size %u)\n"
            "hidden %u\nparameters %llu\n",
@@ -558,7 +571,8 @@ int main(int argc, char **argv)
         {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8] [--threads N]\n"
                            "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
         {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8] [--threads N]\n  prefill and decode tokens/s"},
-        {"info", cmd_info, "--model M\n  the model's header and parameter count"},
+        {"info", cmd_info, "--model M\n  the model's header and parameter count (of a GGUF or llama2.c file: config "
+                           "and tensors)"},
         {"quantize", cmd_quantize, "--in FLOAT.bin --out INT8.bin\n  writes the model with int8 matrices (format"
                                    " version 2, about 4x smaller)"},
         {"random-model", cmd_random_model, "--out FILE --dim C --layers L --heads NH --ctx T [--hidden H] [--seed S]"

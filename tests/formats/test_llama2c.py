@@ -180,19 +180,19 @@ def malformed_tokenizers():
     ]
 
 
-with tempfile.TemporaryDirectory() as d:
-    check_models(d)
-    check_tokenizer(d)
-    for name, data, expected in malformed_models():
-        path = os.path.join(d, name + ".bin")
-        open(path, "wb").write(data)
-        expect_error(f"llama2c_refuses_{name}", path, "llama2c", expected)
-    for name, data, vocab, expected in malformed_tokenizers():
-        path = os.path.join(d, name + ".bin")
-        open(path, "wb").write(data)
-        rc, out = tool("tokenizer", path, vocab)
-        line = next((l for l in out.splitlines() if l.startswith("error: ")), "")
-        case(rc == 1 and expected in line, f"tokenizer_refuses_{name}", f"status {rc}, wanted '{expected}', got "
-             f"{out[-300:]!r}")
-
-sys.exit(exit_code())
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as d:
+        check_models(d)
+        check_tokenizer(d)
+        for name, data, expected in malformed_models():
+            path = os.path.join(d, name + ".bin")
+            open(path, "wb").write(data)
+            expect_error(f"llama2c_refuses_{name}", path, "llama2c", expected)
+        for name, data, vocab, expected in malformed_tokenizers():
+            path = os.path.join(d, name + ".bin")
+            open(path, "wb").write(data)
+            rc, out = tool("tokenizer", path, vocab)
+            line = next((l for l in out.splitlines() if l.startswith("error: ")), "")
+            case(rc == 1 and expected in line, f"tokenizer_refuses_{name}", f"status {rc}, wanted '{expected}', got "
+                 f"{out[-300:]!r}")
+    sys.exit(exit_code())
