@@ -192,6 +192,41 @@ static GgufError check_tensors(const GgufFile *f, LlamaConfig *c, Msg *m)
     return GGUF_OK;
 }
 
+/* The vocabulary's companions agree with it: one score and one type per token, special ids inside it. */
+static GgufError check_tokenizer(const GgufFile *f, uint32_t vocab, Msg *m)
+{
+    static const char *const arrays[] = {"tokenizer.ggml.scores", "tokenizer.ggml.token_type"};
+    static const char *const ids[] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                                      "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"};
+    for (int i = 0; i < 2; i++) {
+        uint32_t elem;
+        uint64_t n;
+        if (gguf_get_array(f, arrays[i], &elem, &n) && n != vocab) {
+            fail(m, GGUF_ERR_HPARAM, ": ");
+            say(m, arrays[i]);
+            say(m, " holds ");
+            say_u64(m, n);
+            say(m, " entries for ");
+            say_u64(m, vocab);
+            say(m, " tokens");
+            return GGUF_ERR_HPARAM;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        uint32_t id;
+        if (gguf_get_u32(f, ids[i], &id) && id >= vocab) {
+            fail(m, GGUF_ERR_HPARAM, ": ");
+            say(m, ids[i]);
+            say(m, " is ");
+            say_u64(m, id);
+            say(m, ", past the vocabulary of ");
+            say_u64(m, vocab);
+            return GGUF_ERR_HPARAM;
+        }
+    }
+    return GGUF_OK;
+}
+
 GgufError gguf_llama_config(const GgufFile *f, LlamaConfig *c, char *msg, size_t cap)
 {
     Msg m = {msg, cap};
@@ -264,5 +299,7 @@ GgufError gguf_llama_config(const GgufFile *f, LlamaConfig *c, char *msg, size_t
         return GGUF_ERR_HPARAM;
     }
     c->vocab = (uint32_t)count;
+    if ((e = check_tokenizer(f, c->vocab, &m)))
+        return e;
     return check_tensors(f, c, &m);
 }

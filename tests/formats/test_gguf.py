@@ -8,7 +8,8 @@ under ASan/UBSan).
 - hand-computed blocks: a few values per format worked out by hand from the layout
 - metadata of every value type, arrays of numbers and of strings, 1- to 4-dimensional tensors, GGUF v2 and v3,
   general.alignment 64, a file without tensors
-- llama and qwen2 configs (hyper-parameters, head_count_kv default, tied output, qwen2 biases)
+- llama and qwen2 configs (hyper-parameters, head_count_kv default, tied output, qwen2 biases, tokenizer
+  scores/types/special ids that agree with the vocabulary)
 """
 import os, struct, sys, tempfile
 import numpy as np
@@ -155,7 +156,10 @@ def llama_file(arch="llama", C=64, H=96, L=2, NH=4, NKV=2, V=40, qtype=Q8_0, tie
           (f"{arch}.context_length", U32, 128), (f"{arch}.attention.head_count", U32, NH),
           (f"{arch}.attention.head_count_kv", U32, NKV), (f"{arch}.rope.freq_base", F32V, 500000.0),
           (f"{arch}.attention.layer_norm_rms_epsilon", F32V, 1e-6),
-          ("tokenizer.ggml.tokens", ARRAY, (STRING, [f"t{i}" for i in range(V)]))]
+          ("tokenizer.ggml.tokens", ARRAY, (STRING, [f"t{i}" for i in range(V)])),
+          ("tokenizer.ggml.scores", ARRAY, (F32V, [-float(i) for i in range(V)])),
+          ("tokenizer.ggml.token_type", ARRAY, (I32, [1] * V)), ("tokenizer.ggml.bos_token_id", U32, 1),
+          ("tokenizer.ggml.eos_token_id", U32, V - 1)]
     kv = [e for e in kv if e[0].split(".", 1)[-1] not in skip_kv and e[0] not in skip_kv] + list(extra_kv)
     shapes = {"token_embd.weight": [C, V], "output_norm.weight": [C]}
     if not tied:

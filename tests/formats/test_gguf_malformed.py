@@ -122,6 +122,15 @@ CONFIG = [
                          extra_kv=[("llama.attention.layer_norm_rms_epsilon", F32V, float("nan"))]),
      "llama.attention.layer_norm_rms_epsilon must be positive and finite"),
     ("no_vocabulary", dict(skip_kv=("tokenizer.ggml.tokens",)), "tokenizer.ggml.tokens (the vocabulary) is missing"),
+    ("scores_count", dict(skip_kv=("tokenizer.ggml.scores",),
+                          extra_kv=[("tokenizer.ggml.scores", ARRAY, (F32V, [0.0] * 39))]),
+     "tokenizer.ggml.scores holds 39 entries for 40 tokens"),
+    ("token_type_count", dict(skip_kv=("tokenizer.ggml.token_type",),
+                              extra_kv=[("tokenizer.ggml.token_type", ARRAY, (I32, [1] * 41))]),
+     "tokenizer.ggml.token_type holds 41 entries for 40 tokens"),
+    ("eos_past_vocab", dict(skip_kv=("tokenizer.ggml.eos_token_id",),
+                            extra_kv=[("tokenizer.ggml.eos_token_id", U32, 40)]),
+     "tokenizer.ggml.eos_token_id is 40, past the vocabulary of 40"),
     ("partial_rope", dict(extra_kv=[("llama.rope.dimension_count", U32, 8)]), "llama.rope.dimension_count is 8, "
      "outside 16..16"),
 ]
