@@ -142,16 +142,8 @@ static const char *const type_names[GGUF_TYPE_COUNT] = {
     "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64",
 };
 
-/* ---- string order and an in-place heap sort of indices (no recursion, no allocation) */
-
-int gguf_str_eq(GgufStr s, const char *z)
-{
-    uint64_t i = 0;
-    for (; i < s.len; i++)
-        if (!z[i] || z[i] != s.ptr[i])
-            return 0;
-    return z[i] == 0;
-}
+/* ---- string order (bytes, then length; gguf_find.c's lookups agree) and an in-place heap sort of indices (no
+ * recursion, no allocation) */
 
 static int str_cmp(GgufStr a, GgufStr b)
 {
@@ -554,109 +546,4 @@ GgufError gguf_open(GgufFile *f, const void *bytes, size_t len, void *mem, size_
         f->data_offset = len;
     }
     return check_tensors(f, scratch, &m);
-}
-
-/* ---- lookups */
-
-const GgufKV *gguf_find_kv(const GgufFile *f, const char *key)
-{
-    for (uint64_t i = 0; i < f->n_kv; i++)
-        if (gguf_str_eq(f->kv[i].key, key))
-            return &f->kv[i];
-    return NULL;
-}
-
-static const GgufKV *find_typed(const GgufFile *f, const char *key, uint32_t type)
-{
-    const GgufKV *kv = gguf_find_kv(f, key);
-    return kv && kv->type == type ? kv : NULL;
-}
-
-int gguf_get_u32(const GgufFile *f, const char *key, uint32_t *out)
-{
-    const GgufKV *kv = find_typed(f, key, GGUF_U32);
-    if (kv)
-        *out = le32(kv->data);
-    return kv != NULL;
-}
-
-int gguf_get_f32(const GgufFile *f, const char *key, float *out)
-{
-    const GgufKV *kv = find_typed(f, key, GGUF_F32);
-    if (kv) {
-        union { uint32_t u; float f; } v = {le32(kv->data)};
-        *out = v.f;
-    }
-    return kv != NULL;
-}
-
-int gguf_get_str(const GgufFile *f, const char *key, GgufStr *out)
-{
-    const GgufKV *kv = find_typed(f, key, GGUF_STRING);
-    if (kv) {
-        out->len = le64(kv->data);
-        out->ptr = (const char *)kv->data + 8;
-    }
-    return kv != NULL;
-}
-
-int gguf_get_array(const GgufFile *f, const char *key, uint32_t *elem_type, uint64_t *count)
-{
-    const GgufKV *kv = find_typed(f, key, GGUF_ARRAY);
-    if (kv) {
-        *elem_type = kv->elem_type;
-        *count = kv->count;
-    }
-    return kv != NULL;
-}
-
-void gguf_str_iter_init(GgufStrIter *it, const GgufKV *kv)
-{
-    it->p = kv->data;
-    it->left = kv->elem_type == GGUF_STRING ? kv->count : 0;
-}
-
-int gguf_str_iter_next(GgufStrIter *it, GgufStr *out)
-{
-    if (!it->left)
-        return 0;
-    out->len = le64(it->p); /* gguf_open checked every length against the image */
-    out->ptr = (const char *)it->p + 8;
-    it->p += 8 + out->len;
-    it->left--;
-    return 1;
-}
-
-int gguf_array_u32(const GgufKV *kv, uint64_t i, uint32_t *out)
-{
-    if (kv->type != GGUF_ARRAY || type_size(kv->elem_type) != 4 || i >= kv->count)
-        return 0;
-    *out = le32(kv->data + 4 * i);
-    return 1;
-}
-
-static int name_cmp(GgufStr s, const char *z)
-{
-    uint64_t i = 0;
-    for (; i < s.len && z[i]; i++)
-        if (s.ptr[i] != z[i])
-            return (uint8_t)s.ptr[i] < (uint8_t)z[i] ? -1 : 1;
-    return i < s.len ? 1 : (z[i] ? -1 : 0);
-}
-
-const GgufTensor *gguf_find_tensor(const GgufFile *f, const char *name)
-{
-    uint64_t lo = 0, hi = f->n_tensors;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        const GgufTensor *t = &f->tensors[f->by_name[mid]];
-        int c = name_cmp(t->name, name);
-        if (c == 0)
-            return t;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }

@@ -93,7 +93,7 @@ size_t gguf_mem_bytes(const void *bytes, size_t len);
  * On failure writes one line with the details (which key or tensor, which numbers) into msg when msg != NULL. */
 GgufError gguf_open(GgufFile *f, const void *bytes, size_t len, void *mem, size_t mem_len, char *msg, size_t cap);
 
-/* Lookups. A getter returns 1 and writes *out only when the key exists with exactly that type. */
+/* Lookups (gguf_find.c). A getter returns 1 and writes *out only when the key exists with exactly that type. */
 const GgufKV *gguf_find_kv(const GgufFile *f, const char *key);
 int gguf_get_u32(const GgufFile *f, const char *key, uint32_t *out);
 int gguf_get_f32(const GgufFile *f, const char *key, float *out);
