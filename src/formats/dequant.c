@@ -28,9 +28,9 @@ const DqType *dq_type(uint32_t type)
 uint64_t dq_row_bytes(uint32_t type, uint64_t n)
 {
     const DqType *t = dq_type(type);
-    if (!t || n % t->block)
+    if (!t || n % t->block || n / t->block > UINT64_MAX / t->bytes)
         return 0;
-    return n / t->block * t->bytes; /* n < 2^63 from the reader's checks; bytes <= 292 per >= 1 element */
+    return n / t->block * t->bytes;
 }
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }

@@ -23,7 +23,8 @@ typedef struct {
 
 /* The type's sizes, or NULL for a number this reader does not know (the i-quants among them). */
 const DqType *dq_type(uint32_t type);
-/* Bytes of a row of n elements; 0 when the type is unknown or n is not a whole number of blocks. */
+/* Bytes of a row of n elements; 0 when the type is unknown, n is not a whole number of blocks or the size would
+ * not fit in 64 bits. */
 uint64_t dq_row_bytes(uint32_t type, uint64_t n);
 /* Writes n floats decoded from src (dq_row_bytes(type, n) bytes). Returns 0 when the type has no dequantiser. */
 int dq_row(uint32_t type, const void *src, float *dst, uint64_t n);
