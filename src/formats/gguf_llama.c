@@ -299,7 +299,9 @@ GgufError gguf_llama_config(const GgufFile *f, LlamaConfig *c, char *msg, size_t
         return GGUF_ERR_HPARAM;
     }
     c->vocab = (uint32_t)count;
-    if ((e = check_tokenizer(f, c->vocab, &m)))
+    uint32_t vocab_key; /* some converters also write <arch>.vocab_size: it must agree */
+    if ((e = get_u32(f, a, "vocab_size", c->vocab, c->vocab, c->vocab, &vocab_key, &m)) ||
+        (e = check_tokenizer(f, c->vocab, &m)))
         return e;
     return check_tensors(f, c, &m);
 }

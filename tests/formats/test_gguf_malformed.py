@@ -131,6 +131,7 @@ CONFIG = [
     ("eos_past_vocab", dict(skip_kv=("tokenizer.ggml.eos_token_id",),
                             extra_kv=[("tokenizer.ggml.eos_token_id", U32, 40)]),
      "tokenizer.ggml.eos_token_id is 40, past the vocabulary of 40"),
+    ("vocab_size_disagrees", dict(extra_kv=[("llama.vocab_size", U32, 41)]), "llama.vocab_size is 41, outside 40..40"),
     ("partial_rope", dict(extra_kv=[("llama.rope.dimension_count", U32, 8)]), "llama.rope.dimension_count is 8, "
      "outside 16..16"),
 ]
