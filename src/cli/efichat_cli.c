@@ -21,6 +21,7 @@
 #include "ecmath.h"
 #include "pool.h"
 #include "formats_info.h"
+#include "llama_open.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
@@ -559,6 +560,51 @@ static int cmd_logits(int argc, char **argv)
     return 0;
 }
 
+/* Logits of a Llama-family file (GGUF llama/qwen2, llama2.c) for token ids, for the parity tests until the chat
+ * runs these models with their tokenizers. */
+static int cmd_llama_logits(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
+    const char *kern = opt_str(o, no, "kernel", "sse2");
+    if (!mp || !tf || !out)
+        die("--model M, --tokens-file FILE (int32 ids) and --out FILE are required");
+    size_t len, tlen;
+    void *image = read_file(mp, &len);
+    char msg[256] = "";
+    LlamaOpened m;
+    int r = llama_open(&m, image, len, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use logits --text-file" : msg);
+    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
+    int kernel = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+    if (strcmp(kern, "sse2") && kernel != KERNEL_AVX)
+        die("--kernel: '%s' is not sse2, or avx on a CPU that has it", kern);
+    int32_t *toks = read_file(tf, &tlen);
+    size_t n = tlen / 4;
+    LlamaState s;
+    void *mem = malloc(llama_state_bytes(&m.c));
+    float *lg = malloc((n ? n : 1) * m.c.vocab * sizeof *lg);
+    if (!mem || !lg)
+        die("out of memory");
+    llama_state_init(&s, &m.c, mem, kernel);
+    ModelError e = llama_feed(&m.c, &m.w, &s, toks, n, lg);
+    if (e != MODEL_OK)
+        die("%s: %s", mp, model_error_string(e));
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(lg, sizeof *lg, n * m.c.vocab, f) != n * m.c.vocab || fclose(f) != 0)
+        die("%s: write error", out);
+    printf("%s: vocab %u, %zu tokens, slides %u\n", m.kind, m.c.vocab, n, s.slides);
+    free(lg);
+    free(mem);
+    free(toks);
+    llama_close(&m);
+    free(image);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -579,6 +625,8 @@ int main(int argc, char **argv)
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
         {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8] [--threads N]\n"
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
+        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx] [--ctx N]\n"
+                                           "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];
     int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
