@@ -1,0 +1,23 @@
+# mk/tokenizers.mk - the tokenizers of src/tokenizers/ (llama2.c tokenizer.bin, GGUF SentencePiece) and their host
+# tests (tests/tokenizers/). Freestanding core code: built with the sanitizers into build/tests/tok-tool (what
+# tests/tokenizers/*.py drive) and with exactly the core's flags into build/tokenizers/*.o (the CLI links those).
+
+TOKENIZERS_SRCS := $(wildcard src/tokenizers/*.c)
+TOKENIZERS_HDRS := $(wildcard src/tokenizers/*.h)
+TOKENIZERS_OBJS := $(TOKENIZERS_SRCS:src/tokenizers/%.c=$(BUILD)/tokenizers/%.o)
+TOK_TOOL := $(BUILD)/tests/tok-tool
+
+$(TOK_TOOL): tests/tokenizers/tok_tool.c $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS) $(FORMATS_SRCS) $(FORMATS_HDRS) \
+             src/ecmath.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(TOKENIZERS_SRCS) $(FORMATS_SRCS) src/ecmath.c -o $@
+
+$(BUILD)/tokenizers/%.o: src/tokenizers/%.c $(TOKENIZERS_HDRS) $(FORMATS_HDRS) $(CORE_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -ffreestanding -c $< -o $@
+
+.PHONY: tokenizers
+tokenizers: $(TOK_TOOL) $(TOKENIZERS_OBJS)
+TEST_DEPS += $(TOK_TOOL) $(TOKENIZERS_OBJS)

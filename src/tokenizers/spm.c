@@ -1,0 +1,145 @@
+/* spm.c - encoding for SentencePiece-style vocabularies (tokenizer.h): llama2.c's run.c algorithm, step for step,
+ * and the same over a GGUF "llama" vocabulary with U+2581 for spaces.
+ *   1. BOS when asked, then the dummy-prefix space token when the text is not empty;
+ *   2. each character looked up as a piece, else its bytes as byte-fallback tokens;
+ *   3. repeatedly merge the adjacent pair whose concatenation is a piece with the highest score (the leftmost pair
+ *      on ties) until no pair is a piece.
+ * Step 3 keeps the merge candidate of every pair in `work`, so a merge costs two lookups and one scan instead of
+ * run.c's lookup of every pair. No libc, no allocation. */
+#include "tokenizer.h"
+
+static const uint8_t SPACE_U2581[3] = {0xE2, 0x96, 0x81}; /* "▁", SentencePiece's space */
+
+/* The id of the concatenation a + b among the pieces text may produce, or TOK_NONE. A binary search over the sorted
+ * index comparing against the two pieces in place, so no buffer is needed. */
+static uint32_t find_pair(const Tokenizer *t, const TokPiece *a, const TokPiece *b)
+{
+    uint32_t klen = a->len + b->len, lo = 0, hi = t->vocab;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const TokPiece *p = &t->pieces[t->sorted[mid]];
+        uint32_t n = p->len < klen ? p->len : klen;
+        int c = 0;
+        for (uint32_t i = 0; i < n && !c; i++) {
+            uint8_t k = i < a->len ? a->ptr[i] : b->ptr[i - a->len];
+            if (p->ptr[i] != k)
+                c = p->ptr[i] < k ? -1 : 1;
+        }
+        if (!c)
+            c = p->len < klen ? -1 : p->len > klen;
+        if (!c) {
+            uint32_t id = t->sorted[mid], type = p->type;
+            /* SentencePiece merges only into normal and user-defined pieces (unused ones are left out here: it
+             * would merge and then split them again); llama2.c looks up every piece. */
+            if (type == TOK_TYPE_NORMAL || type == TOK_TYPE_USER_DEFINED || type == TOK_TYPE_UNDEFINED)
+                return id;
+            return TOK_NONE;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return TOK_NONE;
+}
+
+static uint32_t find_text(const Tokenizer *t, const uint8_t *s, uint32_t len)
+{
+    TokPiece a = {s, len, 0, 0}, none = {s, 0, 0, 0};
+    return find_pair(t, &a, &none);
+}
+
+/* Bytes of the character starting with lead byte c, by the lead byte alone (as SentencePiece and llama.cpp split
+ * text); a stray continuation byte or an invalid lead is one byte. */
+static uint32_t utf8_len(uint8_t c)
+{
+    return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF8 ? 4 : 1;
+}
+
+size_t tok_encode_cap(size_t len)
+{
+    return 3 * len + 4;
+}
+
+static float pair_score(const Tokenizer *t, uint32_t id)
+{
+    return id == TOK_NONE ? TOK_SCORE_FLOOR : t->pieces[id].score;
+}
+
+TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids, uint32_t *work,
+                    size_t cap, size_t *n_ids)
+{
+    *n_ids = 0;
+    if (cap < tok_encode_cap(len))
+        return TOK_ERR_SPACE;
+    int l2c = t->kind == TOK_KIND_LLAMA2C;
+    size_t n = 0;
+    if (add_bos && t->bos != TOK_NONE)
+        ids[n++] = t->bos;
+    /* run.c lets BOS take part in merges ("\n<s>\n" + " ..." is looked up like any pair); SentencePiece adds it
+     * after encoding. */
+    size_t first = l2c ? 0 : n;
+    const uint8_t *space = l2c ? (const uint8_t *)" " : SPACE_U2581;
+    uint32_t space_len = l2c ? 1 : 3;
+    if (len && t->space_prefix) {
+        uint32_t id = find_text(t, space, space_len);
+        if (id != TOK_NONE)
+            ids[n++] = id;
+        else if (!l2c) /* SentencePiece falls back to the bytes of U+2581 */
+            for (uint32_t i = 0; i < space_len; i++)
+                ids[n++] = t->byte_id[space[i]] != TOK_NONE ? t->byte_id[space[i]] : t->unk;
+    }
+    /* one token per character, or one per byte of it */
+    for (size_t i = 0; i < len;) {
+        uint32_t clen;
+        if (l2c) {
+            /* run.c: a character is a lead byte and the continuation bytes after it, 4 bytes at most */
+            clen = 1;
+            while (i + clen < len && (text[i + clen] & 0xC0) == 0x80 && clen < 4)
+                clen++;
+        } else {
+            clen = utf8_len(text[i]);
+            if (clen > len - i)
+                clen = (uint32_t)(len - i);
+        }
+        const uint8_t *c = text + i;
+        uint32_t c_len = clen;
+        if (!l2c && clen == 1 && text[i] == ' ')
+            c = space, c_len = space_len;
+        uint32_t id = find_text(t, c, c_len);
+        if (id != TOK_NONE) {
+            ids[n++] = id;
+        } else {
+            for (uint32_t j = 0; j < c_len; j++)
+                ids[n++] = t->byte_id[c[j]] != TOK_NONE ? t->byte_id[c[j]] : t->unk;
+        }
+        i += clen;
+    }
+    /* merges: work[i] is the piece of ids[i] + ids[i + 1], or TOK_NONE */
+    if (n > first)
+        for (size_t i = first; i + 1 < n; i++)
+            work[i] = find_pair(t, &t->pieces[ids[i]], &t->pieces[ids[i + 1]]);
+    for (;;) {
+        float best = l2c ? TOK_SCORE_FLOOR : -3.4e38f;
+        size_t at = n;
+        for (size_t i = first; i + 1 < n; i++)
+            if (work[i] != TOK_NONE && pair_score(t, work[i]) > best) {
+                best = pair_score(t, work[i]);
+                at = i;
+            }
+        if (at == n)
+            break;
+        ids[at] = work[at];
+        for (size_t i = at + 1; i + 1 < n; i++) {
+            ids[i] = ids[i + 1];
+            work[i] = work[i + 1];
+        }
+        n--;
+        if (at > first)
+            work[at - 1] = find_pair(t, &t->pieces[ids[at - 1]], &t->pieces[ids[at]]);
+        if (at + 1 < n)
+            work[at] = find_pair(t, &t->pieces[ids[at]], &t->pieces[ids[at + 1]]);
+    }
+    *n_ids = n;
+    return TOK_OK;
+}
