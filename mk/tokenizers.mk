@@ -21,3 +21,8 @@ $(BUILD)/tokenizers/%.o: src/tokenizers/%.c $(TOKENIZERS_HDRS) $(FORMATS_HDRS) $
 .PHONY: tokenizers
 tokenizers: $(TOK_TOOL) $(TOKENIZERS_OBJS)
 TEST_DEPS += $(TOK_TOOL) $(TOKENIZERS_OBJS)
+
+# efichat-cli tokenize and llama-generate (src/cli/llama_cmds.c) link the tokenizers; the Makefile's link line adds
+# $(CLI_FORMATS).
+CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_OBJS)
+$(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_OBJS) $(TOKENIZERS_HDRS)

@@ -22,11 +22,13 @@
 #include "pool.h"
 #include "formats_info.h"
 #include "llama_open.h"
+#include "cli.h"
+#include "llama_cmds.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
 
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -47,7 +49,7 @@ static double now_s(void)
 /* Reads a whole file into a 64-byte aligned buffer. */
 /* Reads a whole regular file. Opened without blocking and checked with fstat first: a FIFO would otherwise wait
  * for a writer forever, and a directory reports a size of LONG_MAX through fseek/ftell. */
-static void *read_file(const char *path, size_t *len)
+void *read_file(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
@@ -74,14 +76,8 @@ static void *read_file(const char *path, size_t *len)
     return buf;
 }
 
-typedef struct {
-    const char *name;
-    const char *value;
-    int used;
-} Opt;
-
 /* argv after the command: --key value pairs only. Unknown keys are an error. */
-static void parse_opts(int argc, char **argv, Opt *opts, int nopts)
+void parse_opts(int argc, char **argv, Opt *opts, int nopts)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -102,7 +98,7 @@ static void parse_opts(int argc, char **argv, Opt *opts, int nopts)
     }
 }
 
-static const char *opt_str(Opt *o, int n, const char *name, const char *def)
+const char *opt_str(Opt *o, int n, const char *name, const char *def)
 {
     for (int i = 0; i < n; i++)
         if (strcmp(o[i].name, name) == 0 && o[i].used)
@@ -110,7 +106,7 @@ static const char *opt_str(Opt *o, int n, const char *name, const char *def)
     return def;
 }
 
-static double opt_num(Opt *o, int n, const char *name, double def, double lo, double hi)
+double opt_num(Opt *o, int n, const char *name, double def, double lo, double hi)
 {
     const char *s = opt_str(o, n, name, 0);
     if (!s)
@@ -627,6 +623,11 @@ int main(int argc, char **argv)
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
         {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx] [--ctx N]\n"
                                            "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
+        {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1]\n"
+                                   "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF)"},
+        {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N]"
+                                               " [--ids 1]\n  greedy continuation of P by a Llama-family file, up to"
+                                               " EOS or end of turn"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];
     int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
@@ -647,7 +648,8 @@ int main(int argc, char **argv)
             }
         return cmds[i].fn(argc - 2, argv + 2);
     }
-    die("unknown command '%s' (generate, eval, bench, info, quantize, random-model, logits; --help lists them)",
+    die("unknown command '%s' (generate, eval, bench, info, quantize, random-model, logits, llama-logits, tokenize,"
+        " llama-generate; --help lists them)",
         argv[1]);
     return 2;
 }

@@ -190,3 +190,62 @@ def tool_encode(kind, path, text_path):
         return None
     good, bad = map(int, lines[-1].split()[1:])
     return [[int(x) for x in l.split()] for l in lines[:-1]], good, bad
+
+
+def random_llama_gguf(sp, path, C=32, H=64, L=1, NH=4, NKV=2, seed=5):
+    """A GGUF llama model with random float32 weights and sp's vocabulary: enough to drive llama-generate."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    V = sp.get_piece_size()
+    kv = [e for e in gguf_kv(sp) if e[0] != "general.architecture"]
+    kv = [("general.architecture", gw.STRING, "llama"), ("llama.embedding_length", gw.U32, C),
+          ("llama.block_count", gw.U32, L), ("llama.feed_forward_length", gw.U32, H),
+          ("llama.context_length", gw.U32, 128), ("llama.attention.head_count", gw.U32, NH),
+          ("llama.attention.head_count_kv", gw.U32, NKV), ("llama.rope.freq_base", gw.F32V, 10000.0),
+          ("llama.attention.layer_norm_rms_epsilon", gw.F32V, 1e-5)] + kv
+    HD = C // NH
+    tensors = []
+
+    def add(name, rows, cols, norm=False):
+        x = (1 + 0.1 * rng.standard_normal(cols)) if norm else 0.3 * rng.standard_normal((rows, cols))
+        tensors.append(gw.Tensor(name, gw.F32, [cols] + ([rows] if not norm else []),
+                                 np.asarray(x, np.float32).tobytes()))
+
+    add("token_embd.weight", V, C)
+    add("output_norm.weight", 1, C, norm=True)
+    add("output.weight", V, C)
+    for l in range(L):
+        p = f"blk.{l}."
+        add(p + "attn_norm.weight", 1, C, norm=True)
+        add(p + "attn_q.weight", NH * HD, C)
+        add(p + "attn_k.weight", NKV * HD, C)
+        add(p + "attn_v.weight", NKV * HD, C)
+        add(p + "attn_output.weight", C, NH * HD)
+        add(p + "ffn_norm.weight", 1, C, norm=True)
+        add(p + "ffn_gate.weight", H, C)
+        add(p + "ffn_up.weight", H, C)
+        add(p + "ffn_down.weight", C, H)
+    with open(path, "wb") as f:
+        f.write(gw.gguf_bytes(kv, tensors))
+
+
+def random_llama2c(V, path, C=32, H=64, L=1, NH=4, T=64, seed=6):
+    """A legacy llama2.c checkpoint (run.c's header and tensor order, shared classifier) with random weights."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    hs = C // NH
+    sizes = [V * C, L * C, L * C * C, L * C * C, L * C * C, L * C * C, L * C, L * H * C, L * C * H, L * H * C, C,
+             T * hs // 2, T * hs // 2]
+    norms = {1, 6, 10}
+    with open(path, "wb") as f:
+        f.write(struct.pack("<7i", C, H, L, NH, NH, V, T))
+        for k, n in enumerate(sizes):
+            x = 1 + 0.1 * rng.standard_normal(n) if k in norms else 0.3 * rng.standard_normal(n)
+            f.write(np.asarray(x, "<f4").tobytes())
+
+
+def piece_bytes(piece):
+    """What a token adds to the text (no BOS rule): <0xNN> is that byte, U+2581 a space."""
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        return bytes([int(piece[3:5], 16)])
+    return piece.replace("\u2581", " ").encode("utf-8")

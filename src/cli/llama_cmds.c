@@ -1,0 +1,201 @@
+/* llama_cmds.c - efichat-cli tokenize and llama-generate: a Llama-family file's tokenizer (src/tokenizers/) from
+ * the model's own GGUF metadata or a separate --tokenizer (tokenizer.bin, or a GGUF), text to ids, and greedy
+ * generation through src/llama.c that prints only the continuation. Host only; errors die with one line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "llama_cmds.h"
+#include "llama_open.h"
+#include "formats/gguf.h"
+#include "formats/llama2c.h"
+#include "tokenizers/tokenizer.h"
+
+typedef struct {
+    Tokenizer t;
+    void *image;    /* the tokenizer file's bytes, when it is not the model */
+    void *gguf_mem; /* the GGUF reader's tables */
+    void *mem;      /* the tokenizer's tables */
+} TokOpened;
+
+static int is_gguf(const void *bytes, size_t len)
+{
+    return len >= 4 && !memcmp(bytes, "GGUF", 4);
+}
+
+static void tok_from_gguf(TokOpened *o, const char *path, const void *bytes, size_t len)
+{
+    char msg[300] = "";
+    GgufFile f;
+    size_t need = gguf_mem_bytes(bytes, len);
+    if (!(o->gguf_mem = malloc(need ? need : 1)))
+        die("out of memory");
+    if (gguf_open(&f, bytes, len, o->gguf_mem, need, msg, sizeof msg) != GGUF_OK)
+        die("%s: %s", path, msg);
+    need = tok_bytes_gguf(&f);
+    if (!(o->mem = malloc(need ? need : 1)))
+        die("out of memory");
+    if (tok_init_gguf(&o->t, &f, o->mem, need, msg, sizeof msg) != TOK_OK)
+        die("%s: %s", path, msg);
+}
+
+/* The tokenizer of model image `model` (path mp): --tokenizer tp when given, else the model's own GGUF metadata.
+ * A llama2.c tokenizer.bin is read for the model's vocab_size tokens, as run.c does. */
+static void tok_open(TokOpened *o, const char *mp, const void *model, size_t mlen, const char *tp)
+{
+    memset(o, 0, sizeof *o);
+    if (!tp) {
+        if (!model || !is_gguf(model, mlen))
+            die("%s: a llama2.c model has no tokenizer inside: give --tokenizer tokenizer.bin", mp ? mp : "--model");
+        tok_from_gguf(o, mp, model, mlen);
+        return;
+    }
+    size_t len;
+    o->image = read_file(tp, &len);
+    if (is_gguf(o->image, len)) {
+        tok_from_gguf(o, tp, o->image, len);
+        return;
+    }
+    uint32_t vocab = 0;
+    Llama2cFile f;
+    char msg[300] = "";
+    if (model && !is_gguf(model, mlen) && l2c_open(&f, model, mlen, NULL, 0) == L2C_OK)
+        vocab = f.vocab;
+    size_t need = tok_bytes_l2c(o->image, len, vocab);
+    if (!(o->mem = malloc(need ? need : 1)))
+        die("out of memory");
+    if (tok_init_l2c(&o->t, o->image, len, vocab, o->mem, need, msg, sizeof msg) != TOK_OK)
+        die("%s: %s", tp, msg);
+}
+
+static void tok_close(TokOpened *o)
+{
+    free(o->mem);
+    free(o->gguf_mem);
+    free(o->image);
+}
+
+/* ids of text (BOS first when the tokenizer asks for it), on the heap; *n their count. */
+static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, size_t *n)
+{
+    size_t cap = tok_encode_cap(len);
+    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(cap * sizeof *work);
+    if (!ids || !work)
+        die("out of memory for %zu token ids", cap);
+    TokError e = tok_encode(t, text, len, bos, ids, work, cap, n);
+    if (e != TOK_OK)
+        die("encode: %s", tok_error_string(e));
+    free(work);
+    return ids;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"text-file", 0, 0}, {"bos", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
+    const char *xp = opt_str(o, no, "text-file", 0);
+    if ((!mp && !tp) || !xp)
+        die("--model F and/or --tokenizer T, and --text-file X are required");
+    size_t mlen = 0, tlen, n;
+    void *model = mp ? read_file(mp, &mlen) : NULL;
+    TokOpened tok;
+    tok_open(&tok, mp, model, mlen, tp);
+    int bos = (int)opt_num(o, no, "bos", tok.t.add_bos, 0, 1);
+    char *text = read_file(xp, &tlen);
+    uint32_t *ids = encode(&tok.t, text, tlen, bos, &n);
+    for (size_t i = 0; i < n; i++)
+        printf(i ? " %u" : "%u", ids[i]);
+    printf("\n");
+    free(ids);
+    free(text);
+    tok_close(&tok);
+    free(model);
+    return 0;
+}
+
+/* The highest logit, the lowest id among equals (as the sampler's greedy path; it only takes 256 logits). */
+static uint32_t argmax(const float *v, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+int cmd_llama_generate(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},
+               {"temp", 0, 0},  {"ctx", 0, 0},       {"ids", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
+    const char *prompt = opt_str(o, no, "prompt", "");
+    if (!mp)
+        die("--model F is required");
+    if (opt_num(o, no, "temp", 0, 0, 100) != 0)
+        die("--temp: only 0 (greedy) for Llama-family files so far");
+    size_t max = (size_t)opt_num(o, no, "max", 64, 0, 1e9);
+    int show_ids = (int)opt_num(o, no, "ids", 0, 0, 1);
+    size_t mlen, n;
+    void *image = read_file(mp, &mlen);
+    char msg[300] = "";
+    LlamaOpened m;
+    int r = llama_open(&m, image, mlen, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
+    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
+    TokOpened tok;
+    tok_open(&tok, mp, image, mlen, tp);
+    if (tok.t.vocab > m.c.vocab)
+        die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
+    uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, &n);
+    if (!n)
+        die("an empty prompt and no BOS token: nothing to start from");
+    LlamaState s;
+    void *mem = malloc(llama_state_bytes(&m.c));
+    if (!mem)
+        die("out of memory");
+    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
+    ModelError e = llama_feed(&m.c, &m.w, &s, (const int32_t *)ids, n, NULL);
+    uint32_t prev = ids[n - 1];
+    uint8_t *piece = malloc(tok.t.max_piece + 1);
+    uint32_t *out_ids = malloc((max ? max : 1) * sizeof *out_ids);
+    if (!piece || !out_ids)
+        die("out of memory");
+    size_t produced = 0;
+    for (; e == MODEL_OK && produced < max; produced++) {
+        uint32_t next = argmax(s.logits, m.c.vocab);
+        if (tok_is_stop(&tok.t, next))
+            break;
+        out_ids[produced] = next;
+        fwrite(piece, 1, tok_decode(&tok.t, prev, next, piece, tok.t.max_piece), stdout);
+        fflush(stdout);
+        int32_t in = (int32_t)next;
+        e = llama_feed(&m.c, &m.w, &s, &in, 1, NULL);
+        prev = next;
+    }
+    printf("\n");
+    if (e != MODEL_OK)
+        die("%s: %s", mp, model_error_string(e));
+    if (show_ids) {
+        fprintf(stderr, "prompt ids:");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, " %u", ids[i]);
+        fprintf(stderr, "\ngenerated ids:");
+        for (size_t i = 0; i < produced; i++)
+            fprintf(stderr, " %u", out_ids[i]);
+        fprintf(stderr, "\n");
+    }
+    free(out_ids);
+    free(piece);
+    free(mem);
+    free(ids);
+    tok_close(&tok);
+    llama_close(&m);
+    free(image);
+    return 0;
+}

@@ -1,0 +1,85 @@
+"""test_tok_cli.py - the tokenizers through efichat-cli: `tokenize` gives SentencePiece's ids (GGUF tokenizer, or
+the model's own GGUF metadata) and run.c's ids (tokenizer.bin) for a multi-line text; `llama-generate --temp 0`
+encodes the prompt as SentencePiece does, every generated id is the argmax of llama-logits' row for the sequence
+so far (so prompt, feeding and greedy choice agree), a run shorter than --max ends on a stop token, and the printed
+continuation is exactly the bytes of the generated pieces."""
+import os, subprocess
+import numpy as np
+import tokcheck as tc
+
+CLI = os.path.join(tc.BUILD, "efichat-cli")
+sp = tc.sp_model()
+l2c, gguf = tc.write_models(sp)
+pieces = tc.l2c_pieces(sp)
+V = sp.get_piece_size()
+
+
+def cli(*args):
+    return subprocess.run([CLI] + [str(a) for a in args], capture_output=True, errors="replace", text=True)
+
+
+with open(tc.DATA, encoding="utf-8") as f:
+    text = "".join(f.readlines()[2000:2040]) + "Ünïcödé ✓ 😀\n"
+text_path = os.path.join(tc.WORK, "cli_text.txt")
+with open(text_path, "w", encoding="utf-8") as f:
+    f.write(text)
+want_sp = [sp.bos_id()] + sp.encode(text)
+
+r = cli("tokenize", "--tokenizer", gguf, "--text-file", text_path)
+got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+tc.case(got == want_sp, f"cli tokenize --tokenizer GGUF: {len(want_sp)} ids of a 41-line text equal SentencePiece's",
+        r.stderr[-300:] or f"first difference at {next((i for i, (a, b) in enumerate(zip(got, want_sp)) if a != b), None)}")
+
+r = cli("tokenize", "--tokenizer", l2c, "--text-file", text_path)
+want_rc = tc.runc_encode(pieces, text)
+got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+tc.case(got == want_rc, f"cli tokenize --tokenizer tokenizer.bin: {len(want_rc)} ids equal run.c's", r.stderr[-300:])
+r = cli("tokenize", "--tokenizer", l2c, "--text-file", text_path, "--bos", "0")
+tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_rc[1:], "cli tokenize --bos 0 leaves out BOS",
+        r.stderr[-300:])
+
+model = os.path.join(tc.WORK, "llama_random.gguf")
+tc.random_llama_gguf(sp, model)
+r = cli("tokenize", "--model", model, "--text-file", text_path)
+tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_sp,
+        "cli tokenize --model GGUF uses the model's own tokenizer", r.stderr[-300:])
+
+
+def check_generate(name, model, prompt, want_prompt, extra=()):
+    mx = 24
+    r = cli("llama-generate", "--model", model, "--prompt", prompt, "--max", mx, "--temp", "0", "--ids", "1", *extra)
+    if r.returncode != 0:
+        tc.case(False, f"{name}: llama-generate runs", r.stderr[-500:])
+        return
+    lines = {l.split(":")[0]: [int(x) for x in l.split(":")[1].split()] for l in r.stderr.splitlines() if ":" in l}
+    p, g = lines.get("prompt ids"), lines.get("generated ids", [])
+    tc.case(p == want_prompt, f"{name}: the prompt is encoded as the oracle does", f"{p} vs {want_prompt}")
+    ids_path = os.path.join(tc.WORK, "gen_ids.bin")
+    out_path = os.path.join(tc.WORK, "gen_logits.bin")
+    np.array(p + g, "<i4").tofile(ids_path)
+    r2 = cli("llama-logits", "--model", model, "--tokens-file", ids_path, "--out", out_path)
+    if r2.returncode != 0:
+        tc.case(False, f"{name}: llama-logits runs", r2.stderr[-500:])
+        return
+    lg = np.fromfile(out_path, "<f4").reshape(len(p) + len(g), -1)
+    greedy = [int(np.argmax(lg[len(p) - 1 + k])) for k in range(len(g) + 1)]
+    tc.case(greedy[:len(g)] == g, f"{name}: each of {len(g)} generated ids is llama-logits' argmax", f"{greedy} vs {g}")
+    if len(g) < mx:
+        stop = {1, 2} if "tokenizer.bin" in name else {sp.eos_id()}
+        tc.case(greedy[len(g)] in stop, f"{name}: the run ended on a stop token", f"next would be {greedy[len(g)]}")
+    want = b"".join(tc.piece_bytes(sp.id_to_piece(i)) for i in g) + b"\n"
+    got = subprocess.run([CLI, "llama-generate", "--model", model, "--prompt", prompt, "--max", str(mx), *extra],
+                         capture_output=True).stdout
+    tc.case(got == want, f"{name}: stdout is the continuation's bytes ({len(want) - 1} bytes)", f"{got!r} vs {want!r}")
+
+
+prompt = "ROMEO: O, she doth teach the torches to burn bright!"
+check_generate("llama-generate GGUF", model, prompt, [sp.bos_id()] + sp.encode(prompt))
+model2c = os.path.join(tc.WORK, "llama2c_random.bin")
+tc.random_llama2c(V, model2c)
+check_generate("llama-generate llama2.c + tokenizer.bin", model2c, prompt, tc.runc_encode(pieces, prompt),
+               ("--tokenizer", l2c))
+r = cli("llama-generate", "--model", model2c, "--prompt", prompt)
+tc.case(r.returncode == 2 and "give --tokenizer" in r.stderr, "llama-generate: a llama2.c model without --tokenizer "
+        "is one error line", r.stderr)
+raise SystemExit(tc.exit_code())
