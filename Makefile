@@ -16,7 +16,7 @@ endif
 # Debian packages every target may need; `make deps` installs the missing ones (apt-get, via sudo when not root).
 DEPS_PKGS := gcc clang make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
              fonts-dejavu-core python3 python3-numpy python3-torch python3-matplotlib libopenblas0-pthread \
-             tesseract-ocr tesseract-ocr-eng python3-sentencepiece
+             tesseract-ocr tesseract-ocr-eng python3-sentencepiece nodejs
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 # The core is built with the same numeric flags everywhere (host CLI, tests, UEFI): no fast-math, no FMA

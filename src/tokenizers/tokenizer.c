@@ -2,7 +2,7 @@
  * empty, not repeated), scores finite and one per token, special ids inside the vocabulary, byte-fallback tokens
  * present; then the pieces sorted into an index for lookups, and the decoding of one token. Encoding is spm.c.
  * No libc, no allocation: the tables live in the caller's block. */
-#include "tokenizer.h"
+#include "tok_internal.h"
 #include "../ecmath.h"
 #include "../formats/llama2c.h"
 
@@ -18,6 +18,7 @@ static const char *const errors[TOK_ERR_COUNT] = {
     "a special token id outside the vocabulary",
     "the memory block is too small",
     "the ids buffer is too small for the text",
+    "BPE merges missing or naming no tokens",
 };
 
 const char *tok_error_string(TokError err)
@@ -25,12 +26,7 @@ const char *tok_error_string(TokError err)
     return (unsigned)err < TOK_ERR_COUNT ? errors[err] : "unknown tokenizer error";
 }
 
-typedef struct {
-    char *buf;
-    size_t cap;
-} Msg;
-
-static TokError fail(Msg *m, TokError e, const char *detail)
+TokError tok_fail(TokMsg *m, TokError e, const char *detail)
 {
     if (m->buf && m->cap) {
         m->buf[0] = 0;
@@ -41,22 +37,22 @@ static TokError fail(Msg *m, TokError e, const char *detail)
     }
     return e;
 }
-static void say(Msg *m, const char *s)
+void tok_say(TokMsg *m, const char *s)
 {
     if (m->buf && m->cap)
         ec_str_append(m->buf, m->cap, s);
 }
-static void say_u64(Msg *m, uint64_t v)
+void tok_say_u64(TokMsg *m, uint64_t v)
 {
     if (m->buf && m->cap)
         ec_str_append_u64(m->buf, m->cap, v);
 }
 /* A piece for an error line: printable ASCII as is, other bytes as \xNN, cut at 40 bytes. */
-static void say_piece(Msg *m, const uint8_t *p, uint32_t len)
+void tok_say_piece(TokMsg *m, const uint8_t *p, uint32_t len)
 {
     static const char hex[] = "0123456789abcdef";
     char tmp[5] = {0};
-    say(m, "'");
+    tok_say(m, "'");
     for (uint32_t i = 0; i < len && i < 40; i++) {
         if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
             tmp[0] = (char)p[i];
@@ -64,9 +60,9 @@ static void say_piece(Msg *m, const uint8_t *p, uint32_t len)
         } else {
             tmp[0] = '\\', tmp[1] = 'x', tmp[2] = hex[p[i] >> 4], tmp[3] = hex[p[i] & 15];
         }
-        say(m, tmp);
+        tok_say(m, tmp);
     }
-    say(m, len > 40 ? "...'" : "'");
+    tok_say(m, len > 40 ? "...'" : "'");
 }
 
 // ----------------------------------------------------------------------------
@@ -113,16 +109,22 @@ static void sort_ids(const TokPiece *p, uint32_t *ids, uint32_t n)
     }
 }
 
-uint32_t tok_find(const Tokenizer *t, const uint8_t *piece, size_t len)
+uint32_t tok_find_concat(const Tokenizer *t, const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
 {
-    if (len > TOK_MAX_PIECE)
-        return TOK_NONE;
-    TokPiece key = {piece, (uint32_t)len, 0, 0};
-    uint32_t lo = 0, hi = t->vocab;
+    uint32_t klen = alen + blen, lo = 0, hi = t->vocab;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = piece_cmp(&t->pieces[t->sorted[mid]], &key);
-        if (c == 0)
+        const TokPiece *p = &t->pieces[t->sorted[mid]];
+        uint32_t n = p->len < klen ? p->len : klen;
+        int c = 0;
+        for (uint32_t i = 0; i < n && !c; i++) {
+            uint8_t k = i < alen ? a[i] : b[i - alen];
+            if (p->ptr[i] != k)
+                c = p->ptr[i] < k ? -1 : 1;
+        }
+        if (!c)
+            c = p->len < klen ? -1 : p->len > klen;
+        if (!c)
             return t->sorted[mid];
         if (c < 0)
             lo = mid + 1;
@@ -130,6 +132,11 @@ uint32_t tok_find(const Tokenizer *t, const uint8_t *piece, size_t len)
             hi = mid;
     }
     return TOK_NONE;
+}
+
+uint32_t tok_find(const Tokenizer *t, const uint8_t *piece, size_t len)
+{
+    return len > TOK_MAX_PIECE ? TOK_NONE : tok_find_concat(t, piece, (uint32_t)len, piece, 0);
 }
 
 // ----------------------------------------------------------------------------
@@ -156,21 +163,21 @@ static int byte_piece_value(const uint8_t *p, uint32_t len)
 }
 
 /* Pieces non-empty and finite-scored, the index sorted, no piece twice; fills max_piece. */
-static TokError index_pieces(Tokenizer *t, TokPiece *pieces, uint32_t *sorted, Msg *m)
+static TokError index_pieces(Tokenizer *t, TokPiece *pieces, uint32_t *sorted, TokMsg *m)
 {
     t->max_piece = 0;
     for (uint32_t i = 0; i < t->vocab; i++) {
         float s = pieces[i].score;
         if (pieces[i].len == 0 || pieces[i].len > TOK_MAX_PIECE) {
-            fail(m, TOK_ERR_EMPTY, ": token ");
-            say_u64(m, i);
-            say(m, pieces[i].len ? " is longer than 65536 bytes" : " has an empty piece");
+            tok_fail(m, TOK_ERR_EMPTY, ": token ");
+            tok_say_u64(m, i);
+            tok_say(m, pieces[i].len ? " is longer than 65536 bytes" : " has an empty piece");
             return TOK_ERR_EMPTY;
         }
         if (s != s || s > 3.4e38f || s < -3.4e38f) {
-            fail(m, TOK_ERR_SCORES, ": token ");
-            say_u64(m, i);
-            say(m, " has a NaN or infinite score");
+            tok_fail(m, TOK_ERR_SCORES, ": token ");
+            tok_say_u64(m, i);
+            tok_say(m, " has a NaN or infinite score");
             return TOK_ERR_SCORES;
         }
         if (pieces[i].len > t->max_piece)
@@ -181,12 +188,12 @@ static TokError index_pieces(Tokenizer *t, TokPiece *pieces, uint32_t *sorted, M
         if (!piece_cmp(&pieces[sorted[i - 1]], &pieces[sorted[i]])) {
             uint32_t a = sorted[i - 1] < sorted[i] ? sorted[i - 1] : sorted[i];
             uint32_t b = sorted[i - 1] ^ sorted[i] ^ a;
-            fail(m, TOK_ERR_DUPLICATE, ": tokens ");
-            say_u64(m, a);
-            say(m, " and ");
-            say_u64(m, b);
-            say(m, " are both ");
-            say_piece(m, pieces[a].ptr, pieces[a].len);
+            tok_fail(m, TOK_ERR_DUPLICATE, ": tokens ");
+            tok_say_u64(m, a);
+            tok_say(m, " and ");
+            tok_say_u64(m, b);
+            tok_say(m, " are both ");
+            tok_say_piece(m, pieces[a].ptr, pieces[a].len);
             return TOK_ERR_DUPLICATE;
         }
     t->pieces = pieces;
@@ -194,16 +201,16 @@ static TokError index_pieces(Tokenizer *t, TokPiece *pieces, uint32_t *sorted, M
     return TOK_OK;
 }
 
-static TokError check_special(const Tokenizer *t, const char *name, uint32_t id, Msg *m)
+static TokError check_special(const Tokenizer *t, const char *name, uint32_t id, TokMsg *m)
 {
     if (id == TOK_NONE || id < t->vocab)
         return TOK_OK;
-    fail(m, TOK_ERR_SPECIAL, ": ");
-    say(m, name);
-    say(m, " is ");
-    say_u64(m, id);
-    say(m, ", past the vocabulary of ");
-    say_u64(m, t->vocab);
+    tok_fail(m, TOK_ERR_SPECIAL, ": ");
+    tok_say(m, name);
+    tok_say(m, " is ");
+    tok_say_u64(m, id);
+    tok_say(m, ", past the vocabulary of ");
+    tok_say_u64(m, t->vocab);
     return TOK_ERR_SPECIAL;
 }
 
@@ -233,22 +240,22 @@ size_t tok_bytes_l2c(const void *bytes, size_t len, uint32_t vocab)
 TokError tok_init_l2c(Tokenizer *t, const void *bytes, size_t len, uint32_t vocab, void *mem, size_t mem_len,
                       char *msg, size_t cap)
 {
-    Msg m = {msg, cap};
+    TokMsg m = {msg, cap};
     if (msg && cap)
         msg[0] = 0;
     ec_memset(t, 0, sizeof *t);
     if (!bytes)
-        return fail(&m, TOK_ERR_NULL, NULL);
+        return tok_fail(&m, TOK_ERR_NULL, NULL);
     L2cTokenizer lt;
     char why[200];
     if (l2c_tokenizer_open(&lt, bytes, len, vocab, NULL, why, sizeof why) != L2C_OK) {
-        fail(&m, TOK_ERR_FORMAT, ": ");
-        say(&m, why);
+        tok_fail(&m, TOK_ERR_FORMAT, ": ");
+        tok_say(&m, why);
         return TOK_ERR_FORMAT;
     }
     size_t need = table_bytes(lt.vocab) + (size_t)lt.vocab * sizeof(uint32_t);
     if (!mem || mem_len < need)
-        return fail(&m, TOK_ERR_MEMORY, NULL);
+        return tok_fail(&m, TOK_ERR_MEMORY, NULL);
     TokPiece *pieces = mem;                          /* (V) */
     uint32_t *sorted = (uint32_t *)(pieces + lt.vocab); /* (V) */
     uint32_t *offsets = sorted + lt.vocab;            /* (V) the reader's, used only here */
@@ -264,20 +271,20 @@ TokError tok_init_l2c(Tokenizer *t, const void *bytes, size_t len, uint32_t voca
         return e;
     /* run.c's fixed layout: 0 <unk>, 1 BOS, 2 EOS, then the 256 byte pieces as <0x00>..<0xFF>. */
     if (t->vocab < 259) {
-        fail(&m, TOK_ERR_BYTES, ": llama2.c puts byte b at token b + 3, but the vocabulary has only ");
-        say_u64(&m, t->vocab);
-        say(&m, " tokens");
+        tok_fail(&m, TOK_ERR_BYTES, ": llama2.c puts byte b at token b + 3, but the vocabulary has only ");
+        tok_say_u64(&m, t->vocab);
+        tok_say(&m, " tokens");
         return TOK_ERR_BYTES;
     }
     for (uint32_t b = 0; b < 256; b++) {
         const TokPiece *p = &pieces[b + 3];
         if (byte_piece_value(p->ptr, p->len) != (int)b) {
-            fail(&m, TOK_ERR_BYTES, ": token ");
-            say_u64(&m, b + 3);
-            say(&m, " should be the byte piece for ");
-            say_u64(&m, b);
-            say(&m, ", it is ");
-            say_piece(&m, p->ptr, p->len);
+            tok_fail(&m, TOK_ERR_BYTES, ": token ");
+            tok_say_u64(&m, b + 3);
+            tok_say(&m, " should be the byte piece for ");
+            tok_say_u64(&m, b);
+            tok_say(&m, ", it is ");
+            tok_say_piece(&m, p->ptr, p->len);
             return TOK_ERR_BYTES;
         }
         t->byte_id[b] = b + 3;
@@ -300,7 +307,7 @@ size_t tok_bytes_gguf(const GgufFile *f)
     uint64_t n;
     if (!gguf_get_array(f, "tokenizer.ggml.tokens", &elem, &n) || elem != GGUF_STRING || n == 0 || n >= TOK_NONE)
         return 0;
-    return table_bytes(n);
+    return table_bytes(n) + tok_bytes_bpe(f);
 }
 
 static int get_bool(const GgufFile *f, const char *key, int dflt)
@@ -321,24 +328,24 @@ static uint32_t get_id(const GgufFile *f, const char *key)
 
 /* An array of exactly `vocab` 32-bit elements of type `want`, or NULL (with the error in m) when present but wrong. */
 static TokError companion(const GgufFile *f, const char *key, uint32_t want, uint32_t vocab, const GgufKV **out,
-                          Msg *m)
+                          TokMsg *m)
 {
     *out = NULL;
     const GgufKV *kv = gguf_find_kv(f, key);
     if (!kv)
         return TOK_OK;
     if (kv->type != GGUF_ARRAY || kv->elem_type != want || kv->count != vocab) {
-        fail(m, TOK_ERR_SCORES, ": ");
-        say(m, key);
+        tok_fail(m, TOK_ERR_SCORES, ": ");
+        tok_say(m, key);
         if (kv->type != GGUF_ARRAY || kv->elem_type != want) {
-            say(m, want == GGUF_F32 ? " is not an array of f32" : " is not an array of i32");
+            tok_say(m, want == GGUF_F32 ? " is not an array of f32" : " is not an array of i32");
             return TOK_ERR_SCORES;
         }
-        say(m, " holds ");
-        say_u64(m, kv->count);
-        say(m, " entries for ");
-        say_u64(m, vocab);
-        say(m, " tokens");
+        tok_say(m, " holds ");
+        tok_say_u64(m, kv->count);
+        tok_say(m, " entries for ");
+        tok_say_u64(m, vocab);
+        tok_say(m, " tokens");
         return TOK_ERR_SCORES;
     }
     *out = kv;
@@ -347,48 +354,47 @@ static TokError companion(const GgufFile *f, const char *key, uint32_t want, uin
 
 TokError tok_init_gguf(Tokenizer *t, const GgufFile *f, void *mem, size_t mem_len, char *msg, size_t cap)
 {
-    Msg m = {msg, cap};
+    TokMsg m = {msg, cap};
     if (msg && cap)
         msg[0] = 0;
     ec_memset(t, 0, sizeof *t);
     if (!f)
-        return fail(&m, TOK_ERR_NULL, NULL);
+        return tok_fail(&m, TOK_ERR_NULL, NULL);
     GgufStr model;
     if (!gguf_get_str(f, "tokenizer.ggml.model", &model))
-        return fail(&m, TOK_ERR_FORMAT, ": tokenizer.ggml.model is missing");
-    if (!gguf_str_eq(model, "llama")) {
-        fail(&m, TOK_ERR_MODEL, ": tokenizer.ggml.model is '");
-        char name[40] = {0};
-        for (uint64_t i = 0; i < model.len && i + 1 < sizeof name; i++)
-            name[i] = model.ptr[i] >= 0x20 && model.ptr[i] < 0x7f ? model.ptr[i] : '?';
-        say(&m, name);
-        say(&m, "', only 'llama' (SentencePiece) is encoded");
+        return tok_fail(&m, TOK_ERR_FORMAT, ": tokenizer.ggml.model is missing");
+    int bpe = gguf_str_eq(model, "gpt2");
+    if (!bpe && !gguf_str_eq(model, "llama")) {
+        tok_fail(&m, TOK_ERR_MODEL, ": tokenizer.ggml.model is ");
+        tok_say_piece(&m, (const uint8_t *)model.ptr, model.len > 40 ? 41 : (uint32_t)model.len);
+        tok_say(&m, ", not 'llama' (SentencePiece) or 'gpt2' (byte-level BPE)");
         return TOK_ERR_MODEL;
     }
     const GgufKV *tokens = gguf_find_kv(f, "tokenizer.ggml.tokens");
     size_t need = tok_bytes_gguf(f);
     if (!tokens || !need)
-        return fail(&m, TOK_ERR_FORMAT, ": tokenizer.ggml.tokens is missing, empty or not an array of strings");
+        return tok_fail(&m, TOK_ERR_FORMAT, ": tokenizer.ggml.tokens is missing, empty or not an array of strings");
     if (!mem || mem_len < need)
-        return fail(&m, TOK_ERR_MEMORY, NULL);
-    t->kind = TOK_KIND_SPM;
+        return tok_fail(&m, TOK_ERR_MEMORY, NULL);
+    t->kind = bpe ? TOK_KIND_BPE : TOK_KIND_SPM;
     t->vocab = (uint32_t)tokens->count;
     const GgufKV *scores, *types;
     TokError e;
     if ((e = companion(f, "tokenizer.ggml.scores", GGUF_F32, t->vocab, &scores, &m)) ||
         (e = companion(f, "tokenizer.ggml.token_type", GGUF_I32, t->vocab, &types, &m)))
         return e;
-    if (!scores)
-        return fail(&m, TOK_ERR_SCORES, ": tokenizer.ggml.scores is missing (SentencePiece merges by score)");
+    if (!scores && !bpe)
+        return tok_fail(&m, TOK_ERR_SCORES, ": tokenizer.ggml.scores is missing (SentencePiece merges by score)");
     TokPiece *pieces = mem;                             /* (V) */
     uint32_t *sorted = (uint32_t *)(pieces + t->vocab); /* (V) */
     GgufStrIter it;
     GgufStr s;
     gguf_str_iter_init(&it, tokens);
     for (uint32_t i = 0; gguf_str_iter_next(&it, &s); i++) {
-        union { uint32_t u; float f; } score;
+        union { uint32_t u; float f; } score = {0};
         uint32_t type = TOK_TYPE_NORMAL;
-        gguf_array_u32(scores, i, &score.u);
+        if (scores)
+            gguf_array_u32(scores, i, &score.u);
         if (types)
             gguf_array_u32(types, i, &type);
         pieces[i].ptr = (const uint8_t *)s.ptr;
@@ -409,8 +415,10 @@ TokError tok_init_gguf(Tokenizer *t, const GgufFile *f, void *mem, size_t mem_le
         return e;
     if (t->eot == TOK_NONE)
         t->eot = find_eot(t);
-    t->add_bos = get_bool(f, "tokenizer.ggml.add_bos_token", t->bos != TOK_NONE);
-    t->space_prefix = get_bool(f, "tokenizer.ggml.add_space_prefix", 1);
+    t->add_bos = get_bool(f, "tokenizer.ggml.add_bos_token", !bpe && t->bos != TOK_NONE);
+    t->space_prefix = get_bool(f, "tokenizer.ggml.add_space_prefix", !bpe);
+    if (bpe)
+        return tok_init_bpe(t, f, (TokMerge *)(sorted + t->vocab), &m);
     /* Byte fallback: all 256 <0xNN> pieces, or none at all (then unknown characters become unk). */
     uint32_t found = 0;
     for (uint32_t b = 0; b < 256; b++) {
@@ -420,9 +428,9 @@ TokError tok_init_gguf(Tokenizer *t, const GgufFile *f, void *mem, size_t mem_le
         found += t->byte_id[b] != TOK_NONE;
     }
     if (found != 256 && (found || t->unk == TOK_NONE)) {
-        fail(&m, TOK_ERR_BYTES, ": ");
-        say_u64(&m, found);
-        say(&m, found ? " of the 256 byte pieces <0x00>..<0xFF> are in the vocabulary"
+        tok_fail(&m, TOK_ERR_BYTES, ": ");
+        tok_say_u64(&m, found);
+        tok_say(&m, found ? " of the 256 byte pieces <0x00>..<0xFF> are in the vocabulary"
                       : " byte pieces and no unknown token: some text could not be encoded");
         return TOK_ERR_BYTES;
     }
@@ -437,8 +445,10 @@ size_t tok_decode(const Tokenizer *t, uint32_t prev, uint32_t id, uint8_t *out, 
     if (id >= t->vocab || !cap)
         return 0;
     const TokPiece *p = &t->pieces[id];
-    if (t->kind == TOK_KIND_SPM && p->type == TOK_TYPE_CONTROL)
+    if (t->kind != TOK_KIND_LLAMA2C && p->type == TOK_TYPE_CONTROL)
         return 0;
+    if (t->kind == TOK_KIND_BPE)
+        return tok_decode_bpe(t, id, out, cap);
     int byte = byte_piece_value(p->ptr, p->len);
     if (byte >= 0) {
         out[0] = (uint8_t)byte;

@@ -1,5 +1,6 @@
 /* tokenizer.h - text bytes <-> token ids for the Llama family: llama2.c's tokenizer.bin (encoded exactly as run.c
- * does) and a GGUF file's SentencePiece vocabulary (tokenizer.ggml.model "llama"). Freestanding like the core: it
+ * does), a GGUF file's SentencePiece vocabulary (tokenizer.ggml.model "llama") and its byte-level BPE (model
+ * "gpt2": GPT-2, Qwen2, Llama 3, with tokenizer.ggml.merges). Freestanding like the core: it
  * reads images the format readers (src/formats/) accepted, works only in memory the caller hands in, never exits.
  * Build: tok_bytes_*() says how much memory, tok_init_*() checks the vocabulary (one error line when malformed) and
  * builds a sorted index of the pieces in it; encode and decode then only read the Tokenizer. */
@@ -25,13 +26,18 @@ typedef enum {
     TOK_ERR_SPECIAL,   /* a special token id outside the vocabulary */
     TOK_ERR_MEMORY,    /* the caller's block is smaller than tok_bytes_*() */
     TOK_ERR_SPACE,     /* encode: the ids buffer is smaller than tok_encode_cap() */
+    TOK_ERR_MERGES,    /* BPE: tokenizer.ggml.merges missing, or a merge whose halves or result are no tokens */
     TOK_ERR_COUNT
 } TokError;
 
 enum tok_kind {
     TOK_KIND_LLAMA2C = 1, /* tokenizer.bin: spaces as ' ', byte b is token b + 3, BOS 1, EOS 2 */
     TOK_KIND_SPM = 2,     /* GGUF "llama": spaces as U+2581, bytes as <0xNN> found by name, token types */
+    TOK_KIND_BPE = 3,     /* GGUF "gpt2": bytes as GPT-2's printable characters, merges by rank, pre-tokenised */
 };
+
+/* How byte-level BPE cuts text before merging (tokenizer.ggml.pre), pretok.c. */
+enum tok_pre { TOK_PRE_GPT2 = 0, TOK_PRE_QWEN2 = 1, TOK_PRE_LLAMA3 = 2 };
 
 /* Token types as GGUF's tokenizer.ggml.token_type writes them (llama.cpp's llama_token_type). */
 enum tok_type {
@@ -46,6 +52,11 @@ typedef struct {
     uint32_t type;      /* enum tok_type; llama2.c: all NORMAL */
 } TokPiece;
 
+/* One BPE merge: left + right -> result, applied lowest rank first. */
+typedef struct {
+    uint32_t left, right, result, rank;
+} TokMerge;
+
 typedef struct {
     uint32_t kind;          /* enum tok_kind */
     uint32_t vocab;         /* V */
@@ -56,7 +67,10 @@ typedef struct {
     int space_prefix;       /* a non-empty text starts with a space token (the dummy prefix) */
     const TokPiece *pieces; /* (V) in the caller's block */
     const uint32_t *sorted; /* (V) ids sorted by piece bytes, for binary search */
-    uint32_t byte_id[256];  /* the token of each fallback byte; TOK_NONE without byte fallback (unk instead) */
+    uint32_t byte_id[256];  /* the token of each fallback byte (BPE: of each byte); TOK_NONE: unk instead */
+    uint32_t pre;           /* BPE: enum tok_pre */
+    uint32_t n_merges;      /* BPE */
+    const TokMerge *merges; /* (n_merges) sorted by (left, right), in the caller's block */
 } Tokenizer;
 
 const char *tok_error_string(TokError err);

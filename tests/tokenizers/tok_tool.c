@@ -1,13 +1,16 @@
 /* tok_tool.c - drives src/tokenizers/ for the tests in tests/tokenizers/, built with the sanitizers (mk/tokenizers.mk).
  *   tok-tool info   l2c|gguf FILE            the special ids, or "error: ..." with status 1
- *   tok-tool encode l2c|gguf FILE TEXTFILE   per line of TEXTFILE (without its '\n'): the ids with BOS, space
- *                                            separated; then "roundtrip OK/BAD N" lines checked by decoding
+ *   tok-tool encode l2c|gguf FILE TEXTFILE   per line of TEXTFILE (without its '\n'): the ids (BOS first when the
+ *                                            tokenizer asks for it), space separated; then "roundtrip GOOD BAD",
+ *                                            the lines that decode back to their bytes and those that do not
+ *   tok-tool split gpt2|qwen2|llama3 TEXTFILE  per line, then for the whole file: the byte lengths of the
+ *                                            pre-tokenisation chunks (byte-level BPE)
  * Status 0 on success, 1 on a refused file (one "error: " line), anything else is a crash. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenizers/tokenizer.h"
+#include "tokenizers/tok_internal.h"
 
 static void *read_all(const char *path, size_t *len)
 {
@@ -88,16 +91,16 @@ static int cmd_encode(Opened *o, const char *text_path)
         if (end == len && start == len)
             break;
         size_t n;
-        if (tok_encode(&o->t, text + start, end - start, 1, ids, work, tok_encode_cap(end - start), &n) != TOK_OK) {
+        if (tok_encode(&o->t, text + start, end - start, o->t.add_bos, ids, work, tok_encode_cap(end - start), &n) != TOK_OK) {
             printf("error: encode failed\n");
             return 1;
         }
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
             printf(i ? " %u" : "%u", ids[i]);
-            if (i) {
+            if (i || !o->t.add_bos) {
                 uint8_t piece[TOK_MAX_PIECE + 1];
-                size_t k = tok_decode(&o->t, ids[i - 1], ids[i], piece, sizeof piece);
+                size_t k = tok_decode(&o->t, i ? ids[i - 1] : TOK_NONE, ids[i], piece, sizeof piece);
                 if (m + k <= len)
                     memcpy(out + m, piece, k);
                 m += k;
@@ -118,12 +121,42 @@ static int cmd_encode(Opened *o, const char *text_path)
     return 0;
 }
 
+static void print_split(uint32_t style, const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t end = tok_pretok_next(style, s, len, i);
+        printf(i ? " %zu" : "%zu", end - i);
+        i = end;
+    }
+    printf("\n");
+}
+
+static int cmd_split(const char *style_name, const char *text_path)
+{
+    uint32_t style = !strcmp(style_name, "qwen2") ? TOK_PRE_QWEN2 : !strcmp(style_name, "llama3") ? TOK_PRE_LLAMA3
+                                                                                                    : TOK_PRE_GPT2;
+    size_t len;
+    uint8_t *text = read_all(text_path, &len);
+    for (size_t start = 0; start < len;) {
+        size_t end = start;
+        while (end < len && text[end] != '\n')
+            end++;
+        print_split(style, text + start, end - start);
+        start = end + 1;
+    }
+    print_split(style, text, len);
+    free(text);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: tok-tool info|encode l2c|gguf FILE [TEXTFILE]\n");
+        fprintf(stderr, "usage: tok-tool info|encode l2c|gguf FILE [TEXTFILE] | split STYLE TEXTFILE\n");
         return 2;
     }
+    if (!strcmp(argv[1], "split"))
+        return cmd_split(argv[2], argv[3]);
     Opened o;
     open_tok(&o, argv[2], argv[3]);
     int rc = 0;

