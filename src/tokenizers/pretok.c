@@ -1,45 +1,16 @@
 /* pretok.c - the pre-tokenisation of byte-level BPE vocabularies (tokenizer.h, bpe.c): text cut into chunks that
- * BPE never merges across, by hand instead of a regex engine. Exact for ASCII; for other characters the classes
- * \p{L} (letter), \p{N} (number) and \s come from a small range table (below) that covers the common scripts, so an
- * unusual letter may count as punctuation (documented in docs/models.md). The patterns it follows:
+ * BPE never merges across, by hand instead of a regex engine. The classes \p{L} (letter), \p{N} (number) and \s
+ * (Unicode White_Space) come from unicode_classes.h, generated from Python's Unicode tables; invalid UTF-8 is one
+ * byte of class other. The patterns it follows:
  *   gpt2:   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  *   qwen2:  (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|
  *           \s+(?!\S)|\s+
  *   llama3: as qwen2 with \p{N}{1,3}
  * No libc, no allocation. */
 #include "tok_internal.h"
+#include "unicode_classes.h"
 
-enum { C_OTHER = 0, C_LETTER = 1, C_NUMBER = 2, C_SPACE = 3 };
-
-/* Non-ASCII ranges (first, last, class), sorted; codepoints outside every range are C_OTHER (punctuation, symbols,
- * marks, emoji). Letters: Latin-1 and Latin Extended, IPA, Greek, Cyrillic, Armenian, Hebrew, Arabic, Devanagari,
- * Thai, Georgian, Hangul, Kana, CJK ideographs, fullwidth Latin, ligatures, letterlike and mathematical
- * alphanumeric symbols (the few ∇/∂ among them counted as letters too); numbers: their digits, superscripts,
- * fractions, Roman numerals, circled digits. */
-static const uint32_t ranges[][3] = {
-    {0x0085, 0x0085, C_SPACE},  {0x00A0, 0x00A0, C_SPACE},  {0x00AA, 0x00AA, C_LETTER}, {0x00B2, 0x00B3, C_NUMBER},
-    {0x00B5, 0x00B5, C_LETTER}, {0x00B9, 0x00B9, C_NUMBER}, {0x00BA, 0x00BA, C_LETTER}, {0x00BC, 0x00BE, C_NUMBER},
-    {0x00C0, 0x00D6, C_LETTER}, {0x00D8, 0x00F6, C_LETTER}, {0x00F8, 0x02C1, C_LETTER}, {0x02C6, 0x02D1, C_LETTER},
-    {0x02E0, 0x02E4, C_LETTER}, {0x0370, 0x0374, C_LETTER}, {0x0376, 0x037D, C_LETTER}, {0x037F, 0x037F, C_LETTER},
-    {0x0386, 0x0386, C_LETTER}, {0x0388, 0x03F5, C_LETTER}, {0x03F7, 0x0481, C_LETTER}, {0x048A, 0x052F, C_LETTER},
-    {0x0531, 0x0556, C_LETTER}, {0x0560, 0x0588, C_LETTER}, {0x05D0, 0x05EA, C_LETTER}, {0x05EF, 0x05F2, C_LETTER},
-    {0x0620, 0x064A, C_LETTER}, {0x0660, 0x0669, C_NUMBER}, {0x066E, 0x066F, C_LETTER}, {0x0671, 0x06D3, C_LETTER},
-    {0x06F0, 0x06F9, C_NUMBER}, {0x0904, 0x0939, C_LETTER}, {0x0966, 0x096F, C_NUMBER}, {0x0E01, 0x0E30, C_LETTER},
-    {0x0E50, 0x0E59, C_NUMBER}, {0x10A0, 0x10FF, C_LETTER}, {0x1100, 0x11FF, C_LETTER}, {0x1680, 0x1680, C_SPACE},
-    {0x1E00, 0x1FBC, C_LETTER}, {0x2000, 0x200A, C_SPACE},  {0x2028, 0x2029, C_SPACE},  {0x202F, 0x202F, C_SPACE},
-    {0x205F, 0x205F, C_SPACE},  {0x2070, 0x2070, C_NUMBER}, {0x2071, 0x2071, C_LETTER}, {0x2074, 0x2079, C_NUMBER},
-    {0x207F, 0x207F, C_LETTER}, {0x2080, 0x2089, C_NUMBER}, {0x2102, 0x2102, C_LETTER}, {0x2107, 0x2107, C_LETTER},
-    {0x210A, 0x2113, C_LETTER}, {0x2115, 0x2115, C_LETTER}, {0x2119, 0x211D, C_LETTER}, {0x2124, 0x2124, C_LETTER},
-    {0x2126, 0x2126, C_LETTER}, {0x2128, 0x2128, C_LETTER}, {0x212A, 0x212D, C_LETTER}, {0x212F, 0x2139, C_LETTER},
-    {0x213C, 0x213F, C_LETTER}, {0x2145, 0x2149, C_LETTER}, {0x214E, 0x214E, C_LETTER}, {0x2150, 0x2182, C_NUMBER},
-    {0x2183, 0x2184, C_LETTER}, {0x2185, 0x2189, C_NUMBER}, {0x2460, 0x249B, C_NUMBER}, {0x24EA, 0x24FF, C_NUMBER},
-    {0x3000, 0x3000, C_SPACE},  {0x3005, 0x3006, C_LETTER}, {0x3007, 0x3007, C_NUMBER}, {0x3041, 0x3096, C_LETTER},
-    {0x309D, 0x309F, C_LETTER}, {0x30A1, 0x30FA, C_LETTER}, {0x30FC, 0x30FF, C_LETTER}, {0x3400, 0x4DBF, C_LETTER},
-    {0x4E00, 0x9FFF, C_LETTER}, {0xAC00, 0xD7A3, C_LETTER}, {0xF900, 0xFAFF, C_LETTER}, {0xFB00, 0xFB06, C_LETTER},
-    {0xFEFF, 0xFEFF, C_SPACE},  {0xFF10, 0xFF19, C_NUMBER}, {0xFF21, 0xFF3A, C_LETTER}, {0xFF41, 0xFF5A, C_LETTER},
-    {0xFF66, 0xFF9D, C_LETTER}, {0x1D400, 0x1D7CB, C_LETTER}, {0x1D7CE, 0x1D7FF, C_NUMBER},
-    {0x20000, 0x2FA1F, C_LETTER},
-};
+enum { C_OTHER = TOK_CLASS_OTHER, C_LETTER = TOK_CLASS_LETTER, C_NUMBER = TOK_CLASS_NUMBER, C_SPACE = TOK_CLASS_SPACE };
 
 static int cp_class(uint32_t c)
 {
@@ -50,15 +21,15 @@ static int cp_class(uint32_t c)
             return C_NUMBER;
         return c == ' ' || (c >= '\t' && c <= '\r') ? C_SPACE : C_OTHER;
     }
-    uint32_t lo = 0, hi = sizeof ranges / sizeof ranges[0];
+    uint32_t lo = 0, hi = sizeof tok_unicode_ranges / sizeof tok_unicode_ranges[0];
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (c < ranges[mid][0])
+        if (c < tok_unicode_ranges[mid][0])
             hi = mid;
-        else if (c > ranges[mid][1])
+        else if (c > tok_unicode_ranges[mid][1])
             lo = mid + 1;
         else
-            return (int)ranges[mid][2];
+            return (int)tok_unicode_ranges[mid][2];
     }
     return C_OTHER;
 }

@@ -80,6 +80,49 @@ expect("gguf", "tokens-not-strings", gw.gguf_bytes([e if e[0] != "tokenizer.ggml
        "tokenizer.ggml.tokens must be array of string")
 expect("gguf", "tokens-empty", gguf(tokens=[], scores=[], types=[]), "tokenizer.ggml.tokens is missing, empty")
 
+# ---- GGUF byte-level BPE (tokenizer.ggml.model "gpt2"): a small vocabulary of the 256 byte characters and 3 merges
+
+
+def byte_chars():
+    """GPT-2's bytes_to_unicode, in byte order."""
+    keep = [b for b in range(256) if 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or 0xAE <= b]
+    out, n = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + n)
+            n += 1
+    return [out[b] for b in range(256)]
+
+
+BT = byte_chars() + ["\u0120t", "he", "\u0120the", "<|endoftext|>"]
+BM = ["\u0120 t", "h e", "\u0120t he"]
+
+
+def bpe(tokens=BT, merges=BM, pre="gpt2", drop=()):
+    kv = [("tokenizer.ggml.model", gw.STRING, "gpt2"), ("tokenizer.ggml.pre", gw.STRING, pre),
+          ("tokenizer.ggml.tokens", gw.ARRAY, (gw.STRING, tokens)),
+          ("tokenizer.ggml.token_type", gw.ARRAY, (gw.I32, [1] * (len(tokens) - 1) + [3])),
+          ("tokenizer.ggml.merges", gw.ARRAY, (gw.STRING, merges)),
+          ("tokenizer.ggml.eos_token_id", gw.U32, len(tokens) - 1)]
+    return gw.gguf_bytes([e for e in kv if e[0] not in drop], [])
+
+
+path = os.path.join(bad_dir, "bpe-sound.gguf")
+with open(path, "wb") as f:
+    f.write(bpe())
+rc, out = tc.tool("info", "gguf", path)
+tc.case(rc == 0 and "add_bos 0 space_prefix 0" in out, "gpt2: a small sound byte-level vocabulary builds", out)
+expect("gguf", "bpe-merges-missing", bpe(drop=("tokenizer.ggml.merges",)), "tokenizer.ggml.merges is missing")
+expect("gguf", "bpe-merges-empty", bpe(merges=[]), "tokenizer.ggml.merges is missing, empty")
+expect("gguf", "bpe-merge-no-space", bpe(merges=BM[:1] + ["he"] + BM[2:]), "merge 1 'he' is not two pieces")
+expect("gguf", "bpe-merge-half-unknown", bpe(merges=BM + ["x yz"]), "merge 3 'x yz': a half is not a token")
+expect("gguf", "bpe-merge-result-unknown", bpe(merges=BM + ["t h"]), "merge 3 't h': the merged piece is not a token")
+expect("gguf", "bpe-byte-missing", bpe(tokens=BT[:65] + ["AA"] + BT[66:]), "no token for byte 65")
+expect("gguf", "bpe-pre-unknown", bpe(pre="falcon"), "tokenizer.ggml.pre is 'falcon'")
+expect("gguf", "bpe-duplicate", bpe(tokens=BT[:257] + [BT[256]] + BT[258:]), "tokens 256 and 257 are both")
+
 # a vocabulary without byte pieces but with an unknown token is sound: unknown characters become <unk>
 path = os.path.join(bad_dir, "no-byte-tokens-with-unk.gguf")
 with open(path, "wb") as f:
