@@ -16,6 +16,14 @@ void tok_say_piece(TokMsg *m, const uint8_t *p, uint32_t len); /* quoted, \xNN f
 /* The id of the piece a + b (b may be empty), any type; TOK_NONE when absent. */
 uint32_t tok_find_concat(const Tokenizer *t, const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen);
 
+/* tokenizer.c: shared by the loaders (load.c) */
+size_t tok_table_bytes(uint64_t vocab); /* the pieces and their index */
+int tok_byte_piece_value(const uint8_t *p, uint32_t len); /* "<0xNN>" -> NN, else -1 */
+/* Pieces non-empty and finite-scored, sorted into the index, none twice; fills t->pieces, t->sorted, max_piece. */
+TokError tok_index_pieces(Tokenizer *t, TokPiece *pieces, uint32_t *sorted, TokMsg *m);
+TokError tok_check_special(const Tokenizer *t, const char *name, uint32_t id, TokMsg *m);
+uint32_t tok_find_eot(const Tokenizer *t);
+
 /* spm.c: merges ids[first..n) in place, best pair first (SentencePiece: highest score; BPE: lowest rank), the
  * leftmost on ties; work (n entries) is scratch. Returns the new n. */
 size_t tok_merge(const Tokenizer *t, uint32_t *ids, uint32_t *work, size_t first, size_t n);
