@@ -85,6 +85,41 @@ for name in ("gpt2", "qwen2", "llama3"):
             f"({same} equal)",
             "" if first is None else f"line {first} {(lines + ['<whole>'])[first][:80]!r}: got {got[first][:80]!r}, "
                                      f"want {splits[name][first][:80]!r}")
+# llama-generate through the byte-level tokenizer: a random-weight qwen2 model carrying GPT-2's vocabulary
+import numpy as np  # noqa: E402
+CLI = os.path.join(tc.BUILD, "efichat-cli")
+model = os.path.join(tc.WORK, "qwen2_gpt2vocab.gguf")
+tc.random_llama_gguf(kv, len(tokens), model, arch="qwen2")
+prompt = "KING HENRY: Once more unto the breach, dear friends, once more; 'tis 1415."
+prompt_path = os.path.join(tc.WORK, "qwen2_prompt.txt")
+tc.write_lines(prompt_path, [prompt])
+r = subprocess.run(["node", os.path.join(tc.ROOT, "tests", "tokenizers", "gpt2_oracle.js"), ORACLE_DIR, prompt_path],
+                   capture_output=True, text=True)
+want_prompt = [int(x) for x in r.stdout.split("\n")[0].split()]
+r = subprocess.run([CLI, "llama-generate", "--model", model, "--prompt", prompt, "--max", "16", "--ids", "1"],
+                   capture_output=True)
+ids = {l.split(":")[0]: [int(x) for x in l.split(":")[1].split()] for l in r.stderr.decode().splitlines() if ":" in l}
+p_ids, g_ids = ids.get("prompt ids"), ids.get("generated ids", [])
+tc.case(r.returncode == 0 and p_ids == want_prompt, "qwen2 + byte-level BPE: llama-generate encodes the prompt as "
+        "gpt-3-encoder does", f"{p_ids} vs {want_prompt}: {r.stderr[-300:]!r}")
+byte_of = {}
+keep = [b for b in range(256) if 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or 0xAE <= b]
+n = 0
+for b in range(256):
+    byte_of[chr(b) if b in keep else chr(256 + n)] = b
+    n += b not in keep
+want_out = b"".join(bytes(byte_of[ch] for ch in tokens[i]) for i in g_ids) + b"\n"
+tc.case(r.returncode == 0 and r.stdout == want_out and len(g_ids) > 0,
+        f"qwen2 + byte-level BPE: stdout is the bytes of the {len(g_ids)} generated tokens", f"{r.stdout!r} vs {want_out!r}")
+if p_ids:
+    ids_path, out_path = os.path.join(tc.WORK, "qwen2_ids.bin"), os.path.join(tc.WORK, "qwen2_logits.bin")
+    np.array(p_ids + g_ids, "<i4").tofile(ids_path)
+    r2 = subprocess.run([CLI, "llama-logits", "--model", model, "--tokens-file", ids_path, "--out", out_path],
+                        capture_output=True, text=True)
+    lg = np.fromfile(out_path, "<f4").reshape(len(p_ids) + len(g_ids), -1) if r2.returncode == 0 else None
+    greedy = [int(np.argmax(lg[len(p_ids) - 1 + k])) for k in range(len(g_ids))] if lg is not None else None
+    tc.case(greedy == g_ids, "qwen2 + byte-level BPE: each generated id is llama-logits' argmax", r2.stderr[-300:])
+
 # Every assigned codepoint past ASCII (in the Unicode of Python's unicodedata, which made unicode_classes.h): its
 # class decides the chunks of " Xa X1 X". JavaScript's \s differs from Unicode's White_Space in U+0085 (not a space
 # to it) and U+FEFF (a space to it): those two are left out.

@@ -39,7 +39,7 @@ tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_rc[1:],
         r.stderr[-300:])
 
 model = os.path.join(tc.WORK, "llama_random.gguf")
-tc.random_llama_gguf(sp, model)
+tc.random_llama_gguf(tc.gguf_kv(sp), V, model)
 r = cli("tokenize", "--model", model, "--text-file", text_path)
 tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_sp,
         "cli tokenize --model GGUF uses the model's own tokenizer", r.stderr[-300:])
@@ -82,4 +82,12 @@ check_generate("llama-generate llama2.c + tokenizer.bin", model2c, prompt, tc.ru
 r = cli("llama-generate", "--model", model2c, "--prompt", prompt)
 tc.case(r.returncode == 2 and "give --tokenizer" in r.stderr, "llama-generate: a llama2.c model without --tokenizer "
         "is one error line", r.stderr)
+# stopping: a model whose every step picks EOS prints nothing; one whose every step picks a token the file names as
+# tokenizer.ggml.eot_token_id stops there too
+for name, winner, extra in (("EOS", sp.eos_id(), ()), ("end of turn", 700, (("tokenizer.ggml.eot_token_id", tc.gw.U32, 700),))):
+    stop_model = os.path.join(tc.WORK, f"llama_stop_{winner}.gguf")
+    tc.random_llama_gguf(tc.gguf_kv(sp, extra=extra), V, stop_model, winner=winner)
+    r = cli("llama-generate", "--model", stop_model, "--prompt", prompt, "--max", 10, "--ids", 1)
+    tc.case(r.returncode == 0 and r.stdout == "\n" and "generated ids:\n" in r.stderr + "\n",
+            f"llama-generate stops at once when {name} ({winner}) wins", f"{r.stdout!r} {r.stderr[-300:]!r}")
 raise SystemExit(tc.exit_code())

@@ -192,39 +192,52 @@ def tool_encode(kind, path, text_path):
     return [[int(x) for x in l.split()] for l in lines[:-1]], good, bad
 
 
-def random_llama_gguf(sp, path, C=32, H=64, L=1, NH=4, NKV=2, seed=5):
-    """A GGUF llama model with random float32 weights and sp's vocabulary: enough to drive llama-generate."""
+def random_llama_gguf(tok_kv, V, path, arch="llama", C=32, H=64, L=1, NH=4, NKV=2, seed=5, winner=None):
+    """A GGUF model (llama or qwen2) with random float32 weights and the vocabulary of tok_kv (tokenizer.ggml.*
+    entries): enough to drive llama-generate. winner: a token id that wins every step (positive embeddings, the
+    blocks' outputs zeroed so the residual stays positive, and an output matrix that is zero but for that row)."""
     import numpy as np
     rng = np.random.default_rng(seed)
-    V = sp.get_piece_size()
-    kv = [e for e in gguf_kv(sp) if e[0] != "general.architecture"]
-    kv = [("general.architecture", gw.STRING, "llama"), ("llama.embedding_length", gw.U32, C),
-          ("llama.block_count", gw.U32, L), ("llama.feed_forward_length", gw.U32, H),
-          ("llama.context_length", gw.U32, 128), ("llama.attention.head_count", gw.U32, NH),
-          ("llama.attention.head_count_kv", gw.U32, NKV), ("llama.rope.freq_base", gw.F32V, 10000.0),
-          ("llama.attention.layer_norm_rms_epsilon", gw.F32V, 1e-5)] + kv
+    kv = [("general.architecture", gw.STRING, arch), (f"{arch}.embedding_length", gw.U32, C),
+          (f"{arch}.block_count", gw.U32, L), (f"{arch}.feed_forward_length", gw.U32, H),
+          (f"{arch}.context_length", gw.U32, 128), (f"{arch}.attention.head_count", gw.U32, NH),
+          (f"{arch}.attention.head_count_kv", gw.U32, NKV), (f"{arch}.rope.freq_base", gw.F32V, 10000.0),
+          (f"{arch}.attention.layer_norm_rms_epsilon", gw.F32V, 1e-5)]
+    kv += [e for e in tok_kv if e[0] != "general.architecture"]
     HD = C // NH
     tensors = []
 
-    def add(name, rows, cols, norm=False):
-        x = (1 + 0.1 * rng.standard_normal(cols)) if norm else 0.3 * rng.standard_normal((rows, cols))
-        tensors.append(gw.Tensor(name, gw.F32, [cols] + ([rows] if not norm else []),
+    def add(name, rows, cols, norm=False, zero=False, x=None):
+        if x is None:
+            x = (1 + 0.1 * rng.standard_normal(cols)) if norm else 0.3 * rng.standard_normal((rows, cols))
+        if zero:
+            x = np.zeros_like(x)
+        tensors.append(gw.Tensor(name, gw.F32, [cols] + ([rows] if rows > 1 or not norm else []),
                                  np.asarray(x, np.float32).tobytes()))
 
-    add("token_embd.weight", V, C)
-    add("output_norm.weight", 1, C, norm=True)
-    add("output.weight", V, C)
+    emb = 0.3 * rng.standard_normal((V, C))
+    out = 0.3 * rng.standard_normal((V, C))
+    if winner is not None:
+        emb, out = np.abs(emb) + 0.1, np.zeros((V, C))
+        out[winner] = 1.0
+    add("token_embd.weight", V, C, x=emb)
+    add("output_norm.weight", 1, C, norm=True, x=np.ones(C) if winner is not None else None)
+    add("output.weight", V, C, x=out)
     for l in range(L):
         p = f"blk.{l}."
         add(p + "attn_norm.weight", 1, C, norm=True)
         add(p + "attn_q.weight", NH * HD, C)
         add(p + "attn_k.weight", NKV * HD, C)
         add(p + "attn_v.weight", NKV * HD, C)
-        add(p + "attn_output.weight", C, NH * HD)
+        add(p + "attn_output.weight", C, NH * HD, zero=winner is not None)
         add(p + "ffn_norm.weight", 1, C, norm=True)
         add(p + "ffn_gate.weight", H, C)
         add(p + "ffn_up.weight", H, C)
-        add(p + "ffn_down.weight", C, H)
+        add(p + "ffn_down.weight", C, H, zero=winner is not None)
+        if arch == "qwen2":
+            add(p + "attn_q.bias", 1, NH * HD, norm=True, x=0.1 * rng.standard_normal(NH * HD))
+            add(p + "attn_k.bias", 1, NKV * HD, norm=True, x=0.1 * rng.standard_normal(NKV * HD))
+            add(p + "attn_v.bias", 1, NKV * HD, norm=True, x=0.1 * rng.standard_normal(NKV * HD))
     with open(path, "wb") as f:
         f.write(gw.gguf_bytes(kv, tensors))
 
