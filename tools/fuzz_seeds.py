@@ -189,6 +189,38 @@ def llama2c_seeds():
                                                                       for i, t in enumerate(toks)))
 
 
+def tokenizer_seeds():
+    """fuzz_tokenizer's first byte picks the kind: 0 tokenizer.bin, 1 GGUF tokenizer.ggml.*, 2 pre-tokeniser text."""
+    import gguf_write as gw
+    pieces = [(b"<unk>", 0.0), (b"\n<s>\n", 0.0), (b"\n</s>\n", 0.0)] + [(b"<0x%02X>" % b, 0.0) for b in range(256)]
+    extra = [b" ", b"e", b"t", b"h", b"th", b" t", b"he", b" the", b"l", b"o", b"lo", b"H", b"He", b"Hel", b"ll",
+             b"llo", b"\xc3\xa9"]
+    l2c = pieces + [(p, -float(i)) for i, p in enumerate(extra + [b"\xe2\x96\x81"])]
+    write("tokenizer", "l2c-tiny.bin", b"\x00" + struct.pack("<I", max(len(p) for p, _ in l2c))
+          + b"".join(struct.pack("<fi", sc, len(p)) + p for p, sc in l2c))
+    pieces += [(p, -float(i)) for i, p in enumerate(extra)]
+    toks = [("<unk>", "<s>", "</s>")[i] if i < 3 else p.decode().replace(" ", "\u2581") for i, (p, _) in enumerate(pieces)]
+    kv = [("tokenizer.ggml.model", gw.STRING, "llama"), ("tokenizer.ggml.tokens", gw.ARRAY, (gw.STRING, toks)),
+          ("tokenizer.ggml.scores", gw.ARRAY, (gw.F32V, [sc for _, sc in pieces])),
+          ("tokenizer.ggml.token_type", gw.ARRAY, (gw.I32, [2, 3, 3] + [6] * 256 + [1] * len(extra))),
+          ("tokenizer.ggml.bos_token_id", gw.U32, 1), ("tokenizer.ggml.eos_token_id", gw.U32, 2),
+          ("tokenizer.ggml.unknown_token_id", gw.U32, 0)]
+    write("tokenizer", "gguf-llama-tiny.gguf", b"\x01" + gw.gguf_bytes(kv, []))
+    keep = [b for b in range(256) if 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or 0xAE <= b]
+    chars, n = [], 0
+    for b in range(256):  # GPT-2's bytes_to_unicode
+        chars.append(chr(b) if b in keep else chr(256 + n))
+        n += b not in keep
+    bt = chars + ["\u0120t", "he", "\u0120the", "ll", "llo", "<|im_end|>"]
+    kv = [("tokenizer.ggml.model", gw.STRING, "gpt2"), ("tokenizer.ggml.pre", gw.STRING, "qwen2"),
+          ("tokenizer.ggml.tokens", gw.ARRAY, (gw.STRING, bt)),
+          ("tokenizer.ggml.token_type", gw.ARRAY, (gw.I32, [1] * (len(bt) - 1) + [3])),
+          ("tokenizer.ggml.merges", gw.ARRAY, (gw.STRING, ["\u0120 t", "h e", "\u0120t he", "l l", "ll o"])),
+          ("tokenizer.ggml.eos_token_id", gw.U32, len(bt) - 1)]
+    write("tokenizer", "gguf-bpe-tiny.gguf", b"\x01" + gw.gguf_bytes(kv, []))
+    write("tokenizer", "text.txt", b"\x02" + "I'm  here\n\n\tthe 12345 caf\u00e9 \U0001F600 .Hello 'LL\r\n".encode())
+
+
 def main():
     if not os.access(CLI, os.X_OK):
         sys.exit(f"{CLI} is missing: run 'make cli' first")
@@ -203,6 +235,7 @@ def main():
     checkpoint_seeds()
     gguf_seeds()
     llama2c_seeds()
+    tokenizer_seeds()
 
 
 if __name__ == "__main__":
