@@ -105,7 +105,9 @@ static const float *q8_source(const LlamaShape *c, const LlamaWeights *w, uint32
 
 size_t llama_q8_bytes(const LlamaShape *c)
 {
-    size_t n = ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 1) * sizeof(QMatrix)) + 64;
+    size_t n = ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 2) * sizeof(QMatrix)) + 64;
+    if (!c->tied_output)
+        n += q8_matrix_bytes(c->vocab, c->dim);
     for (uint32_t l = 0; l <= c->layers; l++)
         for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
             uint32_t rows, cols;
@@ -120,15 +122,18 @@ int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
     if (max_cols(c) > Q8_MAX_COLS)
         return 0;
     uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
-    QMatrix *mats = (QMatrix *)(void *)base;
-    uint8_t *p = base + ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 1) * sizeof(QMatrix));
+    QMatrix *mats = (QMatrix *)(void *)base, *head = &mats[(size_t)c->layers * LLAMA_Q8_PER_LAYER];
+    uint8_t *p = base + ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 2) * sizeof(QMatrix));
     for (uint32_t l = 0; l <= c->layers; l++)
         for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
             uint32_t rows, cols;
             const float *src = q8_source(c, w, l, i, &rows, &cols);
             p += q8_matrix_build(&mats[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i], src, rows, cols, p);
         }
+    if (!c->tied_output)
+        q8_matrix_build(head + 1, w->embed, c->vocab, c->dim, p);
     w->q8 = mats;
+    w->embed_q8 = c->tied_output ? head : head + 1;
     return 1;
 }
 
@@ -220,7 +225,10 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
     size_t T = c->ctx;
     float scale = 1.0f / ec_sqrtf((float)HD);
 
-    ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
+    if (s->kernel == KERNEL_Q8 && w->q8 && w->embed_q8)
+        q8_matrix_row_floats(w->embed_q8, (uint32_t)token, s->x);
+    else
+        ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
     s->tokens[pos] = token;
     rope_angles(s->rope_cs, c, (uint32_t)pos);
 
@@ -283,6 +291,8 @@ ModelError llama_feed(const LlamaShape *c, const LlamaWeights *w, LlamaState *s,
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || (uint32_t)tokens[i] >= c->vocab)
             return MODEL_ERR_TOKEN; /* nothing fed */
+    if (!(s->kernel == KERNEL_Q8 && w->q8) && !w->embed)
+        return MODEL_ERR_UNPREPARED;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         if (s->pos == c->ctx)

@@ -24,6 +24,7 @@ typedef struct {
     float rope_base;   /* theta_i = pos * rope_base^(-2i/HD) */
     float norm_eps;    /* RMSNorm: x / sqrt(mean(x^2) + eps) * w */
     int rope;          /* enum llama_rope */
+    int tied_output;   /* the output matrix is the embedding table */
 } LlamaShape;
 
 typedef struct {
@@ -43,6 +44,7 @@ typedef struct {
     const LlamaLayer *layer; /* (L) */
     const QMatrix *q8;       /* (L * LLAMA_Q8_PER_LAYER + 1) after llama_quantize: per layer q, k, v, o, gate, up,
                                 down, then the output matrix; NULL: the float kernels only */
+    const QMatrix *embed_q8; /* (V, C) the embedding rows Q8 reads (value * scale): the output's copy when tied */
 } LlamaWeights;
 
 enum { LQ_Q, LQ_K, LQ_V, LQ_O, LQ_GATE, LQ_UP, LQ_DOWN, LLAMA_Q8_PER_LAYER };
@@ -64,9 +66,11 @@ typedef struct {
     float *logits;      /* (V) */
 } LlamaState;
 
-/* The Q8 kernel for this family: every matrix quantised per row to int8 (q8.h), activations to int8 per row,
- * exact integer sums; attention, norms and SwiGLU stay float. llama_quantize fills caller memory of
- * llama_q8_bytes() and points w->q8 at it; 0 when a row is wider than Q8_MAX_COLS (the float kernels stay). */
+/* The Q8 kernel for this family: every matrix quantised per row to int8 (q8.h), the embedding rows read back from
+ * their int8 copy, activations to int8 per row, exact integer sums; attention, norms and SwiGLU stay float.
+ * llama_quantize fills caller memory of llama_q8_bytes() from float weights and points w->q8 and w->embed_q8 at it;
+ * 0 when a row is wider than Q8_MAX_COLS (the float kernels stay). A reader can also build the int8 copy straight
+ * from a file with no float copy (src/formats/llama_weights.h); both give the same bits. */
 size_t llama_q8_bytes(const LlamaShape *c);
 int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem);
 
@@ -78,7 +82,8 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
 void llama_state_reset(LlamaState *s);
 /* Feeds n tokens (ids < V) at the cache's next positions; when the cache is full the newest T/2 tokens are encoded
  * again from position 0 first. Logits of every fed row into logits_all (n, V) if given; of the last in s->logits.
- * MODEL_ERR_NONFINITE_LOGITS when they overflowed; MODEL_ERR_TOKEN (and nothing fed) for an id >= V or < 0. */
+ * MODEL_ERR_NONFINITE_LOGITS when they overflowed; MODEL_ERR_TOKEN (and nothing fed) for an id >= V or < 0;
+ * MODEL_ERR_UNPREPARED when the state's kernel has no weights (float kernels on int8-only weights). */
 ModelError llama_feed(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, const int32_t *tokens, size_t n,
                       float *logits_all);
 

@@ -83,12 +83,28 @@ static void q8_finish(QMatrix *q)
 
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
 {
-    q8_layout(q, rows, cols, mem);
-    float *sc = (float *)(uintptr_t)q->scale;
+    q8_matrix_begin(q, rows, cols, mem);
     for (uint32_t r = 0; r < rows; r++)
-        sc[r] = q8_quantize_row((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, w + (size_t)r * cols, cols);
-    q8_finish(q);
+        q8_matrix_set_row(q, r, w + (size_t)r * cols);
+    q8_matrix_end(q);
     return q8_matrix_bytes(rows, cols);
+}
+
+void q8_matrix_begin(QMatrix *q, uint32_t rows, uint32_t cols, void *mem) { q8_layout(q, rows, cols, mem); }
+
+void q8_matrix_set_row(QMatrix *q, uint32_t r, const float *row)
+{
+    float *sc = (float *)(uintptr_t)q->scale;
+    sc[r] = q8_quantize_row((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, row, q->cols);
+}
+
+void q8_matrix_end(QMatrix *q) { q8_finish(q); }
+
+void q8_matrix_row_floats(const QMatrix *q, uint32_t r, float *out)
+{
+    const int8_t *v = q->w + (size_t)r * q->stride;
+    for (uint32_t c = 0; c < q->cols; c++)
+        out[c] = (float)v[c] * q->scale[r];
 }
 
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem)

@@ -23,6 +23,13 @@ const char *q8_path_name(int path);
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
 /* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
+/* The same, a row at a time (for weights that exist as floats one row at a time, e.g. dequantised from a file):
+ * begin lays the matrix out in mem (q8_matrix_bytes), set_row quantises row r, end pads and sums the rows. */
+void q8_matrix_begin(QMatrix *q, uint32_t rows, uint32_t cols, void *mem);
+void q8_matrix_set_row(QMatrix *q, uint32_t r, const float *row);
+void q8_matrix_end(QMatrix *q);
+/* Row r as floats, value * scale (one rounding each): the Q8 kernel's embedding lookups. */
+void q8_matrix_row_floats(const QMatrix *q, uint32_t r, float *out);
 /* The same matrix from int8 rows already quantised by q8_quantize_row (a version 2 file): values and scales copied. */
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem);
 /* One weight row to int8 (-127..127, round to nearest even of w * 127/max|w|); returns its scale max|w|/127 (0 for

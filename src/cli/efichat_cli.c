@@ -571,7 +571,9 @@ static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void *
     }
     if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
         die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
-    if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
+    if (m->w.q8) /* opened as int8 straight from the file */
+        ;
+    else if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
         die("--kernel q8: cannot quantise this model (out of memory, or a row wider than %u)", Q8_MAX_COLS);
     s->kernel = KERNEL_Q8;
     s->q8_path = q8_path_named(kern + 2);
@@ -581,7 +583,7 @@ static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void *
  * runs these models with their tokenizers. */
 static int cmd_llama_logits(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}, {"q8-from", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
@@ -592,7 +594,10 @@ static int cmd_llama_logits(int argc, char **argv)
     void *image = read_file(mp, &len);
     char msg[256] = "";
     LlamaOpened m;
-    int r = llama_open(&m, image, len, msg, sizeof msg);
+    const char *from = opt_str(o, no, "q8-from", "file"); /* file: int8 rows straight from it; float: via floats */
+    if (strcmp(from, "file") && strcmp(from, "float"))
+        die("--q8-from: '%s' is not file or float", from);
+    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2) && !strcmp(from, "file"), msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use logits --text-file" : msg);
     m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
@@ -634,7 +639,7 @@ static int cmd_llama_bench(int argc, char **argv)
     void *image = read_file(mp, &len);
     char msg[256] = "";
     LlamaOpened m;
-    int r = llama_open(&m, image, len, msg, sizeof msg);
+    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2), msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use bench" : msg);
     uint32_t n = (uint32_t)opt_num(o, no, "tokens", 256, 2, 1 << 20);
@@ -685,7 +690,7 @@ int main(int argc, char **argv)
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
         {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8] [--threads N]\n"
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
-        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx|q8] [--ctx N]\n"
+        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx|q8] [--ctx N] [--q8-from file|float]\n"
                                            "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
         {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N]\n"
                                          "  decode tokens/s of a Llama-family file, N tokens one at a time"},
