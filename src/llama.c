@@ -34,6 +34,10 @@ static uint32_t max_cols(const LlamaShape *c)
     return m > q ? m : q;
 }
 
+/* One part's scratch, each slot whole 64-byte lines so two workers never share one. */
+static size_t scores_floats(const LlamaShape *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
+static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)); }
+
 static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
 {
     size_t T = c->ctx, L = c->layers, C = c->dim, KV = (size_t)c->kv_heads * c->head_dim;
@@ -54,9 +58,9 @@ static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
     CARVE(gate, float, H);
     CARVE(up, float, H);
     CARVE(rope_cs, float, (size_t)c->head_dim);
-    CARVE(scores, float, T + 4);
+    CARVE(scores, float, scores_floats(c));
     CARVE(logits, float, (size_t)c->vocab);
-    CARVE(xq, uint8_t, q8_scratch_bytes(max_cols(c), 1));
+    CARVE(xq, uint8_t, xq_bytes(c));
 #undef CARVE
     return off;
 }
@@ -71,6 +75,27 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
     s->q8_path = q8_best_path();
     s->pos = 0;
     s->slides = 0;
+    s->scores_stride = scores_floats(c);
+    s->xq_stride = xq_bytes(c);
+    s->par = (ModelParallel){0, 0, 1};
+}
+
+size_t llama_parallel_bytes(const LlamaShape *c, unsigned workers)
+{
+    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_bytes(c)) + 64;
+}
+
+void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelParallel *p, void *mem)
+{
+    if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
+        state_layout(c, s, (uint8_t *)s->tokens); /* tokens are carved first, at the base */
+        s->par = (ModelParallel){0, 0, 1};
+        return;
+    }
+    float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    s->scores = sc;
+    s->xq = (uint8_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->par = *p;
 }
 
 void llama_state_reset(LlamaState *s)
@@ -140,16 +165,76 @@ int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
 // ----------------------------------------------------------------------------
 // the pieces
 
-/* out (O) = W in (I) + bias: matrix i of layer l by the state's kernel (Q8 when it has its copy, else float). */
-static void matvec(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, uint32_t l, int i, float *out,
-                   const float *in, const float *W, const float *bias, int I, int O)
+/* Runs task's parts on the workers, or on the caller alone as one part. */
+static void parallel(LlamaState *s, model_task task, void *arg)
 {
-    if (s->kernel == KERNEL_Q8 && w->q8)
-        q8_matmul(out, (size_t)O, in, &w->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i], 0, (uint32_t)O, bias, 1,
-                  s->xq, s->q8_path);
+    if (s->par.run && s->par.workers > 1)
+        s->par.run(s->par.ctx, task, arg, s->par.workers);
     else
-        kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out, (size_t)O, in, W, bias, 1, I, O);
-    (void)c;
+        task(arg, 0, 1);
+}
+
+/* Part w's share [*lo, *hi) of n items in blocks of `block`. */
+static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t blocks = (n + block - 1) / block;
+    uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
+    *lo = b0 * block < n ? b0 * block : n;
+    *hi = b1 * block < n ? b1 * block : n;
+}
+
+typedef struct {
+    LlamaState *s;
+    float *out;
+    const float *in, *W, *bias; /* float kernels: W (O, I) */
+    const QMatrix *q;           /* Q8: the int8 copy, else NULL */
+    int I, O;
+} MatvecJob;
+
+static void matvec_task(void *arg, unsigned w, unsigned nw)
+{
+    const MatvecJob *j = arg;
+    uint32_t lo, hi;
+    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    if (lo == hi)
+        return;
+    if (j->q)
+        q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, 1, j->s->xq + w * j->s->xq_stride,
+                  j->s->q8_path);
+    else
+        kern_matmul(j->s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, j->out + lo, (size_t)j->O, j->in,
+                    j->W + (size_t)lo * j->I, j->bias ? j->bias + lo : 0, 1, j->I, (int)(hi - lo));
+}
+
+/* out (O) = W in (I) + bias: matrix i of layer l (l == L: the output) by the state's kernel, rows over the workers. */
+static void matvec(const LlamaWeights *w, LlamaState *s, uint32_t l, int i, float *out, const float *in,
+                   const float *W, const float *bias, int I, int O)
+{
+    const QMatrix *q = s->kernel == KERNEL_Q8 && w->q8 ? &w->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i] : 0;
+    MatvecJob j = {s, out, in, W, bias, q, I, O};
+    parallel(s, matvec_task, &j);
+}
+
+typedef struct {
+    const LlamaShape *c;
+    LlamaState *s;
+    const float *kc, *vc;
+    int kernel, pos;
+    float scale;
+} AttendJob;
+
+/* Part w's run of query heads, each attending to its key/value head (grouped-query: NH / NKV share one). */
+static void attend_task(void *arg, unsigned w, unsigned nw)
+{
+    const AttendJob *j = arg;
+    uint32_t HD = j->c->head_dim, KV = j->c->kv_heads * HD, group = j->c->heads / j->c->kv_heads, h0, h1;
+    share(w, nw, j->c->heads, 1, &h0, &h1);
+    float *sc = j->s->scores + w * j->s->scores_stride;
+    for (uint32_t h = h0; h < h1; h++) {
+        uint32_t kvh = h / group;
+        kern_attend(j->kernel, j->s->att + (size_t)h * HD, j->s->q + (size_t)h * HD, j->kc + (size_t)kvh * HD,
+                    j->vc + (size_t)kvh * HD, KV, (int)HD, j->pos + 1, j->scale, sc);
+    }
 }
 
 /* out = x / sqrt(sum(x^2) / C + eps) * w; the sum of squares is the canonical dot product. */
@@ -238,29 +323,26 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
         float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
         // attention: norm, q/k/v (k and v straight into their cache rows), rotate q and k, each head attends
         rmsnorm(k, s->xn, s->x, ly->attn_norm, C, c->norm_eps);
-        matvec(c, w, s, l, LQ_Q, s->q, s->xn, ly->wq, ly->bq, C, Q);
-        matvec(c, w, s, l, LQ_K, krow, s->xn, ly->wk, ly->bk, C, KV);
-        matvec(c, w, s, l, LQ_V, vrow, s->xn, ly->wv, ly->bv, C, KV);
+        matvec(w, s, l, LQ_Q, s->q, s->xn, ly->wq, ly->bq, C, Q);
+        matvec(w, s, l, LQ_K, krow, s->xn, ly->wk, ly->bk, C, KV);
+        matvec(w, s, l, LQ_V, vrow, s->xn, ly->wv, ly->bv, C, KV);
         rope_apply(s->q, NH, c, s->rope_cs);
         rope_apply(krow, NKV, c, s->rope_cs);
-        for (int h = 0; h < NH; h++) {
-            int kvh = h / (NH / NKV); /* grouped-query: NH / NKV query heads share one key/value head */
-            kern_attend(k, s->att + (size_t)h * HD, s->q + (size_t)h * HD, kc + (size_t)kvh * HD, vc + (size_t)kvh * HD,
-                        (size_t)KV, HD, pos + 1, scale, s->scores);
-        }
+        AttendJob aj = {c, s, kc, vc, k, pos, scale};
+        parallel(s, attend_task, &aj);
         // output projection and residual
-        matvec(c, w, s, l, LQ_O, s->xn, s->att, ly->wo, 0, Q, C);
+        matvec(w, s, l, LQ_O, s->xn, s->att, ly->wo, 0, Q, C);
         add_to(s->x, s->xn, C);
         // SwiGLU MLP and residual
         rmsnorm(k, s->xn, s->x, ly->ffn_norm, C, c->norm_eps);
-        matvec(c, w, s, l, LQ_GATE, s->gate, s->xn, ly->w_gate, 0, C, H);
-        matvec(c, w, s, l, LQ_UP, s->up, s->xn, ly->w_up, 0, C, H);
+        matvec(w, s, l, LQ_GATE, s->gate, s->xn, ly->w_gate, 0, C, H);
+        matvec(w, s, l, LQ_UP, s->up, s->xn, ly->w_up, 0, C, H);
         swiglu(s->gate, s->up, H);
-        matvec(c, w, s, l, LQ_DOWN, s->xn, s->gate, ly->w_down, 0, H, C);
+        matvec(w, s, l, LQ_DOWN, s->xn, s->gate, ly->w_down, 0, H, C);
         add_to(s->x, s->xn, C);
     }
     rmsnorm(k, s->xn, s->x, w->out_norm, C, c->norm_eps);
-    matvec(c, w, s, L, 0, s->logits, s->xn, w->output, 0, C, (int)c->vocab);
+    matvec(w, s, L, 0, s->logits, s->xn, w->output, 0, C, (int)c->vocab);
     s->pos++;
 }
 

@@ -52,7 +52,7 @@ enum { LQ_Q, LQ_K, LQ_V, LQ_O, LQ_GATE, LQ_UP, LQ_DOWN, LLAMA_Q8_PER_LAYER };
 typedef struct {
     int kernel;         /* KERNEL_SCALAR_SSE2 or KERNEL_AVX (the same bits), or KERNEL_Q8 (after llama_quantize) */
     int q8_path;        /* enum q8_path, for KERNEL_Q8: the same bits on each */
-    uint8_t *xq;        /* Q8's scratch for one activation row */
+    uint8_t *xq;        /* (W, xq_stride) per part: Q8's scratch for one activation row */
     uint32_t pos;       /* tokens in the cache */
     uint32_t slides;    /* context overflows so far */
     int32_t *tokens;    /* (T) the tokens in the cache, oldest first */
@@ -62,8 +62,10 @@ typedef struct {
     float *q, *att;     /* (NH*HD) queries, attention output */
     float *gate, *up;   /* (H) */
     float *rope_cs;     /* (HD) cos, sin of each pair's angle at the current position */
-    float *scores;      /* (T) */
+    float *scores;      /* (W, scores_stride) per part: one head's attention weights */
     float *logits;      /* (V) */
+    size_t scores_stride, xq_stride; /* floats, bytes between the parts' slots */
+    ModelParallel par;  /* workers W (model.h); one worker after llama_state_init */
 } LlamaState;
 
 /* The Q8 kernel for this family: every matrix quantised per row to int8 (q8.h), the embedding rows read back from
@@ -80,6 +82,11 @@ const char *llama_shape_problem(const LlamaShape *c);
 size_t llama_state_bytes(const LlamaShape *c);
 void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel);
 void llama_state_reset(LlamaState *s);
+/* Work spread over workers as in the GPT family (model.h): each mat-vec by output rows in 8-row blocks, attention by
+ * heads, every number computed whole by one worker, so the logits are the same bits for any count. mem holds
+ * llama_parallel_bytes() (the parts' scratch); p NULL or one worker: back to the caller alone. */
+size_t llama_parallel_bytes(const LlamaShape *c, unsigned workers);
+void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelParallel *p, void *mem);
 /* Feeds n tokens (ids < V) at the cache's next positions; when the cache is full the newest T/2 tokens are encoded
  * again from position 0 first. Logits of every fed row into logits_all (n, V) if given; of the last in s->logits.
  * MODEL_ERR_NONFINITE_LOGITS when they overflowed; MODEL_ERR_TOKEN (and nothing fed) for an id >= V or < 0;

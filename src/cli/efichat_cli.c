@@ -579,11 +579,38 @@ static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void *
     s->q8_path = q8_path_named(kern + 2);
 }
 
+/* --threads N for a Llama-family state: the pool and its scratch (freed by llama_threads_free). */
+typedef struct {
+    Pool *pool;
+    void *mem;
+} LlamaThreads;
+
+static LlamaThreads llama_threads(LlamaState *s, const LlamaShape *c, unsigned n)
+{
+    LlamaThreads t = {0, 0};
+    if (n <= 1)
+        return t;
+    t.pool = pool_new(n);
+    t.mem = malloc(llama_parallel_bytes(c, n));
+    if (!t.pool || !t.mem)
+        die("--threads %u: cannot start the threads or allocate their scratch", n);
+    ModelParallel mp = pool_parallel(t.pool);
+    llama_state_set_parallel(s, c, &mp, t.mem);
+    return t;
+}
+
+static void llama_threads_free(LlamaThreads *t)
+{
+    pool_free(t->pool);
+    free(t->mem);
+}
+
 /* Logits of a Llama-family file (GGUF llama/qwen2, llama2.c) for token ids, for the parity tests until the chat
  * runs these models with their tokenizers. */
 static int cmd_llama_logits(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}, {"q8-from", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}, {"q8-from", 0, 0},
+               {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
@@ -610,7 +637,9 @@ static int cmd_llama_logits(int argc, char **argv)
         die("out of memory");
     llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
     llama_kernel(&m, &s, kern, &q8mem);
+    LlamaThreads th = llama_threads(&s, &m.c, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
     ModelError e = llama_feed(&m.c, &m.w, &s, toks, n, lg);
+    llama_threads_free(&th);
     if (e != MODEL_OK)
         die("%s: %s", mp, model_error_string(e));
     FILE *f = fopen(out, "wb");
@@ -629,7 +658,7 @@ static int cmd_llama_logits(int argc, char **argv)
 /* Decode speed of a Llama-family file: 256 tokens (or the context) fed one at a time, best of 3 rounds. */
 static int cmd_llama_bench(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"kernel", 0, 0}, {"tokens", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"kernel", 0, 0}, {"tokens", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *kern = opt_str(o, no, "kernel", "avx");
@@ -650,6 +679,8 @@ static int cmd_llama_bench(int argc, char **argv)
         die("out of memory");
     llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
     llama_kernel(&m, &s, kern, &q8mem);
+    unsigned threads = (unsigned)opt_num(o, no, "threads", 1, 1, 256);
+    LlamaThreads th = llama_threads(&s, &m.c, threads);
     double best = 0;
     for (int round = 0; round < 3; round++) {
         llama_state_reset(&s);
@@ -661,8 +692,9 @@ static int cmd_llama_bench(int argc, char **argv)
         double tps = m.c.ctx / (now_s() - t0);
         best = tps > best ? tps : best;
     }
-    printf("%s: dim %u layers %u heads %u/%u vocab %u, kernel %s: decode %.0f tokens/s (%u tokens, best of 3)\n", m.kind,
-           m.c.dim, m.c.layers, m.c.heads, m.c.kv_heads, m.c.vocab, kern, best, m.c.ctx);
+    printf("%s: dim %u layers %u heads %u/%u vocab %u, kernel %s, threads %u: decode %.0f tokens/s (%u tokens, best of 3)\n",
+           m.kind, m.c.dim, m.c.layers, m.c.heads, m.c.kv_heads, m.c.vocab, kern, threads, best, m.c.ctx);
+    llama_threads_free(&th);
     free(q8mem);
     free(mem);
     llama_close(&m);
@@ -690,9 +722,9 @@ int main(int argc, char **argv)
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
         {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8] [--threads N]\n"
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
-        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx|q8] [--ctx N] [--q8-from file|float]\n"
+        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx|q8] [--ctx N] [--q8-from file|float] [--threads N]\n"
                                            "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
-        {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N]\n"
+        {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N] [--threads N]\n"
                                          "  decode tokens/s of a Llama-family file, N tokens one at a time"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];

@@ -7,7 +7,7 @@ Logits within 1e-4 of the largest (max abs) on 40 tokens past a 24-token context
 - llama2.c legacy (shared and separate classifier), export version 1 and version 2 (int8 groups of 32).
 The Q8 kernel on three of the GGUF files: mean KL(float || q8) <= 0.03 nats and greedy agreement >= 70% (measured
 0.006-0.013 and 80-100% on these random models, whose large flat logits make the quantisation noise look big; a
-broken kernel gives KL near 1), and every Q8 path this CPU has gives the same bits, whether the int8 rows come straight from the file (no float
+broken kernel gives KL near 1), and every Q8 path this CPU has, and 2 or 3 threads (float too), give the same bits, whether the int8 rows come straight from the file (no float
 copy) or from llama_quantize of the float weights.
 A token past the vocabulary, an efichat model and a truncated file each get one clear line."""
 import os, struct, subprocess, sys, tempfile
@@ -34,11 +34,12 @@ def q8_kernels():
         (["q8-vnni"] if {"avx2", "avx512f", "avx512bw", "avx512_vnni"} <= flags else [])
 
 
-def run(path, tokens, d, ctx=24, kernel="sse2", q8_from="file"):
+def run(path, tokens, d, ctx=24, kernel="sse2", q8_from="file", threads=1):
     tp, op = os.path.join(d, "ids.bin"), os.path.join(d, "out.bin")
     np.array(tokens, "<i4").tofile(tp)
     r = subprocess.run([CLI, "llama-logits", "--model", path, "--tokens-file", tp, "--out", op, "--ctx", str(ctx),
-                        "--kernel", kernel, "--q8-from", q8_from], capture_output=True, text=True)
+                        "--kernel", kernel, "--q8-from", q8_from, "--threads", str(threads)],
+                       capture_output=True, text=True)
     return r, (np.fromfile(op, "<f4") if r.returncode == 0 else None)
 
 
@@ -77,6 +78,13 @@ def check_q8(name, path, tokens, f, d):
     case(kl <= 0.03 and agree >= 0.7, f"llama_q8_close_to_float_{name}", f"KL {kl:.5f}, agreement {agree:.3f}")
     for k, v in outs.items():
         case(np.array_equal(v, outs["q8-sse2"]), f"llama_q8_{k}_equals_sse2_bitwise_{name}", "the paths differ")
+    for t in (2, 3):  # rows and heads split over threads: no sum crosses a worker
+        _, many = run(path, tokens, d, kernel="q8-sse2", threads=t)
+        case(many is not None and np.array_equal(many, outs["q8-sse2"]), f"llama_q8_threads{t}_bitwise_{name}",
+             "logits differ from one thread")
+        _, fl = run(path, tokens, d, kernel="sse2", threads=t)
+        case(fl is not None and np.array_equal(fl.reshape(f.shape), f.astype(np.float32)),
+             f"llama_float_threads{t}_bitwise_{name}", "logits differ from one thread")
     _, via = run(path, tokens, d, kernel="q8-sse2", q8_from="float")
     case(via is not None and np.array_equal(via, outs["q8-sse2"]), f"llama_q8_from_file_equals_via_floats_{name}",
          "int8 rows built straight from the file differ from llama_quantize of the float weights")
