@@ -1,5 +1,5 @@
 /* q8.c - per-row int8 weights (stored as int16 for pmaddwd) and 14-bit activations: y = acc * sw * sx + b.
- * Everything here is SSE2 and exact integer arithmetic between two deterministic float roundings. */
+ * Everything here is SSE2 (NEON on AArch64) and exact integer arithmetic between two deterministic float roundings. */
 #include "q8.h"
 #include "ecmath.h"
 
@@ -12,7 +12,11 @@ size_t q8_matrix_bytes(uint32_t rows, uint32_t cols)
     return ALIGN64((size_t)rows * padded(cols) * sizeof(int16_t)) + ALIGN64((size_t)rows * sizeof(float));
 }
 
+#if defined(__x86_64__)
 static int32_t round_to_int(float v) { return _mm_cvtss_si32(_mm_set_ss(v)); } /* nearest, ties to even */
+#else
+static int32_t round_to_int(float v) { return ec_round_s32(v); } /* the same rounding and out-of-range value */
+#endif
 
 static float max_abs(const float *x, uint32_t n)
 {
@@ -80,6 +84,7 @@ size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint
     return q8_matrix_bytes(rows, cols);
 }
 
+#if defined(__x86_64__)
 /* One activation row to int16 with a shared scale; returns the scale (0 for an all-zero row). */
 static float quantize_row(int16_t *xq, const float *x, uint32_t cols, uint32_t stride)
 {
@@ -181,3 +186,74 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
         }
     }
 }
+#elif defined(__aarch64__)
+/* AArch64 (NEON): the same integer semantics as the SSE2 path above. Activations round and saturate exactly as
+ * cvtps2dq + packssdw do (the tail truncates to int16 as the scalar x86 tail does); integer sums are exact, so the
+ * different lane grouping (vmlal: columns c and c+4 share a lane, pmaddwd: c and c+1) gives the same totals. */
+static float quantize_row(int16_t *xq, const float *x, uint32_t cols, uint32_t stride)
+{
+    float m = max_abs(x, cols);
+    if (!(m > 0.0f)) {
+        ec_memset(xq, 0, stride * sizeof(int16_t));
+        return 0.0f;
+    }
+    v4f inv = v4f_set1((float)Q8_XMAX / m);
+    uint32_t c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        v4i lo = v4f_round_s32(v4f_mul(v4f_load(x + c), inv));
+        v4i hi = v4f_round_s32(v4f_mul(v4f_load(x + c + 4), inv));
+        vst1q_s16(xq + c, vcombine_s16(vqmovn_s32(lo), vqmovn_s32(hi)));
+    }
+    for (; c < stride; c++)
+        xq[c] = c < cols ? (int16_t)ec_round_s32(x[c] * v4f_lane0(inv)) : 0;
+    return m / (float)Q8_XMAX;
+}
+
+EC_INLINE int64_t lanes_sum(int32x4_t v)
+{
+    return (int64_t)vgetq_lane_s32(v, 0) + vgetq_lane_s32(v, 1) + vgetq_lane_s32(v, 2) + vgetq_lane_s32(v, 3);
+}
+
+EC_INLINE int32x4_t madd8(int32x4_t acc, int16x8_t x, const int16_t *w)
+{
+    int16x8_t wv = vld1q_s16(w);
+    acc = vmlal_s16(acc, vget_low_s16(x), vget_low_s16(wv));
+    return vmlal_high_s16(acc, x, wv);
+}
+
+void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
+               int N, int16_t *xq, int avx2)
+{
+    (void)avx2; /* an x86 choice */
+    uint32_t S = q->stride;
+    for (int n = 0; n < N; n++) {
+        float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
+        float *dst = out + (size_t)n * ldo;
+        uint32_t r = r0;
+        for (; r + 4 <= R; r += 4) { /* four rows share the activation loads */
+            const int16_t *w0 = q->w + (size_t)r * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
+            int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+            for (uint32_t c = 0; c < S; c += 8) {
+                int16x8_t xv = vld1q_s16(xq + c);
+                a0 = madd8(a0, xv, w0 + c);
+                a1 = madd8(a1, xv, w1 + c);
+                a2 = madd8(a2, xv, w2 + c);
+                a3 = madd8(a3, xv, w3 + c);
+            }
+            int64_t acc[4] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3)};
+            for (int j = 0; j < 4; j++) {
+                float y = (float)acc[j] * q->scale[r + j] * sx;
+                dst[r + j] = bias ? y + bias[r + j] : y;
+            }
+        }
+        for (; r < R; r++) {
+            const int16_t *w0 = q->w + (size_t)r * S;
+            int32x4_t a0 = vdupq_n_s32(0);
+            for (uint32_t c = 0; c < S; c += 8)
+                a0 = madd8(a0, vld1q_s16(xq + c), w0 + c);
+            float y = (float)lanes_sum(a0) * q->scale[r] * sx;
+            dst[r] = bias ? y + bias[r] : y;
+        }
+    }
+}
+#endif
