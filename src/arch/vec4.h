@@ -79,11 +79,11 @@ EC_INLINE v4f v4f_andnot(v4f a, v4f b) /* ~a & b */
 {
     return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(b), vreinterpretq_u32_f32(a)));
 }
-/* (t0 + t2) + (t1 + t3), as the SSE2 shuffle sequence adds them. */
+/* (t0 + t2) + (t1 + t3), as the SSE2 shuffle sequence adds them; FADDP keeps lane 0 as the first operand, which
+ * only matters for which NaN comes out (C's '+' lets the compiler swap them). */
 EC_INLINE float v4f_hsum(v4f t)
 {
-    float32x2_t u = vadd_f32(vget_low_f32(t), vget_high_f32(t));
-    return vget_lane_f32(u, 0) + vget_lane_f32(u, 1);
+    return vpadds_f32(vadd_f32(vget_low_f32(t), vget_high_f32(t)));
 }
 EC_INLINE float ec_sqrt1(float x) { return vgetq_lane_f32(vsqrtq_f32(vdupq_n_f32(x)), 0); }
 

@@ -198,26 +198,34 @@ static void apply_kernel(Loaded *L, const char *kern)
     }
 }
 
+/* The 4-lane float kernel is SSE2 on x86-64 and NEON on AArch64 (the same bits: src/arch/vec4.h). */
+#if defined(__aarch64__)
+#define VEC4_NAME "neon"
+#else
+#define VEC4_NAME "sse2"
+#endif
+
 static void choose_kernel(Loaded *L, const char *kern)
 {
-    if (!strcmp(kern, "sse2")) {
+    if (!strcmp(kern, VEC4_NAME)) {
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
         L->s.kernel = KERNEL_AVX;
-    } else if (!strcmp(kern, "q8") || !strcmp(kern, "q8-sse2")) {
+    } else if (!strcmp(kern, "q8") || !strcmp(kern, "q8-" VEC4_NAME)) {
         L->q8_mem = malloc(model_q8_bytes(&L->m.cfg));
         if (!L->q8_mem || !model_quantize(&L->m, L->q8_mem))
             die("--kernel q8: cannot quantise this model (out of memory, or wider than %u)", Q8_MAX_COLS);
         L->s.kernel = KERNEL_Q8;
         L->s.q8_avx2 = L->s.q8_avx2 && !strcmp(kern, "q8"); /* q8-sse2: the 128-bit integer path only */
     } else {
-        die("--kernel: '%s' is not sse2, q8, q8-sse2, or avx on a CPU that has it", kern);
+        die("--kernel: '%s' is not " VEC4_NAME ", q8, q8-" VEC4_NAME ", or avx on a CPU that has it", kern);
     }
 }
 
 static const char *kernel_name(const RunState *s)
 {
-    return s->kernel == KERNEL_AVX ? "avx" : s->kernel != KERNEL_Q8 ? "sse2" : s->q8_avx2 ? "q8 (avx2)" : "q8 (sse2)";
+    return s->kernel == KERNEL_AVX ? "avx" : s->kernel != KERNEL_Q8 ? VEC4_NAME : s->q8_avx2 ? "q8 (avx2)"
+                                                                                        : "q8 (" VEC4_NAME ")";
 }
 
 static int32_t *bytes_to_tokens(const char *s, size_t n)
