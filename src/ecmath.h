@@ -1,5 +1,6 @@
 /* ecmath.h - the core's own math and memory helpers, so host and UEFI builds compute the same bits.
- * Vector forms process 4 lanes (arch/vec4.h: SSE2 or NEON, same bits); scalars run the same operations in lane 0. No libm, no libc. */
+ * Vector forms process 4 lanes (arch/vec4.h: SSE2 or NEON, same bits); scalars run the same operations in lane 0.
+ * No libm, no libc. */
 #ifndef EFICHAT_ECMATH_H
 #define EFICHAT_ECMATH_H
 

@@ -74,6 +74,9 @@ static void load_config(App *a)
  * QEMU's default CPU has no AVX, so this does nothing there. Config `avx=0` skips it. */
 static void enable_avx(void)
 {
+#if !defined(__x86_64__)
+    return; /* AArch64: no AVX, and NEON needs no switch (entry.c) */
+#else
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
     int xsave = (c >> 26) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
@@ -87,6 +90,7 @@ static void enable_avx(void)
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     lo |= 7;
     __asm__ volatile("xsetbv" : : "a"(lo), "d"(hi), "c"(0));
+#endif
 }
 
 static void describe_model_error(Fmt *f, const char *where, ModelError err, const char *msg)
@@ -235,7 +239,11 @@ static void say_setup(App *a)
     fmt_u64(&f, mf_param_count(&a->model.cfg));
     fmt_str(&f, " ctx=");
     fmt_u64(&f, a->model.cfg.ctx);
+#if defined(__aarch64__)
+    fmt_str(&f, a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=neon");
+#else
     fmt_str(&f, a->rs.kernel == KERNEL_AVX ? " kernel=avx" : a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=sse2");
+#endif
     fmt_str(&f, " cores=");
     fmt_u64(&f, a->status.cores);
     if (a->random_model)

@@ -115,7 +115,8 @@ def main():
                       logits(x86, d, qx, "step", "q8"))
             gen = ["generate", "--model", SHAKESPEARE, "--prompt", "ROMEO:", "--max", "120", "--temp", "0"]
             case(arm(*gen) == x86(*gen, "--kernel", "sse2"), "aarch64_greedy_text_eq_x86_shakespeare")
-            case(arm(*gen, "--kernel", "q8") == x86(*gen, "--kernel", "q8"), "aarch64_greedy_text_eq_x86_q8_shakespeare")
+            case(arm(*gen, "--kernel", "q8") == x86(*gen, "--kernel", "q8"),
+                 "aarch64_greedy_text_eq_x86_q8_shakespeare")
         else:
             print("   models/shakespeare.bin is not committed here: its checks are left out")
         g = os.path.join(d, "g.bin")
