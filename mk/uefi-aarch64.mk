@@ -81,3 +81,10 @@ DISK_ENV += AA64_APP=$(AA64_EFI_APP)
 $(DISK_IMG): $(AA64_EFI_APP)
 TEST_DEPS += $(AA64_EFI_APP)
 endif
+
+# The same image on AAVMF under qemu-system-aarch64 (tools/qemu_run.sh ARCH=aarch64), window or serial as `make run`.
+.PHONY: run-aarch64 run-serial-aarch64
+run-aarch64: $(DISK_IMG)
+	$(Q)ARCH=aarch64 VARS_COPY=$(BUILD)/AAVMF_VARS.fd sh tools/qemu_run.sh $(DISK_IMG)
+run-serial-aarch64: $(DISK_IMG)
+	$(Q)ARCH=aarch64 MODE=serial VARS_COPY=$(BUILD)/AAVMF_VARS.fd sh tools/qemu_run.sh $(DISK_IMG)
