@@ -16,7 +16,7 @@ AA64_EFI_APP := $(AA64_OUT)/efichat.efi
 
 deps: $(AA64_GNUEFI)/.unpacked
 $(AA64_GNUEFI)/.unpacked: tools/unpack_deb.sh
-	$(Q)sh tools/unpack_deb.sh gnu-efi:arm64 $(AA64_GNUEFI)
+	$(Q)sh tools/unpack_deb.sh gnu-efi:arm64 $(AA64_GNUEFI) && touch $@
 
 # No -mno-red-zone (AArch64's ABI has no red zone) and no MS ABI (UEFI on AArch64 uses the standard AAPCS64).
 # stb_truetype.h comes from libstb-dev under /usr/include, which the cross compiler does not search: -idirafter

@@ -24,7 +24,8 @@ fi
 [ "$(cat "$dir/.unpacked" 2>/dev/null)" = "$pkg $ver" ] && exit 0
 echo "  DEPS    unpacking $pkg $ver into $dir"
 tmp=$(mktemp -d)
-chmod 755 "$tmp" # apt-get download runs as _apt, which must write there
+# apt-get download writes as the _apt user when it can (else it warns and writes as root)
+[ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1 && chown _apt "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null)
 $SUDO rm -rf "$dir"
