@@ -8,7 +8,8 @@ build/aarch64/efichat-cli is the host CLI cross-compiled (mk/aarch64.mk) and run
 - random-model and quantize write the same bytes; logits (step and batch feeding, 1 and 2 threads) of random models
   and of the committed models/shakespeare.bin are equal for the float kernels (NEON vs SSE2 and AVX) and for q8
   (NEON integer path vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files;
-- greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model.
+- greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model;
+- the host unit tests (tests/unit/, but test_sampler: ~230 s emulated) pass when built for AArch64, UBSan trapping.
 Skipped (one SKIP line) only when the cross compiler or qemu-aarch64 is absent: `make deps` installs both.
 """
 import glob, os, shutil, subprocess, sys, tempfile
@@ -69,6 +70,22 @@ def check_math():
              f"{int(diff.sum())} words differ, first at {int(np.argmax(diff))}")
 
 
+def check_units():
+    """tests/unit/ built for AArch64 (mk/aarch64.mk, UBSan trapping): their PASS/FAIL lines, renamed."""
+    progs = sorted(glob.glob(os.path.join(AA64, "tests", "test_*")))
+    case(len(progs) >= 3, "aarch64_unit_programs_built", f"only {progs}")
+    for prog in progs:
+        name = os.path.basename(prog)
+        r = subprocess.run([QEMU, prog], capture_output=True, text=True, errors="replace")
+        lines = [ln for ln in r.stdout.splitlines() if ln.startswith(("PASS:", "FAIL:"))]
+        for ln in lines:
+            kind, rest = ln.split(":", 1)
+            rest = rest.strip().split(":", 1)
+            case(kind == "PASS", f"aarch64_unit_{name}_{rest[0]}", rest[1].strip() if len(rest) > 1 else "")
+        if r.returncode != 0 and not any(ln.startswith("FAIL:") for ln in lines):
+            case(False, f"aarch64_unit_{name}", f"exited with status {r.returncode} (a UBSan trap is SIGILL)")
+
+
 def check_model(d, name, model, threads=True):
     """Float and q8 logits of one model file, every path on both CPUs."""
     for mode in ("step", "batch"):
@@ -91,6 +108,7 @@ def main():
         print(f"SKIP: aarch64: {why}; `make deps` then `make aarch64 {os.path.relpath(AA64, ROOT)}/vec4-dump`")
         return 0
     check_math()
+    check_units()
     with tempfile.TemporaryDirectory() as d:
         open(os.path.join(d, "t.txt"), "wb").write(TEXT)
         for name, dim, layers, heads, ctx, hidden, seed in [("c32", 32, 2, 4, 32, 128, 7),
