@@ -80,7 +80,14 @@ ifeq ($(ARM64),1)
 DISK_ENV += AA64_APP=$(AA64_EFI_APP)
 $(DISK_IMG): $(AA64_EFI_APP)
 TEST_DEPS += $(AA64_EFI_APP)
+else ifneq ($(ARM64),0)
+$(error ARM64 must be 1 (BOOTAA64.EFI on the disk, the default) or 0 (x86-64 only), not '$(ARM64)')
 endif
+# The image is rebuilt when ARM64 changes, as disk-choice does for SHIM.
+$(DISK_IMG): $(BUILD)/disk-arm64-choice
+$(BUILD)/disk-arm64-choice: FORCE_DISK_CHOICE
+	@mkdir -p $(dir $@)
+	@echo "$(ARM64)" | cmp -s - $@ || echo "$(ARM64)" > $@
 
 # The same image on AAVMF under qemu-system-aarch64 (tools/qemu_run.sh ARCH=aarch64), window or serial as `make run`.
 .PHONY: run-aarch64 run-serial-aarch64
