@@ -11,7 +11,7 @@ build/aarch64/efichat-cli is the host CLI cross-compiled (mk/aarch64.mk) and run
   (NEON integer path vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files;
 - greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model;
 - the host unit tests (tests/unit/, but test_sampler: ~230 s emulated) pass when built for AArch64, UBSan trapping.
-Skipped (one SKIP line) only when the cross compiler or qemu-aarch64 is absent: `make deps` installs both.
+Skipped (one SKIP line) only when the cross tools or qemu-aarch64 are absent: `make deps` installs both.
 """
 import glob, os, shutil, subprocess, sys, tempfile
 import numpy as np
@@ -104,12 +104,15 @@ def check_model(d, name, model, threads=True):
 
 
 def main():
-    need = [p for p in (os.path.join(AA64, "efichat-cli"), os.path.join(AA64, "vec4-dump")) if not os.path.exists(p)]
-    if not QEMU or not OBJDUMP or need:
-        why = ("qemu-aarch64 (qemu-user) is not installed" if not QEMU else
-               "aarch64-linux-gnu-objdump is not installed" if not OBJDUMP else "not built: " + ", ".join(need))
-        print(f"SKIP: aarch64: {why}; `make deps` then `make aarch64 {os.path.relpath(AA64, ROOT)}/vec4-dump`")
+    if not QEMU or not OBJDUMP:
+        why = "qemu-aarch64 (qemu-user)" if not QEMU else "aarch64-linux-gnu-objdump (gcc-aarch64-linux-gnu)"
+        print(f"SKIP: aarch64: {why} is not installed; `make deps` installs it")
         return 0
+    need = [p for p in (os.path.join(AA64, "efichat-cli"), os.path.join(AA64, "vec4-dump"),
+                        os.path.join(AA64, "vec4-dump-x86")) if not os.path.exists(p)]
+    if need:   # the tools are there, so a missing build is a failure, not a skip
+        case(False, "aarch64_built", "missing " + ", ".join(need) + " (make test-build)")
+        return exit_code()
     check_math()
     check_units()
     with tempfile.TemporaryDirectory() as d:
