@@ -26,7 +26,7 @@ WARN       := -Wall -Wextra -Werror
 HOST_CFLAGS := $(CORE_FLAGS) $(WARN) -g
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-CORE_SRCS := src/modelfile.c src/model.c src/kernels.c src/q8.c src/quantize.c src/sampler.c src/ecmath.c
+CORE_SRCS := src/modelfile.c src/model.c src/llama.c src/kernels.c src/q8.c src/quantize.c src/sampler.c src/ecmath.c
 CORE_HDRS := $(wildcard src/*.h src/arch/*.h)
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core/%.o)
 CORE_SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core-san/%.o)
@@ -61,7 +61,7 @@ $(BUILD)/core-san/%.o: src/%.c $(CORE_HDRS) | $(DEPS_STAMP)
 cli: $(CLI)
 $(CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(CORE_OBJS) $(CORE_HDRS)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(CORE_OBJS) $(CLI_FORMATS) -lm -o $@
 
 # ---- host unit tests: every tests/unit/test_*.c is one program, built with sanitizers
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -85,8 +85,15 @@ $(BUILD)/tests/test_parallel_tsan: tests/unit/test_parallel.c tests/unit/check.h
 		$(CORE_SRCS) -lm -o $@
 UNIT_BINS += $(BUILD)/tests/test_parallel_tsan
 
+# The Llama family's runner for tests/core/test_llama.py (a helper, not a test: the runner only starts test_*).
+LLAMA_LOGITS := $(BUILD)/tests/llama-logits
+$(LLAMA_LOGITS): tests/core/llama_logits.c $(CORE_SAN_OBJS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(CORE_SAN_OBJS) -lm -o $@
+
 # Fragments add their own prerequisites to TEST_DEPS and their own programs/scripts to the runner's folders.
-TEST_DEPS := $(CLI) $(UNIT_BINS)
+TEST_DEPS := $(CLI) $(UNIT_BINS) $(LLAMA_LOGITS)
 
 # ---- benchmarks (numbers are printed, never asserted)
 BENCH_BIN := $(BUILD)/bench-decode

@@ -25,10 +25,14 @@ $(AA64_OUT)/core/%.o: src/%.c $(CORE_HDRS) | $(AA64_OUT)/.tools-ok
 	@echo "  CC      $@"
 	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) -g -ffreestanding -c $< -o $@
 
-$(AA64_CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(AA64_CORE_OBJS) $(CORE_HDRS) | $(AA64_OUT)/.tools-ok
+# The file readers (src/formats/, `efichat-cli info`) are compiled into it directly: mk/formats.mk, read after this
+# file, names them for the x86 build.
+AA64_CLI_FORMATS := src/cli/formats_info.c $(wildcard src/formats/*.c)
+$(AA64_CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(AA64_CORE_OBJS) $(CORE_HDRS) $(AA64_CLI_FORMATS) \
+             $(wildcard src/cli/*.h src/formats/*.h) | $(AA64_OUT)/.tools-ok
 	@echo "  LD      $@"
 	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) -g -static -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(AA64_CORE_OBJS) \
-	    -lm -o $@
+	    $(AA64_CLI_FORMATS) -lm -o $@
 
 TEST_DEPS += $(AA64_CLI)
 

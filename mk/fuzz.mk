@@ -4,7 +4,7 @@
 # test_fuzz_*); `make fuzz` builds the harnesses with clang's libFuzzer and runs each for FUZZ_SECONDS.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := model config vt100 keys transcript checkpoint
+FUZZ_TARGETS := model config vt100 keys transcript checkpoint gguf llama2c
 FUZZ_CC      ?= clang
 
 # What each harness links, and the flags its code is built with everywhere else.
@@ -28,6 +28,13 @@ FUZZ_FLAGS_vt100      := $(FUZZ_FLAGS_core)
 FUZZ_FLAGS_keys       := $(FUZZ_FLAGS_core)
 FUZZ_FLAGS_transcript := $(FUZZ_FLAGS_core)
 FUZZ_FLAGS_checkpoint := $(FUZZ_FLAGS_trainer)
+# the file readers of src/formats/ (GGUF and llama2.c), with the core helpers they use
+FUZZ_SRC_gguf       := $(wildcard src/formats/*.c) src/ecmath.c
+FUZZ_SRC_llama2c    := src/formats/llama2c.c src/ecmath.c
+FUZZ_HDR_gguf       := $(wildcard src/formats/*.h) $(CORE_HDRS)
+FUZZ_HDR_llama2c    := src/formats/llama2c.h $(CORE_HDRS)
+FUZZ_FLAGS_gguf     := $(FUZZ_FLAGS_core)
+FUZZ_FLAGS_llama2c  := $(FUZZ_FLAGS_core)
 # clang 14 warns about the GCC-only optimize attribute in ecmath.c (it only stops GCC turning loops into memcpy)
 # and, under ASan, that it could not vectorise the trainer's `omp parallel for simd` loops: neither is a defect.
 FUZZ_LIBFUZZER_FLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

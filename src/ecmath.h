@@ -78,6 +78,13 @@ float ec_expf(float x);
 float ec_tanhf(float x);
 float ec_sqrtf(float x);
 
+/* Double precision, for set-up numbers (rotary frequencies and angles) that must not depend on a libm: each is a
+ * fixed sequence of IEEE double operations, good to a few ulp of double (far below the float results' rounding).
+ * ec_log_d: x > 0 and finite. ec_exp_d: |x| < 700. ec_sincos_d: |x| < 2^30 (Cody-Waite reduction by pi/2). */
+double ec_log_d(double x);
+double ec_exp_d(double x);
+void ec_sincos_d(double x, double *s, double *c);
+
 void *ec_memcpy(void *dst, const void *src, size_t n);
 void *ec_memset(void *dst, int c, size_t n);
 size_t ec_strlen(const char *s);

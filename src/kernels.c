@@ -96,6 +96,40 @@ EC_TARGET_AVX static void dot4_avx(float out[4], const float *x, const float *w,
     out[3] = hsum_8(a3) + tail_dot(w3, x, n8, I);
 }
 
+/* Eight rows against x, each finished in the canonical order but eight at a time: lanes l and l+4 of row k meet in
+ * 128-bit half k of a pair (rows k and k+4 share one ymm), an in-lane 4x4 transpose puts lane j of every row in
+ * vector j, and ((v0 + v2) + (v1 + v3)) is then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) for all eight rows at once. */
+EC_TARGET_AVX static void dot8t_avx(float *out, const float *x, const float *w, int I, size_t ws)
+{
+    const float *w0 = w, *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws, *w4 = w3 + ws, *w5 = w4 + ws, *w6 = w5 + ws,
+                *w7 = w6 + ws;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int n8 = I & ~7;
+    for (int i = 0; i < n8; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(xv, _mm256_loadu_ps(w0 + i)));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(xv, _mm256_loadu_ps(w1 + i)));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(xv, _mm256_loadu_ps(w2 + i)));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(xv, _mm256_loadu_ps(w3 + i)));
+        a4 = _mm256_add_ps(a4, _mm256_mul_ps(xv, _mm256_loadu_ps(w4 + i)));
+        a5 = _mm256_add_ps(a5, _mm256_mul_ps(xv, _mm256_loadu_ps(w5 + i)));
+        a6 = _mm256_add_ps(a6, _mm256_mul_ps(xv, _mm256_loadu_ps(w6 + i)));
+        a7 = _mm256_add_ps(a7, _mm256_mul_ps(xv, _mm256_loadu_ps(w7 + i)));
+    }
+#define PAIR(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31))
+    __m256 p0 = PAIR(a0, a4), p1 = PAIR(a1, a5), p2 = PAIR(a2, a6), p3 = PAIR(a3, a7);
+#undef PAIR
+    __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1); /* [r0j0 r1j0 r0j1 r1j1], [.. j2 j3] */
+    __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
+    __m256 v0 = _mm256_shuffle_ps(t0, t2, 0x44), v1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 v2 = _mm256_shuffle_ps(t1, t3, 0x44), v3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 r = _mm256_add_ps(_mm256_add_ps(v0, v2), _mm256_add_ps(v1, v3)); /* rows 0 1 2 3 | 4 5 6 7 */
+    float tail[8];
+    for (int j = 0; j < 8; j++) /* always added, as in the SSE2 kernel: hsum + 0.0f can turn -0 into +0 */
+        tail[j] = tail_dot(w + (size_t)j * ws, x, n8, I);
+    _mm256_storeu_ps(out, _mm256_add_ps(r, _mm256_loadu_ps(tail)));
+}
+
 /* Eight rows: eight chains hide the add latency. Named accumulators: an array would live in memory. */
 EC_TARGET_AVX static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
 {
@@ -126,6 +160,11 @@ EC_TARGET_AVX static void dot8_avx(float *out, const float *x, const float *w, i
  * forces it gets the 4-lane kernel (the same canonical sums, so the same bits). */
 static float dot_avx(const float *a, const float *b, int n) { return dot_sse2(a, b, n); }
 static void dot4_avx(float out[4], const float *x, const float *w, int I, size_t ws) { dot4_sse2(out, x, w, I, ws); }
+static void dot8t_avx(float *out, const float *x, const float *w, int I, size_t ws)
+{
+    dot4_sse2(out, x, w, I, ws);
+    dot4_sse2(out + 4, x, w + 4 * ws, I, ws);
+}
 static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
 {
     float r[8];
@@ -219,6 +258,21 @@ EC_TARGET_AVX static int wsum8_avx(float *out, const float *sc, const float *val
 {
     __m256 inv8 = _mm256_set_m128(inv, inv);
     int j = 0;
+    for (; j + 32 <= hs; j += 32) { /* four independent chains per position hide the add latency */
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < len; t++) {
+            __m256 s = _mm256_set1_ps(sc[t]);
+            const float *v = values + (size_t)t * stride + j;
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(s, _mm256_loadu_ps(v)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(s, _mm256_loadu_ps(v + 8)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(s, _mm256_loadu_ps(v + 16)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(s, _mm256_loadu_ps(v + 24)));
+        }
+        _mm256_storeu_ps(out + j, _mm256_mul_ps(a0, inv8));
+        _mm256_storeu_ps(out + j + 8, _mm256_mul_ps(a1, inv8));
+        _mm256_storeu_ps(out + j + 16, _mm256_mul_ps(a2, inv8));
+        _mm256_storeu_ps(out + j + 24, _mm256_mul_ps(a3, inv8));
+    }
     for (; j + 8 <= hs; j += 8) {
         __m256 acc = _mm256_setzero_ps();
         for (int t = 0; t < len; t++)
@@ -241,6 +295,9 @@ void kern_attend(int kernel, float *out, const float *q, const float *keys, cons
 {
     // scores: q . k_t for every cached position, four keys at a time
     int t = 0;
+    if (kernel == K_AVX)
+        for (; t + 8 <= len; t += 8)
+            dot8t_avx(sc + t, q, keys + (size_t)t * stride, hs, stride);
     for (; t + 4 <= len; t += 4) {
         if (kernel == K_AVX)
             dot4_avx(sc + t, q, keys + (size_t)t * stride, hs, stride);
@@ -292,7 +349,21 @@ int kern_cpu_has_avx2(void)
     __cpuid_count(7, 0, a, b, c, d);
     return (b >> 5) & 1;
 }
+
+int kern_cpu_has_avx512vnni(void)
+{
+    unsigned a, b, c, d;
+    if (!kern_cpu_has_avx2())
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!((b >> 16) & 1) || !((b >> 30) & 1) || !((c >> 11) & 1)) /* AVX512F, AVX512BW, AVX512_VNNI */
+        return 0;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0xE6u) == 0xE6u; /* SSE, YMM, opmask, ZMM_Hi256, Hi16_ZMM */
+}
 #else
 int kern_cpu_has_avx(void) { return 0; }
 int kern_cpu_has_avx2(void) { return 0; }
+int kern_cpu_has_avx512vnni(void) { return 0; }
 #endif

@@ -19,5 +19,7 @@ void kern_attend(int kernel, float *out, const float *q, const float *keys, cons
                  int hs, int len, float scale, float *sc);
 int kern_cpu_has_avx(void);
 int kern_cpu_has_avx2(void); /* AVX usable (as above) and CPUID says AVX2 */
+/* AVX2 usable, CPUID says AVX-512 F, BW and VNNI, and XCR0 has the opmask and ZMM state enabled */
+int kern_cpu_has_avx512vnni(void);
 
 #endif

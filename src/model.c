@@ -36,6 +36,7 @@ static const char *const error_strings[MODEL_ERR_COUNT] = {
     [MODEL_ERR_INT8_VALUE] = "an int8 weight is -128 or a row scale is negative",
     [MODEL_ERR_PADDING] = "padding after an int8 matrix is not zero",
     [MODEL_ERR_UNPREPARED] = "int8 model: no weights for this kernel yet (model_dequantize or model_quantize first)",
+    [MODEL_ERR_TOKEN] = "a token id is past the model's vocabulary",
 };
 
 const char *model_error_string(ModelError err)
@@ -318,9 +319,9 @@ void model_dequantize(Model *m, void *mem)
 
 /* One part's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
 static size_t scores_floats(const ModelConfig *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
-static size_t xq_int16s(const ModelConfig *c)
+static size_t xq_bytes(const ModelConfig *c)
 {
-    return ALIGN64(((c->dim > c->hidden ? c->dim : c->hidden) + 8) * sizeof(int16_t)) / sizeof(int16_t);
+    return ALIGN64(q8_scratch_bytes(c->dim > c->hidden ? c->dim : c->hidden, MODEL_PREFILL_CHUNK));
 }
 
 static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
@@ -343,7 +344,7 @@ static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
     CARVE(hid, float, P * H);
     CARVE(scores, float, scores_floats(c));
     CARVE(logits, float, MF_VOCAB);
-    CARVE(xq, int16_t, xq_int16s(c));
+    CARVE(xq, uint8_t, xq_bytes(c));
 #undef CARVE
     return off;
 }
@@ -356,11 +357,11 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     size_t n = state_layout(c, s, base);
     ec_memset(base, 0, n);
     s->kernel = kernel;
-    s->q8_avx2 = kern_cpu_has_avx2();
+    s->q8_path = q8_best_path();
     s->pos = 0;
     s->slides = 0;
     s->scores_stride = scores_floats(c);
-    s->xq_stride = xq_int16s(c);
+    s->xq_stride = xq_bytes(c);
     s->par.run = 0;
     s->par.ctx = 0;
     s->par.workers = 1;
@@ -368,7 +369,7 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
 
 size_t model_parallel_bytes(const ModelConfig *c, unsigned workers)
 {
-    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_int16s(c) * sizeof(int16_t)) + 64;
+    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_bytes(c)) + 64;
 }
 
 void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelParallel *p, void *mem)
@@ -383,7 +384,7 @@ void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelPara
     }
     float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
     s->scores = sc;
-    s->xq = (int16_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->xq = (uint8_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
     s->par = *p;
 }
 
@@ -481,7 +482,7 @@ static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi
         return;
     if (j->q)
         q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, j->n, j->s->xq + w * j->s->xq_stride,
-                  j->s->q8_avx2);
+                  j->s->q8_path);
     else
         kern_matmul(j->kernel, j->out + lo, (size_t)j->O, j->in, j->w + (size_t)lo * j->I, j->bias ? j->bias + lo : 0,
                     j->n, j->I, (int)(hi - lo));
@@ -566,7 +567,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     const ModelConfig *c = &m->cfg;
     int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
     /* attention stays float under Q8; AVX and SSE2 give the same bits there, so take AVX wherever it runs */
-    int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && s->q8_avx2);
+    int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && s->q8_path != Q8_PATH_SSE2);
     int k = wide ? KERNEL_AVX : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
     float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
     float scale = 1.0f / ec_sqrtf((float)hs);

@@ -32,6 +32,7 @@ typedef enum {
     MODEL_ERR_INT8_VALUE,    /* version 2: an int8 weight is -128 or a row scale is negative */
     MODEL_ERR_PADDING,       /* version 2: a padding byte after an int8 matrix is not zero */
     MODEL_ERR_UNPREPARED,    /* model_feed on an int8 model whose kernel has no weights (model_dequantize/quantize) */
+    MODEL_ERR_TOKEN,         /* a token id past the vocabulary (llama_feed) */
     MODEL_ERR_COUNT
 } ModelError;
 
@@ -48,11 +49,12 @@ typedef struct {
     uint64_t layer_stride;                /* 4-byte words between layer l and l+1 in the file (one float in v1) */
 } ModelWeights;
 
-/* A weight matrix quantised for the Q8 kernel: int8-range values (-127..127) kept in int16 so SSE2's pmaddwd
- * reads them directly, one float scale per row, rows padded with zeros to a multiple of 8 columns. */
+/* A weight matrix quantised for the Q8 kernel (q8.h): int8 values (-127..127), one float scale per row, rows
+ * padded with zero columns to a multiple of 64, and each row's sum of values. */
 typedef struct {
-    const int16_t *w; /* (rows, stride) */
-    const float *scale; /* (rows) */
+    const int8_t *w;     /* (rows, stride) */
+    const float *scale;  /* (rows) */
+    const int32_t *wsum; /* (rows) */
     uint32_t rows, cols, stride;
 } QMatrix;
 
@@ -75,7 +77,7 @@ enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1, KERNEL_Q8 = 2 };
  * KERNEL_Q8 is never picked here: it computes different (slightly less exact) numbers, so callers choose it. */
 int model_best_kernel(void);
 
-/* The Q8 kernel: matrices quantised once (per-row int8 weights), activations per row to 14-bit integers, integer
+/* The Q8 kernel: matrices quantised once (per-row int8 weights), activations per row to int8, integer
  * dot products (exact, so every build agrees), float everywhere else. About 10x faster than float under QEMU's
  * software CPU and lighter on memory natively, at a small cost in accuracy (tests/core/test_q8.py measures it).
  * model_quantize() fills caller memory of model_q8_bytes() bytes and points m->q8 at it; it returns 0 when the
@@ -110,7 +112,7 @@ typedef struct {
 /* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
 typedef struct {
     int kernel;
-    int q8_avx2;           /* the Q8 kernel may use AVX2 integer instructions (same results, faster) */
+    int q8_path;           /* how the Q8 kernel sums (enum q8_path: SSE2, AVX2, VNNI; same results) */
     uint32_t pos;          /* tokens currently in the cache */
     uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
@@ -122,7 +124,7 @@ typedef struct {
     float *att_out;        /* (P, C) attention output before projection */
     float *hid;            /* (P, H) MLP hidden */
     float *scores;         /* (W, scores_stride) per part: attention weights of one query and head (T) */
-    int16_t *xq;           /* (W, xq_stride) per part: one activation row quantised for Q8 (max(C, H) + 8) */
+    uint8_t *xq;           /* (W, xq_stride) per part: Q8's scratch for P activation rows (q8_scratch_bytes) */
     size_t scores_stride, xq_stride;
     float *logits;         /* (V) logits after the last token fed */
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */

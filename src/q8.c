@@ -1,15 +1,37 @@
-/* q8.c - per-row int8 weights (stored as int16 for pmaddwd) and 14-bit activations: y = acc * sw * sx + b.
- * Everything here is SSE2 (NEON on AArch64) and exact integer arithmetic between two deterministic float roundings. */
+/* q8.c - int8 weights (one float scale per row) times int8 activations (one float scale per input row), summed
+ * exactly in int32, scaled once in float: y = float(acc) * sw * sx + b (see q8.h for the exact definition).
+ * Three paths compute the same integer sums: SSE2 (every x86-64), AVX2 and AVX-512 VNNI, picked at run time; on
+ * AArch64 one NEON path (its own section at the end) computes them too. */
 #include "q8.h"
 #include "ecmath.h"
+#include "kernels.h"
 
 #define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
+#define EC_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-static uint32_t padded(uint32_t cols) { return (cols + 7u) & ~7u; }
+/* Rows padded with zero columns to a multiple of 64: every path reads whole 16-, 32- or 64-byte blocks. */
+static uint32_t padded(uint32_t cols) { return (cols + 63u) & ~63u; }
+
+int q8_best_path(void)
+{
+    return kern_cpu_has_avx512vnni() ? Q8_PATH_VNNI : kern_cpu_has_avx2() ? Q8_PATH_AVX2 : Q8_PATH_SSE2;
+}
+
+const char *q8_path_name(int path)
+{
+#if defined(__aarch64__)
+    return "neon"; /* q8_best_path() is Q8_PATH_SSE2 there (no AVX): the one 128-bit path, in NEON */
+#endif
+    return path == Q8_PATH_VNNI ? "avx512-vnni" : path == Q8_PATH_AVX2 ? "avx2" : "sse2";
+}
+
+// ----------------------------------------------------------------------------
+// weights
 
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols)
 {
-    return ALIGN64((size_t)rows * padded(cols) * sizeof(int16_t)) + ALIGN64((size_t)rows * sizeof(float));
+    return ALIGN64((size_t)rows * padded(cols)) + ALIGN64((size_t)rows * sizeof(float)) +
+           ALIGN64((size_t)rows * sizeof(int32_t));
 }
 
 #if defined(__x86_64__)
@@ -37,222 +59,361 @@ float q8_quantize_row(int8_t *v, const float *row, uint32_t cols)
     return m / (float)Q8_WMAX;
 }
 
-/* Points q at mem's two pieces: (rows, stride) int16 values, then (rows) scales. */
+/* Points q at mem's three pieces: (rows, stride) int8 values, (rows) scales, (rows) row sums. */
 static void q8_layout(QMatrix *q, uint32_t rows, uint32_t cols, void *mem)
 {
     uint32_t stride = padded(cols);
-    q->w = mem;
-    q->scale = (const float *)(const void *)((uint8_t *)mem + ALIGN64((size_t)rows * stride * sizeof(int16_t)));
+    uint8_t *p = mem;
+    q->w = (const int8_t *)p;
+    p += ALIGN64((size_t)rows * stride);
+    q->scale = (const float *)(const void *)p;
+    p += ALIGN64((size_t)rows * sizeof(float));
+    q->wsum = (const int32_t *)(const void *)p;
     q->rows = rows;
     q->cols = cols;
     q->stride = stride;
 }
 
-/* A row's int8 values, lying in the first cols bytes of its own int16 row, widened in place from the end: element c
- * goes to bytes 2c and 2c+1, and the values still unread (those below c) lie below byte c. Padding becomes 0. */
-static void widen_row(int16_t *dst, uint32_t cols, uint32_t stride)
+/* Zero padding and the row sums (the VNNI path's correction) once the values are in. */
+static void q8_finish(QMatrix *q)
 {
-    const int8_t *src = (const int8_t *)dst;
-    for (uint32_t c = stride; c-- > 0;)
-        dst[c] = c < cols ? (int16_t)src[c] : 0;
+    int8_t *w = (int8_t *)(uintptr_t)q->w;
+    int32_t *sum = (int32_t *)(uintptr_t)q->wsum;
+    for (uint32_t r = 0; r < q->rows; r++) {
+        int8_t *row = w + (size_t)r * q->stride;
+        ec_memset(row + q->cols, 0, q->stride - q->cols);
+        int32_t s = 0;
+        for (uint32_t c = 0; c < q->cols; c++)
+            s += row[c];
+        sum[r] = s;
+    }
 }
 
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
 {
     q8_layout(q, rows, cols, mem);
-    int16_t *qw = (int16_t *)(void *)mem;
-    float *sc = (float *)(void *)(uintptr_t)q->scale;
-    for (uint32_t r = 0; r < rows; r++) {
-        int16_t *dst = qw + (size_t)r * q->stride;
-        sc[r] = q8_quantize_row((int8_t *)dst, w + (size_t)r * cols, cols);
-        widen_row(dst, cols, q->stride);
-    }
+    float *sc = (float *)(uintptr_t)q->scale;
+    for (uint32_t r = 0; r < rows; r++)
+        sc[r] = q8_quantize_row((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, w + (size_t)r * cols, cols);
+    q8_finish(q);
     return q8_matrix_bytes(rows, cols);
 }
 
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem)
 {
     q8_layout(q, rows, cols, mem);
-    int16_t *qw = (int16_t *)(void *)mem;
-    float *sc = (float *)(void *)(uintptr_t)q->scale;
+    float *sc = (float *)(uintptr_t)q->scale;
     for (uint32_t r = 0; r < rows; r++) {
-        int16_t *dst = qw + (size_t)r * q->stride;
-        ec_memcpy(dst, v + (size_t)r * cols, cols);
-        widen_row(dst, cols, q->stride);
+        ec_memcpy((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, v + (size_t)r * cols, cols);
         sc[r] = scale[r];
     }
+    q8_finish(q);
     return q8_matrix_bytes(rows, cols);
 }
 
-#if defined(__x86_64__)
-/* One activation row to int16 with a shared scale; returns the scale (0 for an all-zero row). */
-static float quantize_row(int16_t *xq, const float *x, uint32_t cols, uint32_t stride)
+// ----------------------------------------------------------------------------
+// activations: one int8 row (S bytes) and the path's form of it (2S bytes) per input row
+
+size_t q8_scratch_bytes(uint32_t max_cols, int N)
 {
-    float m = max_abs(x, cols);
-    if (!(m > 0.0f)) {
-        ec_memset(xq, 0, stride * sizeof(int16_t));
-        return 0.0f;
+    return (size_t)N * 3 * padded(max_cols) + ALIGN64((size_t)N * sizeof(float));
+}
+
+#if defined(__x86_64__)
+/* x (cols) to xb (S int8, zero padded); returns the scale (0: a zero row; NaN: the row holds a NaN or an infinity,
+ * then xb is zero and every output of the row becomes NaN, so the caller's finiteness check sees it). */
+static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
+{
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    __m128 m4 = _mm_setzero_ps(), bad4 = _mm_setzero_ps();
+    uint32_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+        __m128 v = _mm_loadu_ps(x + c);
+        bad4 = _mm_or_ps(bad4, _mm_cmpunord_ps(v, v));
+        m4 = _mm_max_ps(m4, _mm_and_ps(v, absmask));
+    }
+    float lane[4];
+    _mm_storeu_ps(lane, m4);
+    int bad = _mm_movemask_ps(bad4);
+    float m = 0.0f;
+    for (int j = 0; j < 4; j++)
+        m = lane[j] > m ? lane[j] : m;
+    for (; c < cols; c++) {
+        float a = _mm_cvtss_f32(_mm_and_ps(_mm_set_ss(x[c]), absmask));
+        bad |= a != a;
+        m = a > m ? a : m;
+    }
+    if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
+        ec_memset(xb, 0, S);
+        return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
     }
     __m128 inv = _mm_set1_ps((float)Q8_XMAX / m);
-    uint32_t c = 0;
-    for (; c + 8 <= cols; c += 8) {
-        __m128i lo = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c), inv));
-        __m128i hi = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c + 4), inv));
-        _mm_storeu_si128((__m128i *)(void *)(xq + c), _mm_packs_epi32(lo, hi));
+    for (c = 0; c + 16 <= cols; c += 16) {
+        __m128i a = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c), inv));
+        __m128i b = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c + 4), inv));
+        __m128i d = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c + 8), inv));
+        __m128i e = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + c + 12), inv));
+        /* every value is within -127..127, so neither pack saturates */
+        _mm_storeu_si128((__m128i *)(void *)(xb + c), _mm_packs_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(d, e)));
     }
-    for (; c < stride; c++)
-        xq[c] = c < cols ? (int16_t)_mm_cvtss_si32(_mm_mul_ss(_mm_set_ss(x[c]), inv)) : 0;
+    for (; c < S; c++)
+        xb[c] = c < cols ? (int8_t)_mm_cvtss_si32(_mm_mul_ss(_mm_set_ss(x[c]), inv)) : 0;
     return m / (float)Q8_XMAX;
 }
 
-/* The four int32 lanes summed in 64 bits: a row of 4096 columns can pass 2^31 in total, never per lane. */
-EC_INLINE int64_t lanes_sum(__m128i v)
+/* SSE2's form: each block of 16 values as int16, its even elements first, then its odd ones. Shifts split the
+ * bytes (as int16 lanes: the low byte is the even element, the high byte the odd one), no unpacking: under QEMU's
+ * software CPU a shift by a constant is translated inline while unpacks are calls. */
+EC_INLINE __m128i even_bytes(__m128i v) { return _mm_srai_epi16(_mm_slli_epi16(v, 8), 8); }
+EC_INLINE __m128i odd_bytes(__m128i v) { return _mm_srai_epi16(v, 8); }
+
+static void widen_sse2(int16_t *x16, const int8_t *xb, uint32_t S)
 {
-    int32_t l[4];
-    _mm_storeu_si128((__m128i *)(void *)l, v);
-    return (int64_t)l[0] + l[1] + l[2] + l[3];
+    for (uint32_t c = 0; c < S; c += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(xb + c));
+        _mm_storeu_si128((__m128i *)(void *)(x16 + c), even_bytes(v));
+        _mm_storeu_si128((__m128i *)(void *)(x16 + c + 8), odd_bytes(v));
+    }
 }
 
-/* Rows r..r+3 with 256-bit integer instructions; the last 8 columns of an odd count of 8s go through SSE2. */
-EC_TARGET_AVX2 static void rows4_avx2(int64_t acc[4], const int16_t *xq, const int16_t *w0, uint32_t S)
+/* AVX2's form: |x| as unsigned bytes (the sign goes onto the weights with vpsignb). */
+EC_TARGET_AVX2 static void abs_avx2(uint8_t *xa, const int8_t *xb, uint32_t S)
 {
-    const int16_t *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    uint32_t c = 0;
-    for (; c + 16 <= S; c += 16) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xq + c));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w0 + c))));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w1 + c))));
-        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w2 + c))));
-        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(const void *)(w3 + c))));
-    }
-    __m128i b0 = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
-    __m128i b1 = _mm_add_epi32(_mm256_castsi256_si128(a1), _mm256_extracti128_si256(a1, 1));
-    __m128i b2 = _mm_add_epi32(_mm256_castsi256_si128(a2), _mm256_extracti128_si256(a2, 1));
-    __m128i b3 = _mm_add_epi32(_mm256_castsi256_si128(a3), _mm256_extracti128_si256(a3, 1));
-    acc[0] = lanes_sum(b0);
-    acc[1] = lanes_sum(b1);
-    acc[2] = lanes_sum(b2);
-    acc[3] = lanes_sum(b3);
-    if (c < S) { /* one block of 8 left */
-        __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xq + c));
-        acc[0] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
-        acc[1] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w1 + c))));
-        acc[2] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w2 + c))));
-        acc[3] += lanes_sum(_mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w3 + c))));
-    }
+    for (uint32_t c = 0; c < S; c += 32)
+        _mm256_storeu_si256((__m256i *)(void *)(xa + c),
+                            _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(xb + c))));
 }
+
+/* VNNI's form: x + 128 as unsigned bytes (1..255; padding 128, which meets zero weights). */
+static void offset_u8(uint8_t *xu, const int8_t *xb, uint32_t S)
+{
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    for (uint32_t c = 0; c < S; c += 16)
+        _mm_storeu_si128((__m128i *)(void *)(xu + c),
+                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(xb + c)), flip));
+}
+
+// ----------------------------------------------------------------------------
+// four rows' integer sums, one path each
+
+/* Four vectors of int32 lanes to their four totals [sum a0, sum a1, sum a2, sum a3]. */
+EC_INLINE __m128i reduce4(__m128i a0, __m128i a1, __m128i a2, __m128i a3)
+{
+    __m128i s01 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1), _mm_unpackhi_epi32(a0, a1));
+    __m128i s23 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
+    return _mm_add_epi32(_mm_unpacklo_epi64(s01, s23), _mm_unpackhi_epi64(s01, s23));
+}
+
+#define LOAD128(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+EC_INLINE __m128i dot4_sse2(const int16_t *x16, const int8_t *w0, const int8_t *w1, const int8_t *w2, const int8_t *w3,
+                         uint32_t S)
+{
+    __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 16) {
+        __m128i xe = LOAD128(x16 + c), xo = LOAD128(x16 + c + 8), w;
+#define ROW(a, wr)                                                         \
+        w = LOAD128(wr + c);                                               \
+        a = _mm_add_epi32(a, _mm_madd_epi16(xe, even_bytes(w)));           \
+        a = _mm_add_epi32(a, _mm_madd_epi16(xo, odd_bytes(w)))
+        ROW(a0, w0);
+        ROW(a1, w1);
+        ROW(a2, w2);
+        ROW(a3, w3);
+#undef ROW
+    }
+    return reduce4(a0, a1, a2, a3);
+}
+
+/* |x| * (w with x's sign) = x * w, pairs summed in int16 (at most 2 * 127 * 127 = 32258: no saturation). */
+EC_TARGET_AVX2 EC_INLINE __m128i dot4_avx2(const int8_t *xs, const uint8_t *xa, const int8_t *w0, const int8_t *w1,
+                                        const int8_t *w2, const int8_t *w3, uint32_t S)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 32) {
+        __m256i s = LOAD256(xs + c), u = LOAD256(xa + c);
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(LOAD256(w0 + c), s)), ones));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(LOAD256(w1 + c), s)), ones));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(LOAD256(w2 + c), s)), ones));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(LOAD256(w3 + c), s)), ones));
+    }
+#define HALF(a) _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1))
+    return reduce4(HALF(a0), HALF(a1), HALF(a2), HALF(a3));
+}
+
+/* sum (x + 128) * w; the caller subtracts 128 * sum w. vpdpbusd adds four u8*s8 products per lane, no saturation. */
+EC_TARGET_VNNI EC_INLINE __m128i dot4_vnni(const uint8_t *xu, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                                        const int8_t *w3, uint32_t S)
+{
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 64) {
+        __m512i u = _mm512_loadu_si512(xu + c);
+        a0 = _mm512_dpbusd_epi32(a0, u, _mm512_loadu_si512(w0 + c));
+        a1 = _mm512_dpbusd_epi32(a1, u, _mm512_loadu_si512(w1 + c));
+        a2 = _mm512_dpbusd_epi32(a2, u, _mm512_loadu_si512(w2 + c));
+        a3 = _mm512_dpbusd_epi32(a3, u, _mm512_loadu_si512(w3 + c));
+    }
+#define QUARTER(a) HALF(_mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1)))
+    return reduce4(QUARTER(a0), QUARTER(a1), QUARTER(a2), QUARTER(a3));
+#undef QUARTER
+#undef HALF
+}
+
+// ----------------------------------------------------------------------------
+// the mat-vec
+
+/* What a block of up to four rows needs besides the sums: their scales, biases and (VNNI) corrections. */
+typedef struct {
+    float sw[4], b[4];
+    int32_t corr[4];
+} RowBlock;
+
+/* y = float(acc) * sw * sx (+ b), four rows at once (the same roundings as one at a time), nr of them stored. */
+EC_INLINE void store_rows(float *dst, __m128i acc, const RowBlock *rb, float sx, int bias, uint32_t nr)
+{
+    __m128 y = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(acc), _mm_loadu_ps(rb->sw)), _mm_set1_ps(sx));
+    if (bias)
+        y = _mm_add_ps(y, _mm_loadu_ps(rb->b));
+    if (nr == 4) {
+        _mm_storeu_ps(dst, y);
+        return;
+    }
+    float v[4];
+    _mm_storeu_ps(v, y);
+    for (uint32_t j = 0; j < nr; j++)
+        dst[j] = v[j];
+}
+
+EC_INLINE uint32_t row_block(RowBlock *rb, const QMatrix *q, const float *bias, uint32_t r, uint32_t R,
+                             const int8_t **w)
+{
+    uint32_t nr = R - r < 4 ? R - r : 4, S = q->stride;
+    for (uint32_t j = 0; j < 4; j++) { /* missing rows repeat the first: computed, never stored */
+        uint32_t k = j < nr ? r + j : r;
+        w[j] = q->w + (size_t)k * S;
+        rb->sw[j] = q->scale[k];
+        rb->b[j] = bias ? bias[k] : 0.0f;
+        rb->corr[j] = q->wsum[k] * 128;
+    }
+    return nr;
+}
+
+/* One driver per path, so each path's dot products inline into a loop compiled for its instructions: a block of
+ * four weight rows (in L1) meets every input row before the next block. Row n's int8 form is at sb + n * 3S, the
+ * path's form S bytes after it. */
+#define Q8_DRIVER(name, target, DOT)                                                                          \
+    target static void name(float *out, size_t ldo, const QMatrix *q, uint32_t r0, uint32_t R,                 \
+                            const float *bias, int N, const uint8_t *sb, const float *sx)                       \
+    {                                                                                                          \
+        uint32_t S = q->stride;                                                                                \
+        for (uint32_t r = r0; r < R; r += 4) {                                                                 \
+            RowBlock rb;                                                                                       \
+            const int8_t *w[4];                                                                                \
+            uint32_t nr = row_block(&rb, q, bias, r, R, w);                                                    \
+            for (int n = 0; n < N; n++) {                                                                      \
+                const uint8_t *xb = sb + (size_t)n * 3 * S;                                                    \
+                store_rows(out + (size_t)n * ldo + r, DOT, &rb, sx[n], bias != 0, nr);                         \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+Q8_DRIVER(rows_sse2, , dot4_sse2((const int16_t *)(const void *)(xb + S), w[0], w[1], w[2], w[3], S))
+Q8_DRIVER(rows_avx2, EC_TARGET_AVX2, dot4_avx2((const int8_t *)xb, xb + S, w[0], w[1], w[2], w[3], S))
+Q8_DRIVER(rows_vnni, EC_TARGET_VNNI,
+          _mm_sub_epi32(dot4_vnni(xb + S, w[0], w[1], w[2], w[3], S), LOAD128(rb.corr)))
+#undef Q8_DRIVER
 
 void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
-               int N, int16_t *xq, int avx2)
+               int N, void *scratch, int path)
 {
-    uint32_t S = q->stride;
-    for (int n = 0; n < N; n++) {
-        float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
-        float *dst = out + (size_t)n * ldo;
-        uint32_t r = r0;
-        for (; avx2 && r + 4 <= R; r += 4) {
-            int64_t acc[4];
-            rows4_avx2(acc, xq, q->w + (size_t)r * S, S);
-            for (int j = 0; j < 4; j++) {
-                float y = (float)acc[j] * q->scale[r + j] * sx;
-                dst[r + j] = bias ? y + bias[r + j] : y;
-            }
-        }
-        for (; r + 4 <= R; r += 4) { /* four rows share the activation loads */
-            const int16_t *w0 = q->w + (size_t)r * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
-            __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
-            for (uint32_t c = 0; c < S; c += 8) {
-                __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xq + c));
-                a0 = _mm_add_epi32(a0, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
-                a1 = _mm_add_epi32(a1, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w1 + c))));
-                a2 = _mm_add_epi32(a2, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w2 + c))));
-                a3 = _mm_add_epi32(a3, _mm_madd_epi16(xv, _mm_loadu_si128((const __m128i *)(const void *)(w3 + c))));
-            }
-            int64_t acc[4] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3)};
-            for (int j = 0; j < 4; j++) {
-                float y = (float)acc[j] * q->scale[r + j] * sx;
-                dst[r + j] = bias ? y + bias[r + j] : y;
-            }
-        }
-        for (; r < R; r++) {
-            const int16_t *w0 = q->w + (size_t)r * S;
-            __m128i a0 = _mm_setzero_si128();
-            for (uint32_t c = 0; c < S; c += 8)
-                a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(xq + c)),
-                                                      _mm_loadu_si128((const __m128i *)(const void *)(w0 + c))));
-            float y = (float)lanes_sum(a0) * q->scale[r] * sx;
-            dst[r] = bias ? y + bias[r] : y;
-        }
+    if (r0 >= R || N <= 0)
+        return;
+    uint32_t S = q->stride, rowb = 3 * S;
+    uint8_t *sb = scratch;
+    float *sx = (float *)(void *)(sb + (size_t)N * rowb);
+    for (int n = 0; n < N; n++) { /* each input row once: int8, then the path's form behind it */
+        int8_t *xb = (int8_t *)(sb + (size_t)n * rowb);
+        sx[n] = quantize_act(xb, in + (size_t)n * q->cols, q->cols, S);
+        if (path == Q8_PATH_VNNI)
+            offset_u8((uint8_t *)xb + S, xb, S);
+        else if (path == Q8_PATH_AVX2)
+            abs_avx2((uint8_t *)xb + S, xb, S);
+        else
+            widen_sse2((int16_t *)(void *)(xb + S), xb, S);
     }
+    if (path == Q8_PATH_VNNI)
+        rows_vnni(out, ldo, q, r0, R, bias, N, sb, sx);
+    else if (path == Q8_PATH_AVX2)
+        rows_avx2(out, ldo, q, r0, R, bias, N, sb, sx);
+    else
+        rows_sse2(out, ldo, q, r0, R, bias, N, sb, sx);
 }
 #elif defined(__aarch64__)
-/* AArch64 (NEON): the same integer semantics as the SSE2 path above. Activations round and saturate exactly as
- * cvtps2dq + packssdw do (the tail truncates to int16 as the scalar x86 tail does); integer sums are exact, so the
- * different lane grouping (vmlal: columns c and c+4 share a lane, pmaddwd: c and c+1) gives the same totals. */
-static float quantize_row(int16_t *xq, const float *x, uint32_t cols, uint32_t stride)
+// ----------------------------------------------------------------------------
+// AArch64 (NEON): the result q8.h defines, as the SSE2 path computes it. quantize_act rounds x * (127 / m) like
+// cvtps2dq (|x * inv| <= 127, so the x86 packs never saturate and a plain int8 store is the same); the sums are
+// exact int32 (vmull_s8: int16 products of at most 127 * 127, vpadalq_s16 into int32 lanes), so any lane grouping
+// gives the SSE2 totals; y = float(acc) * sw * sx (+ b), rounded left to right as store_rows does.
+
+static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
 {
-    float m = max_abs(x, cols);
-    if (!(m > 0.0f)) {
-        ec_memset(xq, 0, stride * sizeof(int16_t));
-        return 0.0f;
+    float m = 0.0f;
+    int bad = 0;
+    for (uint32_t c = 0; c < cols; c++) { /* without a NaN, max is exact in any order */
+        float a = x[c] < 0 ? -x[c] : x[c];
+        bad |= a != a;
+        m = a > m ? a : m;
     }
-    v4f inv = v4f_set1((float)Q8_XMAX / m);
-    uint32_t c = 0;
-    for (; c + 8 <= cols; c += 8) {
-        v4i lo = v4f_round_s32(v4f_mul(v4f_load(x + c), inv));
-        v4i hi = v4f_round_s32(v4f_mul(v4f_load(x + c + 4), inv));
-        vst1q_s16(xq + c, vcombine_s16(vqmovn_s32(lo), vqmovn_s32(hi)));
+    if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
+        ec_memset(xb, 0, S);
+        return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
     }
-    for (; c < stride; c++)
-        xq[c] = c < cols ? (int16_t)ec_round_s32(x[c] * v4f_lane0(inv)) : 0;
+    float inv = (float)Q8_XMAX / m;
+    for (uint32_t c = 0; c < S; c++)
+        xb[c] = c < cols ? (int8_t)ec_round_s32(x[c] * inv) : 0;
     return m / (float)Q8_XMAX;
 }
 
-EC_INLINE int64_t lanes_sum(int32x4_t v)
+EC_INLINE int32x4_t madd16(int32x4_t acc, int8x16_t x, const int8_t *w)
 {
-    return (int64_t)vgetq_lane_s32(v, 0) + vgetq_lane_s32(v, 1) + vgetq_lane_s32(v, 2) + vgetq_lane_s32(v, 3);
-}
-
-EC_INLINE int32x4_t madd8(int32x4_t acc, int16x8_t x, const int16_t *w)
-{
-    int16x8_t wv = vld1q_s16(w);
-    acc = vmlal_s16(acc, vget_low_s16(x), vget_low_s16(wv));
-    return vmlal_high_s16(acc, x, wv);
+    int8x16_t wv = vld1q_s8(w);
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(x), vget_low_s8(wv)));
+    return vpadalq_s16(acc, vmull_high_s8(x, wv));
 }
 
 void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
-               int N, int16_t *xq, int avx2)
+               int N, void *scratch, int path)
 {
-    (void)avx2; /* an x86 choice */
-    uint32_t S = q->stride;
-    for (int n = 0; n < N; n++) {
-        float sx = quantize_row(xq, in + (size_t)n * q->cols, q->cols, S);
-        float *dst = out + (size_t)n * ldo;
-        uint32_t r = r0;
-        for (; r + 4 <= R; r += 4) { /* four rows share the activation loads */
-            const int16_t *w0 = q->w + (size_t)r * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
+    (void)path; /* one path here */
+    if (r0 >= R || N <= 0)
+        return;
+    uint32_t S = q->stride, rowb = 3 * S; /* q8_scratch_bytes' layout; only the int8 row is used */
+    uint8_t *sb = scratch;
+    float *sx = (float *)(void *)(sb + (size_t)N * rowb);
+    for (int n = 0; n < N; n++)
+        sx[n] = quantize_act((int8_t *)(sb + (size_t)n * rowb), in + (size_t)n * q->cols, q->cols, S);
+    for (uint32_t r = r0; r < R; r += 4) { /* a block of four weight rows meets every input row */
+        uint32_t nr = R - r < 4 ? R - r : 4;
+        const int8_t *w[4];
+        for (uint32_t j = 0; j < 4; j++)
+            w[j] = q->w + (size_t)(j < nr ? r + j : r) * S;
+        for (int n = 0; n < N; n++) {
+            const int8_t *xb = (const int8_t *)(sb + (size_t)n * rowb);
             int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
-            for (uint32_t c = 0; c < S; c += 8) {
-                int16x8_t xv = vld1q_s16(xq + c);
-                a0 = madd8(a0, xv, w0 + c);
-                a1 = madd8(a1, xv, w1 + c);
-                a2 = madd8(a2, xv, w2 + c);
-                a3 = madd8(a3, xv, w3 + c);
+            for (uint32_t c = 0; c < S; c += 16) {
+                int8x16_t xv = vld1q_s8(xb + c);
+                a0 = madd16(a0, xv, w[0] + c);
+                a1 = madd16(a1, xv, w[1] + c);
+                a2 = madd16(a2, xv, w[2] + c);
+                a3 = madd16(a3, xv, w[3] + c);
             }
-            int64_t acc[4] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3)};
-            for (int j = 0; j < 4; j++) {
-                float y = (float)acc[j] * q->scale[r + j] * sx;
-                dst[r + j] = bias ? y + bias[r + j] : y;
+            int32_t acc[4] = {vaddvq_s32(a0), vaddvq_s32(a1), vaddvq_s32(a2), vaddvq_s32(a3)};
+            float *dst = out + (size_t)n * ldo + r;
+            for (uint32_t j = 0; j < nr; j++) {
+                float y = (float)acc[j] * q->scale[r + j] * sx[n];
+                dst[j] = bias ? y + bias[r + j] : y;
             }
-        }
-        for (; r < R; r++) {
-            const int16_t *w0 = q->w + (size_t)r * S;
-            int32x4_t a0 = vdupq_n_s32(0);
-            for (uint32_t c = 0; c < S; c += 8)
-                a0 = madd8(a0, vld1q_s16(xq + c), w0 + c);
-            float y = (float)lanes_sum(a0) * q->scale[r] * sx;
-            dst[r] = bias ? y + bias[r] : y;
         }
     }
 }

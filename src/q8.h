@@ -1,27 +1,43 @@
-/* q8.h - the Q8 kernel's pieces: quantising a float matrix once, and the integer mat-vec.
- * Integer sums are exact, so results do not depend on the order of the sum or on SSE2 vs anything wider. */
+/* q8.h - the Q8 kernel's pieces: int8 weight matrices (one float scale per row), activations quantised to int8 per
+ * row, and the integer mat-vec. Every sum is an exact integer, so the three instruction paths below (and any split of
+ * the rows over workers) give the same bits; the one definition of the result is q8_matmul's comment. */
 #ifndef EFICHAT_Q8_H
 #define EFICHAT_Q8_H
 
 #include "model.h"
 
-#define Q8_WMAX 127  /* weights: int8 range, per-row scale */
-#define Q8_XMAX 8191 /* activations: 14-bit, per-row scale; keeps every 32-bit lane sum below 2^31 */
+#define Q8_WMAX 127 /* weights: -127..127, per-row scale max|w| / 127 */
+#define Q8_XMAX 127 /* activations: -127..127, per-row scale max|x| / 127 */
 
-/* Bytes a quantised (rows, cols) matrix needs (values and scales, 64-byte aligned pieces). */
+/* How the integer dot products are computed; the numbers are the same whichever runs. */
+enum q8_path {
+    Q8_PATH_SSE2 = 0, /* int8 widened to int16, pmaddwd: every x86-64 CPU */
+    Q8_PATH_AVX2 = 1, /* vpsignb + vpmaddubsw + vpmaddwd, 32 columns an instruction */
+    Q8_PATH_VNNI = 2, /* AVX-512 VNNI vpdpbusd on (x + 128) with a per-row correction, 64 columns an instruction */
+};
+/* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state). */
+int q8_best_path(void);
+const char *q8_path_name(int path);
+
+/* Bytes a quantised (rows, cols) matrix needs (values, scales, row sums; 64-byte aligned pieces). */
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
 /* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
-/* The same matrix from int8 rows already quantised by q8_quantize_row (a version 2 file): widened, scales copied. */
+/* The same matrix from int8 rows already quantised by q8_quantize_row (a version 2 file): values and scales copied. */
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem);
 /* One weight row to int8 (-127..127, round to nearest even of w * 127/max|w|); returns its scale max|w|/127 (0 for
  * an all-zero row). The one definition of weight quantisation: the Q8 kernel and the version 2 writer both use it. */
 float q8_quantize_row(int8_t *v, const float *row, uint32_t cols);
+
+/* Scratch bytes q8_matmul needs for N input rows of up to max_cols columns. */
+size_t q8_scratch_bytes(uint32_t max_cols, int N);
 /* out[:, r0..R) = in (N, cols) . q[r0..R)^T + bias[r0..R): output rows r0 <= r < R only, out rows ldo floats apart
- * (element r of row n at out[n * ldo + r]); xq holds q->stride int16s of scratch. avx2 != 0 uses 256-bit integer
- * instructions (only where the CPU has AVX2): integer sums are exact, so the results are the same bits, and so is
- * any split of the rows into ranges (each range quantises the same activations the same way). */
+ * (element r of row n at out[n * ldo + r]); scratch holds q8_scratch_bytes(q->cols, N), 64-byte aligned.
+ * The result, whatever the path: each input row n gets sx = max|x| / 127 and xq = round_even(x * (127 / max|x|))
+ * (all zero and sx = 0 for a zero row; sx = NaN, so every output is NaN, when the row holds a NaN or an infinity);
+ * then out[n][r] = float(sum_c q[r][c] * xq[c]) * scale[r] * sx (+ bias[r]), the sum an exact int32, the float
+ * products rounded left to right. So any split of the rows into ranges gives the same bits. */
 void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
-               int N, int16_t *xq, int avx2);
+               int N, void *scratch, int path);
 
 #endif

@@ -6,13 +6,28 @@ B=${BUILD:-build}
 mkdir -p "$B/bench"
 "$B/efichat-cli" random-model --out "$B/bench/c128.bin" --dim 128 --layers 4 --heads 4 --ctx 256 --seed 1
 "$B/efichat-cli" random-model --out "$B/bench/c256.bin" --dim 256 --layers 4 --heads 4 --ctx 256 --seed 2
-"$B/bench-decode" "$B/bench/c128.bin" "$B/bench/c256.bin"
-# A peer's figure, not measured by this script: say where and when it was measured.
-echo "reference, not measured in this run: llama2.c run.c (-O3 -march=native -ffast-math, one thread, 256 tokens,"
-echo "  vocab 256, 4 layers) decoded 9,400-11,100 tokens/s at dim 128 and 2,260-3,360 at dim 256 on this machine type"
-echo "  (2 cores of a Zen 4 EPYC), as given in the developers' guide in November 2026"
-if [ -f models/shakespeare.bin ]; then
-    for t in 1 2; do # the same bits either way; the gain needs a second idle core
-        "$B/efichat-cli" bench --model models/shakespeare.bin --seconds 1 --threads $t
+"$B/bench-decode" "$B/bench/c128.bin" "$B/bench/c256.bin" 2>"$B/bench/fastest"
+if [ -n "${LLAMA2C:-}" ]; then # a llama2.c checkout given: measure it now, beside the figures above
+    rm -f "$B/bench/llama2c/result"
+    sh tools/bench_llama2c.sh "$LLAMA2C"
+    for dim in 128 256; do
+        ours=$(sed -n "s/^fastest C$dim \([0-9]*\) \(.*\)/\1 \2/p" "$B/bench/fastest")
+        theirs=$(sed -n "s/^llama2.c run.c C$dim .*: \([0-9.]*\) tokens\/s/\1/p" "$B/bench/llama2c/result")
+        echo "$ours $theirs" | awk -v d=$dim '{ if ($3 > 0) printf "C%d: efichat %s %d vs llama2.c %d tokens/s: %.2fx\n", d, $2, $1, $3, $1 / $3 }'
     done
+else # a peer's figure, not measured by this script: say where and when it was measured
+    echo "llama2.c, not measured in this run (make bench LLAMA2C=path/to/llama2.c measures it beside efichat): run.c"
+    echo "  (-O3 -march=native -ffast-math, one thread, 256 tokens, vocab 256, 4 layers) decoded 9,400-11,100 tokens/s"
+    echo "  at dim 128 and 2,260-3,360 at dim 256 on this machine type (2 cores of a Zen 4 EPYC), as given in the"
+    echo "  developers' guide in November 2026"
 fi
+INT8=$B/efi/embedded-model-int8.bin # the app's embedded model (format version 2), when the EFI build made it
+for model in models/shakespeare.bin "$INT8"; do
+    [ -f "$model" ] || continue
+    for kernel in avx q8; do
+        for t in 1 2; do # the same bits for any thread count; the gain needs a second idle core
+            "$B/efichat-cli" bench --model "$model" --seconds 1 --threads $t --kernel $kernel 2>/dev/null | tr '\n' ' '
+            echo
+        done
+    done
+done

@@ -122,6 +122,73 @@ def checkpoint_seeds():
     write("checkpoint", "version1.ckpt", checkpoint_seed(version=1)[:256])
 
 
+def gguf_seeds():
+    """Small GGUF files: a llama and a qwen2 model (Q4_0 matrices), every metadata type with K-quant, Q8_0 and
+    F16 tensors, and a version 2 file without tensors."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import numpy as np
+    import gguf_write as g
+    rng = np.random.default_rng(1)
+
+    def model(arch, qtype, bias):
+        C, H, NH, NKV, V = 32, 32, 2, 1, 4
+        kv = [("general.architecture", g.STRING, arch), (arch + ".embedding_length", g.U32, C),
+              (arch + ".block_count", g.U32, 1), (arch + ".feed_forward_length", g.U32, H),
+              (arch + ".context_length", g.U32, 16), (arch + ".attention.head_count", g.U32, NH),
+              (arch + ".attention.head_count_kv", g.U32, NKV),
+              (arch + ".attention.layer_norm_rms_epsilon", g.F32V, 1e-5),
+              ("tokenizer.ggml.tokens", g.ARRAY, (g.STRING, ["a", "b", "c", "d"]))]
+        HD = C // NH
+        shapes = [("token_embd.weight", [C, V]), ("output_norm.weight", [C]), ("blk.0.attn_norm.weight", [C]),
+                  ("blk.0.attn_q.weight", [C, C]), ("blk.0.attn_k.weight", [C, NKV * HD]),
+                  ("blk.0.attn_v.weight", [C, NKV * HD]), ("blk.0.attn_output.weight", [C, C]),
+                  ("blk.0.ffn_norm.weight", [C]), ("blk.0.ffn_gate.weight", [C, H]), ("blk.0.ffn_up.weight", [C, H]),
+                  ("blk.0.ffn_down.weight", [H, C])]
+        if bias:
+            shapes += [("blk.0.attn_q.bias", [C]), ("blk.0.attn_k.bias", [NKV * HD]), ("blk.0.attn_v.bias", [NKV * HD])]
+        tensors = []
+        for name, ne in shapes:
+            t = qtype if len(ne) == 2 else g.F32
+            x = rng.standard_normal((int(np.prod(ne[1:])), ne[0])).astype(np.float32)
+            tensors.append(g.Tensor(name, t, ne, g.quantize(t, x)))
+        return g.gguf_bytes(kv, tensors)
+
+    write("gguf", "llama-q4_0.gguf", model("llama", g.Q4_0, False))
+    write("gguf", "qwen2-q4_0.gguf", model("qwen2", g.Q4_0, True))
+    x = rng.standard_normal((1, 256)).astype(np.float32)
+    kv = [("general.alignment", g.U32, 64), ("a.i8", g.I8, -1), ("a.u16", g.U16, 7), ("a.i16", g.I16, -7),
+          ("a.i32", g.I32, -1), ("a.bool", g.BOOL, True), ("a.u64", g.U64, 1), ("a.i64", g.I64, -1),
+          ("a.f64", g.F64, 0.5), ("a.u8s", g.ARRAY, (g.U8, [1, 2])), ("a.strs", g.ARRAY, (g.STRING, ["x", ""]))]
+    tensors = [g.Tensor(n, t, [256], g.quantize(t, x)) for n, t in [("k4", g.Q4_K), ("k6", g.Q6_K), ("q8", g.Q8_0),
+                                                                           ("f16", g.F16)]]
+    write("gguf", "metadata-kquants.gguf", g.gguf_bytes(kv, tensors, alignment=64))
+    write("gguf", "v2-no-tensors.gguf", g.gguf_bytes([("general.name", g.STRING, "x")], [], version=2))
+
+
+def llama2c_seeds():
+    """Tiny llama2.c files of each kind (dim 4, one layer) and a tokenizer.bin."""
+    import numpy as np
+    rng = np.random.default_rng(2)
+    C, H, L, NH, NKV, V, T = 4, 8, 1, 2, 1, 4, 2
+    sizes = [V * C, L * C, L * C * C, L * 2 * C, L * 2 * C, L * C * C, L * C, L * H * C, L * C * H, L * H * C, C,
+             T, T]  # tok, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, freq_real, freq_imag
+    floats = [rng.standard_normal(n).astype("<f4") for n in sizes]
+    write("llama2c", "legacy.bin", struct.pack("<7i", C, H, L, NH, NKV, V, T) + b"".join(f.tobytes() for f in floats))
+    head = struct.pack("<Ii7iB", 0x616b3432, 1, C, H, L, NH, NKV, V, T, 1)
+    order = [1, 6, 10, 0, 2, 3, 4, 5, 7, 8, 9]
+    write("llama2c", "v1.bin", head + bytes(256 - len(head)) + b"".join(floats[i].tobytes() for i in order))
+    head = struct.pack("<Ii7iBi", 0x616b3432, 2, C, H, L, NH, NKV, V, T, 1, 2)
+    body = b"".join(floats[i].tobytes() for i in (1, 6, 10))
+    for i in (0, 2, 3, 4, 5, 7, 8, 9):
+        grp = floats[i].reshape(-1, 2)
+        scale = (np.abs(grp).max(1) / 127).astype("<f4")
+        body += np.round(grp / scale[:, None]).astype(np.int8).tobytes() + scale.tobytes()
+    write("llama2c", "v2-int8.bin", head + bytes(256 - len(head)) + body)
+    toks = [b"<unk>", b"\n<s>\n", b" a", b""]
+    write("llama2c", "tokenizer.bin", struct.pack("<I", 5) + b"".join(struct.pack("<fI", -i, len(t)) + t
+                                                                      for i, t in enumerate(toks)))
+
+
 def main():
     if not os.access(CLI, os.X_OK):
         sys.exit(f"{CLI} is missing: run 'make cli' first")
@@ -134,6 +201,8 @@ def main():
     keys_seeds()
     transcript_seeds()
     checkpoint_seeds()
+    gguf_seeds()
+    llama2c_seeds()
 
 
 if __name__ == "__main__":

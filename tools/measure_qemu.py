@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""measure_qemu.py [--build DIR] [--smp 1,2] [--runs N] [--cfg 'key=value;...'] - measures efichat under QEMU (OVMF, TCG unless
+"""measure_qemu.py [--build DIR] [--smp 1,2] [--cpu qemu64,max] [--runs N] [--cfg 'key=value;...'] - measures efichat under QEMU (OVMF, TCG unless
 EFICHAT_ACCEL=kvm) and prints a Markdown table for docs/performance.md: QEMU start to `efichat: ready`, app start
 (OVMF's "BdsDxe: starting" line) to ready, and reply tokens/s of the embedded model for a 400-token raw-mode reply
 at temperature 0, typed with real key events. --cfg boots a copy of the image with that efichat/efichat.cfg.
@@ -9,8 +9,9 @@ import argparse, os, re, subprocess, sys, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def one_run(efiqemu, image, smp, tag):
-    m = efiqemu.Machine(image, f"measure-smp{smp}-{tag}", keyboard="usb", smp=smp, max_life=900)
+def one_run(efiqemu, image, smp, cpu, tag):
+    m = efiqemu.Machine(image, f"measure-smp{smp}-{cpu}-{tag}", keyboard="usb", smp=smp, max_life=900,
+                        cpu=None if cpu == "default" else cpu)
     with m:
         r = m.wait_for(r"efichat: ready\r?\n", 600)
         boot = m.wait_for(r"BdsDxe: starting", 1)
@@ -36,6 +37,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("EFICHAT_BUILD", "build"))
     ap.add_argument("--smp", default="1,2")
+    ap.add_argument("--cpu", default="default", help="QEMU -cpu models, comma-separated; default: QEMU's own (qemu64)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--cfg", default="", help="efichat.cfg lines separated by ';', e.g. 'q8=1'")
     args = ap.parse_args()
@@ -62,14 +64,15 @@ def main():
           f"host {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start"
           + (f", efichat.cfg: {args.cfg}" if args.cfg else ""))
     print()
-    print("| -smp | model | QEMU start to ready | app start to ready | reply tokens | tokens/s (serial) | "
+    print("| -cpu | -smp | model | QEMU start to ready | app start to ready | reply tokens | tokens/s (serial) | "
           "tokens/s (app: tokens/ms) |")
-    print("|---|---|---|---|---|---|---|")
-    for smp in [int(s) for s in args.smp.split(",")]:
-        for i in range(args.runs):
-            r = one_run(efiqemu, image, smp, i)
-            print(f"| {smp} | {r['model']} | {r['ready']:.1f} s | {r['app']:.2f} s | {r['tokens']} | "
-                  f"{r['wire_tps']:.1f} | {r['app_tps']:.1f} |", flush=True)
+    print("|---|---|---|---|---|---|---|---|")
+    for i in range(args.runs):  # round robin, so a change in the host's load touches every row alike
+        for cpu in args.cpu.split(","):
+            for smp in [int(s) for s in args.smp.split(",")]:
+                r = one_run(efiqemu, image, smp, cpu, i)
+                print(f"| {cpu} | {smp} | {r['model']} | {r['ready']:.1f} s | {r['app']:.2f} s | {r['tokens']} | "
+                      f"{r['wire_tps']:.1f} | {r['app_tps']:.1f} |", flush=True)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -28,6 +28,7 @@ EC_INLINE v4f v4f_isnan(v4f a) { return _mm_cmpunord_ps(a, a); }
 EC_INLINE v4f v4f_and(v4f a, v4f b) { return _mm_and_ps(a, b); }
 EC_INLINE v4f v4f_or(v4f a, v4f b) { return _mm_or_ps(a, b); }
 EC_INLINE v4f v4f_andnot(v4f a, v4f b) { return _mm_andnot_ps(a, b); } /* ~a & b */
+EC_INLINE v4f v4f_xor(v4f a, v4f b) { return _mm_xor_ps(a, b); }
 /* (t0 + t2) + (t1 + t3) */
 EC_INLINE float v4f_hsum(v4f t)
 {
@@ -46,6 +47,8 @@ EC_INLINE v4f v4i_to_v4f(v4i a) { return _mm_cvtepi32_ps(a); }
 /* Round to nearest, ties to even (the MXCSR default); NaN and |a| >= 2^31 give INT32_MIN. */
 EC_INLINE v4i v4f_round_s32(v4f a) { return _mm_cvtps_epi32(a); }
 EC_INLINE int32_t ec_round_s32(float a) { return _mm_cvtss_si32(_mm_set_ss(a)); }
+/* double to int64, the same rounding; NaN and |a| >= 2^63 give INT64_MIN. */
+EC_INLINE int64_t ec_round_s64(double a) { return _mm_cvtsd_si64(_mm_set_sd(a)); }
 
 #elif defined(__aarch64__)
 
@@ -79,6 +82,10 @@ EC_INLINE v4f v4f_andnot(v4f a, v4f b) /* ~a & b */
 {
     return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(b), vreinterpretq_u32_f32(a)));
 }
+EC_INLINE v4f v4f_xor(v4f a, v4f b)
+{
+    return vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
+}
 /* (t0 + t2) + (t1 + t3), as the SSE2 shuffle sequence adds them; FADDP keeps lane 0 as the first operand, which
  * only matters for which NaN comes out (C's '+' lets the compiler swap them). */
 EC_INLINE float v4f_hsum(v4f t)
@@ -102,6 +109,11 @@ EC_INLINE v4i v4f_round_s32(v4f a)
     return vbslq_s32(in_range, vcvtnq_s32_f32(a), vdupq_n_s32(INT32_MIN));
 }
 EC_INLINE int32_t ec_round_s32(float a) { return vgetq_lane_s32(v4f_round_s32(vdupq_n_f32(a)), 0); }
+EC_INLINE int64_t ec_round_s64(double a) /* FCVTNS (ties to even), x86's INT64_MIN out of range and for NaN */
+{
+    double m = a < 0 ? -a : a;
+    return m < 9223372036854775808.0 ? vcvtnd_s64_f64(a) : INT64_MIN;
+}
 
 #else
 #error "efichat's core has vector code for x86-64 (SSE2) and AArch64 (NEON) only"

@@ -16,7 +16,7 @@ static void cpu_list(Fmt *f, uint32_t set)
     static const struct {
         uint32_t bit;
         const char *name;
-    } names[] = {{CPU_SSE2, "SSE2"}, {CPU_AVX, "AVX"}, {CPU_AVX2, "AVX2"}, {CPU_AVX512F, "AVX-512"}};
+    } names[] = {{CPU_SSE2, "SSE2"}, {CPU_AVX, "AVX"}, {CPU_AVX2, "AVX2"}, {CPU_AVX512F, "AVX-512"}, {CPU_AVX512VNNI, "VNNI"}};
     int any = 0;
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(set & names[i].bit))

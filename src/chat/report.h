@@ -15,7 +15,7 @@ typedef struct {
     const char *format; /* "BGR", "RGB", "bitmask", "Blt-only"; NULL: QueryMode failed */
 } ReportMode;
 
-enum report_cpu { CPU_SSE2 = 1, CPU_AVX = 2, CPU_AVX2 = 4, CPU_AVX512F = 8 };
+enum report_cpu { CPU_SSE2 = 1, CPU_AVX = 2, CPU_AVX2 = 4, CPU_AVX512F = 8, CPU_AVX512VNNI = 16 };
 
 typedef struct {
     /* firmware */

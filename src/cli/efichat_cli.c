@@ -15,10 +15,12 @@
 
 #include "model.h"
 #include "modelfile.h"
+#include "q8.h"
 #include "quantize.h"
 #include "sampler.h"
 #include "ecmath.h"
 #include "pool.h"
+#include "formats_info.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
@@ -205,27 +207,41 @@ static void apply_kernel(Loaded *L, const char *kern)
 #define VEC4_NAME "sse2"
 #endif
 
+/* "" (the fastest this CPU has), "-sse2" ("-neon" on AArch64), "-avx2" or "-vnni": the Q8 path (the same numbers
+ * on each); -1 when the name is unknown or this CPU lacks the path. */
+static int q8_path_named(const char *suffix)
+{
+    int best = q8_best_path();
+    int p = !*suffix ? best : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2 : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2
+          : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI : -1;
+    return p <= best ? p : -1;
+}
+
 static void choose_kernel(Loaded *L, const char *kern)
 {
     if (!strcmp(kern, VEC4_NAME)) {
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
         L->s.kernel = KERNEL_AVX;
-    } else if (!strcmp(kern, "q8") || !strcmp(kern, "q8-" VEC4_NAME)) {
+    } else if (!strncmp(kern, "q8", 2) && q8_path_named(kern + 2) >= 0) {
         L->q8_mem = malloc(model_q8_bytes(&L->m.cfg));
         if (!L->q8_mem || !model_quantize(&L->m, L->q8_mem))
             die("--kernel q8: cannot quantise this model (out of memory, or wider than %u)", Q8_MAX_COLS);
         L->s.kernel = KERNEL_Q8;
-        L->s.q8_avx2 = L->s.q8_avx2 && !strcmp(kern, "q8"); /* q8-sse2: the 128-bit integer path only */
+        L->s.q8_path = q8_path_named(kern + 2);
     } else {
-        die("--kernel: '%s' is not " VEC4_NAME ", q8, q8-" VEC4_NAME ", or avx on a CPU that has it", kern);
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+            kern);
     }
 }
 
 static const char *kernel_name(const RunState *s)
 {
-    return s->kernel == KERNEL_AVX ? "avx" : s->kernel != KERNEL_Q8 ? VEC4_NAME : s->q8_avx2 ? "q8 (avx2)"
-                                                                                        : "q8 (" VEC4_NAME ")";
+    static char q8[32];
+    if (s->kernel != KERNEL_Q8)
+        return s->kernel == KERNEL_AVX ? "avx" : VEC4_NAME;
+    snprintf(q8, sizeof q8, "q8 (%s)", q8_path_name(s->q8_path));
+    return q8;
 }
 
 static int32_t *bytes_to_tokens(const char *s, size_t n)
@@ -385,8 +401,20 @@ static int cmd_info(int argc, char **argv)
 {
     Opt o[] = {{"model", 0, 0}};
     parse_opts(argc, argv, o, 1);
+    const char *path = opt_str(o, 1, "model", 0);
+    if (!path)
+        die("--model FILE is required");
+    size_t len;
+    void *image = read_file(path, &len);
+    char msg[300];
+    int other = formats_info(stdout, image, len, msg, sizeof msg); /* GGUF and llama2.c files */
+    free(image);
+    if (other < 0)
+        die("%s: %s", path, msg);
+    if (other > 0)
+        return 0;
     Loaded L;
-    load_model(&L, opt_str(o, 1, "model", 0));
+    load_model(&L, path);
     const ModelConfig *c = &L.m.cfg;
     printf("name %s\nformat version %u, dtype %s\nvocab %u\nctx %u\ndim %u\nlayers %u\nheads %u (head size %u)\n"
            "hidden %u\nparameters %llu\n",
@@ -551,7 +579,8 @@ int main(int argc, char **argv)
         {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8] [--threads N]\n"
                            "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
         {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8] [--threads N]\n  prefill and decode tokens/s"},
-        {"info", cmd_info, "--model M\n  the model's header and parameter count"},
+        {"info", cmd_info, "--model M\n  the model's header and parameter count (of a GGUF or llama2.c file: config "
+                           "and tensors)"},
         {"quantize", cmd_quantize, "--in FLOAT.bin --out INT8.bin\n  writes the model with int8 matrices (format"
                                    " version 2, about 4x smaller)"},
         {"random-model", cmd_random_model, "--out FILE --dim C --layers L --heads NH --ctx T [--hidden H] [--seed S]"

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "config.h"
 #include "../chat/fmt.h"
+#include "../q8.h"
 
 extern const uint8_t efichat_font_ttf[] __attribute__((visibility("hidden")));
 extern const uint8_t efichat_font_ttf_end[] __attribute__((visibility("hidden")));
@@ -69,9 +70,11 @@ static void load_config(App *a)
     efi_free(buf);
 }
 
-/* The core uses AVX only when the OS (here: us) has enabled the YMM state. Firmware leaves CR4.OSXSAVE off on
- * many machines, so when the CPU has XSAVE and AVX we switch it on: CR4 bit 18, then XCR0 |= x87|SSE|YMM.
- * QEMU's default CPU has no AVX, so this does nothing there. Config `avx=0` skips it. */
+/* The core uses AVX only when the OS (here: us) has enabled the YMM state, and the Q8 kernel's AVX-512 VNNI path
+ * only with the opmask and ZMM state too. Firmware leaves CR4.OSXSAVE off on many machines, so when the CPU has
+ * XSAVE and AVX we switch it on: CR4 bit 18, then XCR0 |= x87|SSE|YMM, plus opmask|ZMM_Hi256|Hi16_ZMM when CPUID
+ * leaf 0xD says XCR0 takes all three (as an OS does; setting a bit it does not list would fault). QEMU's default
+ * CPU has no AVX, so this does nothing there; TCG has no AVX-512. Config `avx=0` skips it. */
 static void enable_avx(void)
 {
 #if !defined(__x86_64__)
@@ -80,16 +83,24 @@ static void enable_avx(void)
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
     int xsave = (c >> 26) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-    if (!xsave || !avx || osxsave)
+    if (!xsave || !avx)
         return;
-    uint64_t cr4;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    cr4 |= 1ull << 18;
-    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    if (!osxsave) {
+        uint64_t cr4;
+        __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+        cr4 |= 1ull << 18;
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    }
+    uint32_t want = 7;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xD), "c"(0));
+    if ((a & 0xE0u) == 0xE0u)
+        want |= 0xE0u;
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    lo |= 7;
-    __asm__ volatile("xsetbv" : : "a"(lo), "d"(hi), "c"(0));
+    if ((lo & want) != want) {
+        lo |= want;
+        __asm__ volatile("xsetbv" : : "a"(lo), "d"(hi), "c"(0));
+    }
 #endif
 }
 
@@ -244,6 +255,10 @@ static void say_setup(App *a)
 #else
     fmt_str(&f, a->rs.kernel == KERNEL_AVX ? " kernel=avx" : a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=sse2");
 #endif
+    if (a->rs.kernel == KERNEL_Q8) { /* which integer instructions: the same numbers on each */
+        fmt_str(&f, " q8path=");
+        fmt_str(&f, q8_path_name(a->rs.q8_path));
+    }
     fmt_str(&f, " cores=");
     fmt_u64(&f, a->status.cores);
     if (a->random_model)

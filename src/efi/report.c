@@ -4,6 +4,7 @@
  * "efichat: error:" line and no further tries; the chat always goes on. Only reads firmware state. */
 #include "app.h"
 #include "../kernels.h"
+#include "../q8.h"
 #include "../chat/fmt.h"
 #include "../chat/report.h"
 #include "mp.h"
@@ -49,13 +50,16 @@ static void cpu_facts(ReportFacts *f, const RunState *rs)
     if (kern_cpu_has_avx2())
         f->cpu_has |= CPU_AVX2;
     cpuid(0, 0, r);
-    if (r[0] >= 7) { /* AVX-512 Foundation as CPUID says it; the app never enables its register state */
+    if (r[0] >= 7) { /* AVX-512 Foundation and VNNI as CPUID says them (usable only with their XCR0 state) */
         cpuid(7, 0, r);
         if ((r[1] >> 16) & 1)
             f->cpu_has |= CPU_AVX512F;
+        if ((r[1] >> 16) & 1 && (r[1] >> 30) & 1 && (r[2] >> 11) & 1)
+            f->cpu_has |= CPU_AVX512VNNI;
     }
-    int wide = rs->kernel == KERNEL_AVX || (rs->kernel == KERNEL_Q8 && rs->q8_avx2);
-    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (rs->kernel == KERNEL_Q8 && rs->q8_avx2 ? CPU_AVX2 : 0);
+    int q8 = rs->kernel == KERNEL_Q8, wide = rs->kernel == KERNEL_AVX || (q8 && rs->q8_path != Q8_PATH_SSE2);
+    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (q8 && rs->q8_path != Q8_PATH_SSE2 ? CPU_AVX2 : 0) |
+                  (q8 && rs->q8_path == Q8_PATH_VNNI ? CPU_AVX512F | CPU_AVX512VNNI : 0);
     f->kernel = rs->kernel == KERNEL_AVX ? "avx" : rs->kernel == KERNEL_Q8 ? "q8" : "sse2";
 }
 #else

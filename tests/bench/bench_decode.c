@@ -1,4 +1,4 @@
-/* bench_decode - single-thread decode tokens/s of the core (best float kernel, SSE2, Q8) against the plain scalar
+/* bench_decode - single-thread decode tokens/s of the core (float AVX and SSE2, every Q8 path) against the plain scalar
  * baseline, then the same decode with 1 and 2 threads of the host pool side by side, on the model files given,
  * measured in one run. Timings are printed, never asserted. */
 #define _POSIX_C_SOURCE 200809L
@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "model.h"
+#include "q8.h"
 #include "scalar_model.h"
 #include "pool.h"
 
@@ -20,11 +21,12 @@ static double now_s(void)
 }
 
 /* Decodes the whole context token by token, again and again, for at least `secs`; best of 3 rounds. */
-static double bench_core(const Model *m, int kernel, unsigned threads, double secs)
+static double bench_core(const Model *m, int kernel, unsigned threads, int q8_path, double secs)
 {
     RunState s;
     void *mem = malloc(model_state_bytes(&m->cfg)), *pmem = malloc(model_parallel_bytes(&m->cfg, threads));
     model_state_init(&s, &m->cfg, mem, kernel);
+    s.q8_path = q8_path;
     Pool *p = threads > 1 ? pool_new(threads) : 0;
     ModelParallel mp = pool_parallel(p);
     model_state_set_parallel(&s, &m->cfg, &mp, pmem);
@@ -102,20 +104,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-decode MODEL... (decode tokens/s, one thread, then 1 vs 2 threads)\n");
         return 2;
     }
-    printf("decode tokens/s, one thread, averaged over every context fill 1..T (best of 3 rounds)\n");
-    printf("%-26s %10s %10s %10s %10s %8s %8s %8s\n", "model", "core-best", "core-sse2", "core-q8", "scalar",
-           "best/sc", "sse2/sc", "q8/sc");
+    printf("decode tokens/s, one thread, averaged over every context fill 1..T (best of 3 rounds); q8 paths give the\n"
+           "same bits as each other, the float kernels the same bits as each other (0: this CPU lacks the path)\n");
+    printf("%-18s %9s %9s %9s %9s %9s %9s %9s\n", "model", "float-avx", "float-sse", "q8-sse2", "q8-avx2", "q8-vnni",
+           "scalar", "best/sc");
     for (int i = 1; i < argc; i++) {
         Model m;
         void *buf = load(&m, argv[i]);
-        double best = bench_core(&m, model_best_kernel(), 1, 0.7), sse = bench_core(&m, KERNEL_SCALAR_SSE2, 1, 0.7);
+        int avx = model_best_kernel() == KERNEL_AVX;
+        double fa = avx ? bench_core(&m, KERNEL_AVX, 1, Q8_PATH_SSE2, 0.7) : 0;
+        double fs = bench_core(&m, KERNEL_SCALAR_SSE2, 1, Q8_PATH_SSE2, 0.7);
         double sc = bench_scalar(&m, 0.7);
+        double q[3] = {0, 0, 0};
         void *q8mem = malloc(model_q8_bytes(&m.cfg));
-        double q8 = q8mem && model_quantize(&m, q8mem) ? bench_core(&m, KERNEL_Q8, 1, 0.7) : 0;
-        char lb[64];
-        label(lb, sizeof lb, &m);
-        printf("%-26s %10.0f %10.0f %10.0f %10.0f %7.2fx %7.2fx %7.2fx\n", lb, best, sse, q8, sc, best / sc,
-               sse / sc, q8 / sc);
+        if (q8mem && model_quantize(&m, q8mem))
+            for (int path = 0; path <= q8_best_path(); path++)
+                q[path] = bench_core(&m, KERNEL_Q8, 1, path, 0.7);
+        double best = fa > fs ? fa : fs;
+        const char *best_name = fa > fs ? "float-avx" : "float-sse";
+        for (int path = 0; path < 3; path++)
+            if (q[path] > best) {
+                best = q[path];
+                best_name = path == 2 ? "q8-vnni" : path == 1 ? "q8-avx2" : "q8-sse2";
+            }
+        printf("C%-3u L%u H%u T%-6u %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %8.2fx\n", m.cfg.dim, m.cfg.layers,
+               m.cfg.heads, m.cfg.ctx, fa, fs, q[0], q[1], q[2], sc, best / sc);
+        fprintf(stderr, "fastest C%u %.0f %s\n", m.cfg.dim, best, best_name); /* for tools/bench_llama2c.sh */
         free(q8mem);
         free(buf);
     }
@@ -126,10 +140,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         Model m;
         void *buf = load(&m, argv[i]);
-        double b1 = bench_core(&m, model_best_kernel(), 1, 0.7), b2 = bench_core(&m, model_best_kernel(), 2, 0.7);
+        int qp = q8_best_path();
+        double b1 = bench_core(&m, model_best_kernel(), 1, qp, 0.7), b2 = bench_core(&m, model_best_kernel(), 2, qp, 0.7);
         void *q8mem = malloc(model_q8_bytes(&m.cfg));
         int q8ok = q8mem && model_quantize(&m, q8mem);
-        double q1 = q8ok ? bench_core(&m, KERNEL_Q8, 1, 0.7) : 0, q2 = q8ok ? bench_core(&m, KERNEL_Q8, 2, 0.7) : 0;
+        double q1 = q8ok ? bench_core(&m, KERNEL_Q8, 1, qp, 0.7) : 0, q2 = q8ok ? bench_core(&m, KERNEL_Q8, 2, qp, 0.7) : 0;
         char lb[64];
         label(lb, sizeof lb, &m);
         printf("%-26s %10.0f %10.0f %7.2fx %10.0f %10.0f %7.2fx\n", lb, b1, b2, b2 / b1, q1, q2, q1 > 0 ? q2 / q1 : 0);

@@ -18,6 +18,21 @@ def exit_code():
     return 1 if failures else 0
 
 
+def q8_kernels():
+    """Every Q8 path this CPU runs (q8-sse2 always, q8-avx2 and q8-vnni by /proc/cpuinfo): the same bits on each."""
+    flags = set()
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    out = ["q8-sse2"]
+    if "avx2" in flags:
+        out.append("q8-avx2")
+        if {"avx512f", "avx512bw", "avx512_vnni"} <= flags:
+            out.append("q8-vnni")
+    return out
+
+
 def random_model(path, dim, layers, heads, ctx, hidden=None, seed=1):
     args = [CLI, "random-model", "--out", path, "--dim", str(dim), "--layers", str(layers), "--heads", str(heads),
             "--ctx", str(ctx), "--seed", str(seed)]

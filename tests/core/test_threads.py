@@ -1,7 +1,7 @@
 """--threads N gives the same bits as one thread (issue 10: work split by output rows and heads, no sum across workers).
 
 Raw logits of the CLI (`logits`, float32 bytes compared exactly) for 1, 2, 3 and 4 threads, every kernel (sse2, avx
-where the CPU has it, q8, q8-sse2), fed one token at a time and in one batch past the context (the window slides),
+where the CPU has it, every Q8 path it has: q8-sse2, q8-avx2, q8-vnni), fed one token at a time and in one batch past the context (the window slides),
 on an awkward random model (dim 36, head size 12: qkv has 108 rows, the MLP 100, no thread count divides them all)
 and on the default model. Then greedy generation with --threads 1 and 3 (prompt + 200 bytes overflow the context),
 and --threads 3 on the greedy golden of test_golden.py.
@@ -9,7 +9,7 @@ and --threads 3 on the greedy golden of test_golden.py.
 import os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corecheck import CLI, ROOT, case, exit_code, random_model  # noqa: E402
+from corecheck import CLI, ROOT, case, exit_code, q8_kernels, random_model  # noqa: E402
 
 DEFAULT = os.path.join(ROOT, "models", "shakespeare.bin")
 GOLDEN = os.path.join(ROOT, "tests", "golden", "greedy_200.txt")
@@ -39,7 +39,7 @@ with tempfile.TemporaryDirectory() as d:
     open(text, "wb").write(TEXT)  # 364 bytes: past the default model's 256 and the random model's 48
     awkward = os.path.join(d, "c36.bin")
     random_model(awkward, 36, 2, 3, 48, 100, seed=9)
-    kernels = ["sse2", "q8", "q8-sse2"] + (["avx"] if has_avx() else [])
+    kernels = ["sse2"] + q8_kernels() + (["avx"] if has_avx() else [])
     for name, model in (("c36_hs12", awkward), ("default", DEFAULT)):
         for kernel in kernels:
             for mode in ("step", "batch"):

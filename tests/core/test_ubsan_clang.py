@@ -6,7 +6,7 @@ in C); clang's do, and that is how model_q8_bytes was found doing `NULL + 0`. Ev
 import os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corecheck import ROOT, case, exit_code, random_model  # noqa: E402
+from corecheck import ROOT, case, exit_code, q8_kernels, random_model  # noqa: E402
 
 CORE = ["src/modelfile.c", "src/model.c", "src/kernels.c", "src/q8.c", "src/quantize.c", "src/sampler.c",
         "src/ecmath.c"]
@@ -39,7 +39,7 @@ with tempfile.TemporaryDirectory() as d:
     model8 = os.path.join(d, "m8.bin")  # its int8 form (format version 2), written by the clang-built CLI
     r = subprocess.run([cli, "quantize", "--in", model, "--out", model8], capture_output=True, text=True)
     case(r.returncode == 0 and "runtime error" not in r.stderr, "ubsan_clang_quantize", r.stderr[-1500:])
-    for kernel in ["sse2", "q8", "q8-sse2"]:
+    for kernel in ["sse2"] + q8_kernels():
         for cmd in (["eval", "--model", model, "--data", text],
                     ["generate", "--model", model, "--prompt", "Hi", "--max", "40", "--temp", "0"],
                     ["eval", "--model", model8, "--data", text],

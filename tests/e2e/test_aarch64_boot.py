@@ -29,12 +29,13 @@ def boot(cases, img, tag, kernel, model):
             r = m.wait_for(r"efichat: ready\r?\n", READY_S)
             info(f"AAVMF, QEMU start to ready {m.arrival(r.start()):.1f} s")
             head = m.text(0, r.end())
-            line = re.search(r"efichat: model (\S+) [^\r\n]*kernel=(\w+) cores=(\d+)", head)
+            line = re.search(r"efichat: model (\S+) [^\r\n]*kernel=(\w+)(?: q8path=(\S+))? cores=(\d+)", head)
             check(line is not None, "no 'efichat: model ... kernel= cores=' line")
             check(line.group(2) == kernel, f"kernel={line.group(2)}, want {kernel}")
+            check(kernel != "q8" or line.group(3) == "neon", f"q8path={line.group(3)}, want neon")
             check(re.search(r"efichat: screen \d+x\d+ ", head), "no graphics screen (ramfb)")
             check(re.search(r"efichat: settings temp=0.00 ", head), "efichat.cfg's temp=0 was not read")
-            info(f"model {line.group(1)}, kernel {line.group(2)}, cores {line.group(3)} (-smp 2)")
+            info(f"model {line.group(1)}, kernel {line.group(2)}, cores {line.group(4)} (-smp 2)")
             st.update(since=r.end())
 
         def golden():

@@ -3,7 +3,8 @@
 boots, each covering several rows so the suite stays fast:
 
   U-Boot's own UEFI (x86_64), plain image   the serial chat: SSE switched on by efichat, lines end in CR LF
-  bochs-display + NVMe + -cpu max, -smp 1   a temperature-0 reply (AVX2 kernels under TCG, one core)
+  bochs-display + NVMe + -cpu max, -smp 1,  a temperature-0 reply (AVX2 kernels under TCG, one core) in the
+  -m 72                                     smallest memory issue 10 asks for (int8 weights stay int8 in RAM)
   virtio-gpu-pci (Blt-only) + -cpu qemu64   the same reply, byte for byte (SSE2 only: no SSE4, no AVX; two cores
                                             through MP Services, so the split over cores changes no bit either)
   ramfb (1024x768) + -m 128                 the status bar keeps "F1 help" (OCR); no key for 10 s: the hint
@@ -84,10 +85,12 @@ def main():
                   "a line ends in CR CR LF (U-Boot's ConOut adds its own CR)")
 
     def bochs_nvme_max():
-        with Machine(shim_img, "matrix-bochs-nvme-max", keyboard="usb", disk_bus="nvme", cpu="max", smp=1,
+        with Machine(shim_img, "matrix-bochs-nvme-max", keyboard="usb", disk_bus="nvme", cpu="max", smp=1, mem="72M",
                      extra=["-vga", "none", "-device", "bochs-display"]) as m:
-            r = ready(m, "bochs-display + NVMe + cpu max + one core")
-            check(re.search(r"efichat: model [^\r\n]* cores=1\r?\n", m.text(0, r.end())), "not one core with -smp 1")
+            r = ready(m, "bochs-display + NVMe + cpu max + one core + 72 MiB")
+            head = m.text(0, r.end())
+            check(re.search(r"efichat: model [^\r\n]* cores=1\r?\n", head), "not one core with -smp 1")
+            check(re.search(r"efichat: model [^\r\n]* kernel=q8 q8path=avx2 ", head), "not Q8's AVX2 path on -cpu max")
             w, h, fmt = screen_of(m, r.end())
             check(fmt in ("BGR", "RGB"), f"bochs-display gave format {fmt}")
             replies["max"], _ = reply_bytes(m, r.end())
@@ -152,10 +155,10 @@ def main():
             reply_bytes(m, r.end())
 
     cases.run("matrix: U-Boot x86_64 (plain image): SSE switched on, serial chat, CR LF lines", uboot)
-    cases.run("matrix: bochs-display + NVMe + -cpu max + -smp 1: a temperature-0 reply", bochs_nvme_max)
+    cases.run("matrix: bochs-display + NVMe + -cpu max + -smp 1 + -m 72: a temperature-0 reply", bochs_nvme_max)
     cases.run("matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64 + 2 cores: a temperature-0 reply", virtio_qemu64)
     cases.run("matrix: -cpu qemu64 on 2 cores replies exactly as -cpu max on one", same_reply,
-              needs=["matrix: bochs-display + NVMe + -cpu max + -smp 1: a temperature-0 reply",
+              needs=["matrix: bochs-display + NVMe + -cpu max + -smp 1 + -m 72: a temperature-0 reply",
                      "matrix: virtio-gpu-pci (Blt-only) + -cpu qemu64 + 2 cores: a temperature-0 reply"])
     cases.run("matrix: ramfb 1024x768 + 128 MiB: status bar shows F1 help, the no-key hint, a reply", ramfb_128m)
     cases.run("matrix: cirrus (bitmask pixels) + USB keyboard without PS/2 + AVX2 on 2 cores: a reply", cirrus_usb)

@@ -2,6 +2,7 @@
  * cut into row ranges at every possible point (not only at the 8-row blocks the model uses), and whole models of
  * awkward shapes (head size 12, row counts no thread count divides) fed past their context with 1-4 threads of the
  * host pool, for every kernel, one token at a time and in batches. Also built with -fsanitize=thread. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,19 +53,59 @@ static void matmul_split_cases(void)
     QMatrix q;
     void *qmem = aligned_alloc(64, (q8_matrix_bytes(O, I) + 63) & ~(size_t)63);
     q8_matrix_build(&q, w, O, I, qmem);
-    int16_t xq[I + 8];
-    for (int avx2 = 0; avx2 <= kern_cpu_has_avx2(); avx2++) {
-        q8_matmul(whole, O, in, &q, 0, O, bias, N, xq, avx2);
+    void *xq = aligned_alloc(64, (q8_scratch_bytes(I, N) + 63) & ~(size_t)63);
+    for (int path = 0; path <= q8_best_path(); path++) {
+        q8_matmul(whole, O, in, &q, 0, O, bias, N, xq, path);
         int bad = -1;
         for (uint32_t cut = 0; cut <= O; cut++) {
-            q8_matmul(part, O, in, &q, 0, cut, bias, N, xq, avx2);
-            q8_matmul(part, O, in, &q, cut, O, bias, N, xq, avx2);
+            q8_matmul(part, O, in, &q, 0, cut, bias, N, xq, path);
+            q8_matmul(part, O, in, &q, cut, O, bias, N, xq, path);
             if (memcmp(whole, part, sizeof whole))
                 bad = (int)cut;
         }
-        check_case(bad < 0, avx2 ? "q8_rows_split_anywhere_avx2" : "q8_rows_split_anywhere_sse2",
-                   "split at row %d differs", bad);
+        char name[64];
+        snprintf(name, sizeof name, "q8_rows_split_anywhere_%s", q8_path_name(path));
+        check_case(bad < 0, name, "split at row %d differs", bad);
+
+        /* q8.h's definition written out plainly (lrintf: nearest, ties to even, like cvtss2si): every path must
+         * give exactly these bits */
+        int off = -1;
+        for (int n = 0; n < N; n++) {
+            const float *x = in + (size_t)n * I;
+            float m = 0.0f;
+            for (int c = 0; c < I; c++)
+                m = fabsf(x[c]) > m ? fabsf(x[c]) : m;
+            float inv = 127.0f / m, sx = m / 127.0f;
+            for (int r = 0; r < O; r++) {
+                int32_t acc = 0;
+                for (int c = 0; c < I; c++)
+                    acc += (int32_t)q.w[(size_t)r * q.stride + c] * (int32_t)lrintf(x[c] * inv);
+                float y = (float)acc * q.scale[r] * sx + bias[r];
+                if (memcmp(&y, &whole[n * O + r], 4))
+                    off = n * O + r;
+            }
+        }
+        snprintf(name, sizeof name, "q8_equals_plain_definition_%s", q8_path_name(path));
+        check_case(off < 0, name, "output %d differs", off);
+
+        /* a NaN or an infinity in an input row makes all of that row's outputs NaN, never finite garbage */
+        float *bad_in = malloc(N * I * sizeof *bad_in);
+        memcpy(bad_in, in, N * I * sizeof *bad_in);
+        bad_in[3] = INFINITY;
+        bad_in[I + 36] = NAN; /* in the scalar tail of row 1 */
+        q8_matmul(part, O, bad_in, &q, 0, O, bias, N, xq, path);
+        int nan_rows = 0;
+        for (int n = 0; n < N; n++) {
+            int all = 1;
+            for (int r = 0; r < O; r++)
+                all &= isnan(part[n * O + r]);
+            nan_rows |= all << n;
+        }
+        snprintf(name, sizeof name, "q8_nonfinite_input_gives_nan_%s", q8_path_name(path));
+        check_case(nan_rows == 3, name, "rows all NaN: mask %d (want rows 0 and 1 only)", nan_rows);
+        free(bad_in);
     }
+    free(xq);
     free(qmem);
     free(in);
     free(w);

@@ -1,0 +1,218 @@
+/* llama.c - the Llama family's forward pass, one token at a time (see llama.h). Shapes: C dim, H hidden, L layers,
+ * NH query heads, NKV key/value heads, HD head size, T context, V vocabulary. The mat-vecs, dot products and
+ * attention are the shared kernels (kernels.h), so SSE2 and AVX give the same bits; what is new here is element-wise.
+ * Never allocates, never touches a file. */
+#include "llama.h"
+#include "kernels.h"
+#include "ecmath.h"
+
+#define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
+
+const char *llama_shape_problem(const LlamaShape *c)
+{
+    if (!c->dim || !c->hidden || !c->layers || !c->heads || !c->kv_heads || !c->head_dim || !c->vocab || !c->ctx)
+        return "a dimension is zero";
+    if (c->heads % c->kv_heads)
+        return "the query heads are not a multiple of the key/value heads";
+    if (c->head_dim & 1)
+        return "the head size is odd (rotary positions turn pairs)";
+    if (c->dim > 65536 || c->hidden > (1u << 20) || c->layers > 1024 || c->heads > 1024 || c->head_dim > 1024 ||
+        c->vocab > (1u << 24) || c->ctx > (1u << 20))
+        return "a dimension is past this build's limits";
+    if (!(c->rope_base > 1.0f) || !(c->rope_base < 1e30f) || !(c->norm_eps >= 0.0f) || !(c->norm_eps < 1.0f))
+        return "the rotary base or the norm epsilon is out of range";
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// state
+
+static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
+{
+    size_t T = c->ctx, L = c->layers, C = c->dim, KV = (size_t)c->kv_heads * c->head_dim;
+    size_t Q = (size_t)c->heads * c->head_dim, H = c->hidden, off = 0;
+#define CARVE(field, type, count)                                  \
+    do {                                                           \
+        if (s)                                                     \
+            s->field = (type *)(void *)(base + off);               \
+        off += ALIGN64((count) * sizeof(type));                    \
+    } while (0)
+    CARVE(tokens, int32_t, T);
+    CARVE(key_cache, float, L * T * KV);
+    CARVE(value_cache, float, L * T * KV);
+    CARVE(x, float, C);
+    CARVE(xn, float, C);
+    CARVE(q, float, Q);
+    CARVE(att, float, Q);
+    CARVE(gate, float, H);
+    CARVE(up, float, H);
+    CARVE(rope_cs, float, (size_t)c->head_dim);
+    CARVE(scores, float, T + 4);
+    CARVE(logits, float, (size_t)c->vocab);
+#undef CARVE
+    return off;
+}
+
+size_t llama_state_bytes(const LlamaShape *c) { return state_layout(c, 0, 0) + 64; }
+
+void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
+{
+    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    ec_memset(base, 0, state_layout(c, s, base));
+    s->kernel = kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+    s->pos = 0;
+    s->slides = 0;
+}
+
+void llama_state_reset(LlamaState *s)
+{
+    s->pos = 0;
+    s->slides = 0;
+}
+
+// ----------------------------------------------------------------------------
+// the pieces
+
+/* out = x / sqrt(sum(x^2) / C + eps) * w; the sum of squares is the canonical dot product. */
+static void rmsnorm(int kernel, float *out, const float *x, const float *w, int C, float eps)
+{
+    float ss = kern_dot(kernel, x, x, C);
+    float r = 1.0f / ec_sqrtf(ss / (float)C + eps);
+    for (int i = 0; i < C; i++)
+        out[i] = x[i] * r * w[i];
+}
+
+/* cs[2i], cs[2i+1] = cos, sin of pos * base^(-2i/HD) for each pair i, in double, rounded once to float. */
+static void rope_angles(float *cs, const LlamaShape *c, uint32_t pos)
+{
+    double ln_base = ec_log_d((double)c->rope_base);
+    for (uint32_t i = 0; i < c->head_dim / 2; i++) {
+        double freq = ec_exp_d(-(double)(2 * i) / (double)c->head_dim * ln_base), sn, cn;
+        ec_sincos_d((double)pos * freq, &sn, &cn);
+        cs[2 * i] = (float)cn;
+        cs[2 * i + 1] = (float)sn;
+    }
+}
+
+/* Rotates every pair of each of n heads (HD floats apiece) by its angle. */
+static void rope_apply(float *v, int n, const LlamaShape *c, const float *cs)
+{
+    uint32_t HD = c->head_dim, half = HD / 2;
+    for (int h = 0; h < n; h++, v += HD)
+        for (uint32_t i = 0; i < half; i++) {
+            uint32_t a = c->rope == LLAMA_ROPE_HALVES ? i : 2 * i, b = c->rope == LLAMA_ROPE_HALVES ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b], cn = cs[2 * i], sn = cs[2 * i + 1];
+            v[a] = x0 * cn - x1 * sn;
+            v[b] = x0 * sn + x1 * cn;
+        }
+}
+
+/* gate = silu(gate) * up = gate / (1 + exp(-gate)) * up, four lanes at a time (the tail through a padded vector). */
+static void swiglu(float *gate, const float *up, int n)
+{
+    const v4f one = v4f_set1(1.0f), sign = v4f_set1(-0.0f);
+    for (int i = 0; i < n; i += 4) {
+        float g[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0};
+        int k = n - i < 4 ? n - i : 4;
+        for (int j = 0; j < k; j++) {
+            g[j] = gate[i + j];
+            u[j] = up[i + j];
+        }
+        v4f gv = v4f_load(g);
+        v4f y = v4f_mul(v4f_div(gv, v4f_add(one, ec_expf4(v4f_xor(gv, sign)))), v4f_load(u));
+        v4f_store(g, y);
+        for (int j = 0; j < k; j++)
+            gate[i + j] = g[j];
+    }
+}
+
+static void add_to(float *x, const float *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] += d[i];
+}
+
+// ----------------------------------------------------------------------------
+// one token
+
+static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, int32_t token)
+{
+    int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
+    int KV = NKV * HD, Q = NH * HD, k = s->kernel, pos = (int)s->pos;
+    size_t T = c->ctx;
+    float scale = 1.0f / ec_sqrtf((float)HD);
+
+    ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
+    s->tokens[pos] = token;
+    rope_angles(s->rope_cs, c, (uint32_t)pos);
+
+    for (uint32_t l = 0; l < c->layers; l++) {
+        const LlamaLayer *ly = &w->layer[l];
+        float *kc = s->key_cache + (size_t)l * T * KV, *vc = s->value_cache + (size_t)l * T * KV;
+        float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
+        // attention: norm, q/k/v (k and v straight into their cache rows), rotate q and k, each head attends
+        rmsnorm(k, s->xn, s->x, ly->attn_norm, C, c->norm_eps);
+        kern_matmul(k, s->q, (size_t)Q, s->xn, ly->wq, ly->bq, 1, C, Q);
+        kern_matmul(k, krow, (size_t)KV, s->xn, ly->wk, ly->bk, 1, C, KV);
+        kern_matmul(k, vrow, (size_t)KV, s->xn, ly->wv, ly->bv, 1, C, KV);
+        rope_apply(s->q, NH, c, s->rope_cs);
+        rope_apply(krow, NKV, c, s->rope_cs);
+        for (int h = 0; h < NH; h++) {
+            int kvh = h / (NH / NKV); /* grouped-query: NH / NKV query heads share one key/value head */
+            kern_attend(k, s->att + (size_t)h * HD, s->q + (size_t)h * HD, kc + (size_t)kvh * HD, vc + (size_t)kvh * HD,
+                        (size_t)KV, HD, pos + 1, scale, s->scores);
+        }
+        // output projection and residual
+        kern_matmul(k, s->xn, (size_t)C, s->att, ly->wo, 0, 1, Q, C);
+        add_to(s->x, s->xn, C);
+        // SwiGLU MLP and residual
+        rmsnorm(k, s->xn, s->x, ly->ffn_norm, C, c->norm_eps);
+        kern_matmul(k, s->gate, (size_t)H, s->xn, ly->w_gate, 0, 1, C, H);
+        kern_matmul(k, s->up, (size_t)H, s->xn, ly->w_up, 0, 1, C, H);
+        swiglu(s->gate, s->up, H);
+        kern_matmul(k, s->xn, (size_t)C, s->gate, ly->w_down, 0, 1, H, C);
+        add_to(s->x, s->xn, C);
+    }
+    rmsnorm(k, s->xn, s->x, w->out_norm, C, c->norm_eps);
+    kern_matmul(k, s->logits, (size_t)c->vocab, s->xn, w->output, 0, 1, C, (int)c->vocab);
+    s->pos++;
+}
+
+static int all_finite(const float *x, size_t n)
+{
+    const uint32_t *bits = (const uint32_t *)(const void *)x;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= (bits[i] & 0x7F800000u) == 0x7F800000u;
+    return !bad;
+}
+
+/* The cache is full: keep the newest T/2 tokens, encode them again from position 0. */
+static void slide(const LlamaShape *c, const LlamaWeights *w, LlamaState *s)
+{
+    uint32_t T = c->ctx, keep = T / 2;
+    for (uint32_t i = 0; i < keep; i++)
+        s->tokens[i] = s->tokens[T - keep + i];
+    s->pos = 0;
+    s->slides++;
+    for (uint32_t i = 0; i < keep; i++) /* forward rewrites tokens[pos] with the value it reads: safe in place */
+        forward(c, w, s, s->tokens[i]);
+}
+
+ModelError llama_feed(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, const int32_t *tokens, size_t n,
+                      float *logits_all)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= c->vocab)
+            return MODEL_ERR_TOKEN; /* nothing fed */
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (s->pos == c->ctx)
+            slide(c, w, s);
+        forward(c, w, s, tokens[i]);
+        if (logits_all)
+            ec_memcpy(logits_all + i * c->vocab, s->logits, c->vocab * sizeof(float));
+        ok &= all_finite(s->logits, c->vocab);
+    }
+    return ok ? MODEL_OK : MODEL_ERR_NONFINITE_LOGITS;
+}

@@ -1,0 +1,73 @@
+/* llama.h - the Llama family (llama2.c checkpoints, GGUF `llama` and `qwen2`): RMSNorm, rotary positions, SwiGLU,
+ * grouped-query attention, optional q/k/v biases, tied or separate output matrix, the same never-wipe sliding window
+ * as the GPT-2 family. It runs a checked description that a file reader (src/formats/) fills; it never parses a file.
+ * Weights are float32 here (readers dequantise); kernels and summation order are the shared ones of kernels.h. */
+#ifndef EFICHAT_LLAMA_H
+#define EFICHAT_LLAMA_H
+
+#include "model.h"
+
+enum llama_rope {
+    LLAMA_ROPE_ADJACENT = 0, /* pairs (2i, 2i+1) of a head: llama2.c and GGUF `llama` */
+    LLAMA_ROPE_HALVES = 1,   /* pairs (i, i + HD/2): GGUF `qwen2` (GPT-NeoX style) */
+};
+
+typedef struct {
+    uint32_t dim;      /* C */
+    uint32_t hidden;   /* H, SwiGLU width */
+    uint32_t layers;   /* L */
+    uint32_t heads;    /* NH query heads */
+    uint32_t kv_heads; /* NKV key/value heads, NH % NKV == 0 (NKV == NH: plain multi-head attention) */
+    uint32_t head_dim; /* HD, even */
+    uint32_t vocab;    /* V */
+    uint32_t ctx;      /* T, positions in the KV cache */
+    float rope_base;   /* theta_i = pos * rope_base^(-2i/HD) */
+    float norm_eps;    /* RMSNorm: x / sqrt(mean(x^2) + eps) * w */
+    int rope;          /* enum llama_rope */
+} LlamaShape;
+
+typedef struct {
+    const float *attn_norm;          /* (C) */
+    const float *wq, *wk, *wv;       /* (NH*HD, C), (NKV*HD, C), (NKV*HD, C) */
+    const float *bq, *bk, *bv;       /* (NH*HD), (NKV*HD), (NKV*HD); all NULL or all given */
+    const float *wo;                 /* (C, NH*HD) */
+    const float *ffn_norm;           /* (C) */
+    const float *w_gate, *w_up;      /* (H, C) */
+    const float *w_down;             /* (C, H) */
+} LlamaLayer;
+
+typedef struct {
+    const float *embed;      /* (V, C) */
+    const float *out_norm;   /* (C) */
+    const float *output;     /* (V, C); == embed for a tied model */
+    const LlamaLayer *layer; /* (L) */
+} LlamaWeights;
+
+typedef struct {
+    int kernel;         /* KERNEL_SCALAR_SSE2 or KERNEL_AVX: the same bits */
+    uint32_t pos;       /* tokens in the cache */
+    uint32_t slides;    /* context overflows so far */
+    int32_t *tokens;    /* (T) the tokens in the cache, oldest first */
+    float *key_cache;   /* (L, T, NKV*HD), rotated */
+    float *value_cache; /* (L, T, NKV*HD) */
+    float *x, *xn;      /* (C) residual stream, normalised copy */
+    float *q, *att;     /* (NH*HD) queries, attention output */
+    float *gate, *up;   /* (H) */
+    float *rope_cs;     /* (HD) cos, sin of each pair's angle at the current position */
+    float *scores;      /* (T) */
+    float *logits;      /* (V) */
+} LlamaState;
+
+/* 0 when the shape is usable (every dimension non-zero, NH % NKV == 0, HD even, sizes within 64-bit arithmetic),
+ * else a one-line reason. */
+const char *llama_shape_problem(const LlamaShape *c);
+size_t llama_state_bytes(const LlamaShape *c);
+void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel);
+void llama_state_reset(LlamaState *s);
+/* Feeds n tokens (ids < V) at the cache's next positions; when the cache is full the newest T/2 tokens are encoded
+ * again from position 0 first. Logits of every fed row into logits_all (n, V) if given; of the last in s->logits.
+ * MODEL_ERR_NONFINITE_LOGITS when they overflowed; MODEL_ERR_TOKEN (and nothing fed) for an id >= V or < 0. */
+ModelError llama_feed(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, const int32_t *tokens, size_t n,
+                      float *logits_all);
+
+#endif
