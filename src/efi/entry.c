@@ -1,7 +1,6 @@
-/* entry.c - the first code of efichat: switches SSE on (x86-64; AArch64: resets the FPCR), then runs efichat_main
- * (main.c). Built with
- * -mgeneral-regs-only (mk/efi.mk) and tested to hold no SSE instruction (tests/efi/test_pe.py), because everything
- * else, the core included, is compiled for SSE2 and would fault if it ran first.
+/* entry.c - the first code of efichat: switches SSE on (on AArch64: resets the FPCR), then runs efichat_main
+ * (main.c). Built with -mgeneral-regs-only (mk/efi.mk) and tested to hold no SSE instruction (tests/efi/test_pe.py),
+ * because everything else, the core included, is compiled for SSE2 and would fault if it ran first.
  * Why: U-Boot's UEFI on x86_64 starts images with CR4.OSFXSR clear, so the first SSE instruction raises #UD and the
  * machine resets in a loop. The UEFI spec asks x64 firmware to have SSE enabled; EDK II does, U-Boot does not. */
 #include "efisys.h"
