@@ -14,7 +14,6 @@ AA64_OBJCOPY ?= aarch64-linux-gnu-objcopy
 AA64_EFI_OUT := $(AA64_OUT)/efi
 AA64_EFI_APP := $(AA64_OUT)/efichat.efi
 
-deps: $(AA64_GNUEFI)/.unpacked
 $(AA64_GNUEFI)/.unpacked: tools/unpack_deb.sh
 	$(Q)sh tools/unpack_deb.sh gnu-efi:arm64 $(AA64_GNUEFI) && touch $@
 
@@ -77,6 +76,7 @@ $(AA64_EFI_APP): $(AA64_EFI_OUT)/efichat.so
 # gnu-efi), so an ARM machine starts it with Secure Boot off. ARM64=0 leaves it out (and needs no cross tools).
 ARM64 ?= 1
 ifeq ($(ARM64),1)
+$(DEPS_STAMP): $(AA64_GNUEFI)/.unpacked   # make deps (and the first make test) unpack it too
 DISK_ENV += AA64_APP=$(AA64_EFI_APP)
 $(DISK_IMG): $(AA64_EFI_APP)
 TEST_DEPS += $(AA64_EFI_APP)
