@@ -25,14 +25,14 @@ $(AA64_OUT)/core/%.o: src/%.c $(CORE_HDRS) | $(AA64_OUT)/.tools-ok
 	@echo "  CC      $@"
 	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) -g -ffreestanding -c $< -o $@
 
-# The file readers (src/formats/, `efichat-cli info`) are compiled into it directly: mk/formats.mk, read after this
-# file, names them for the x86 build.
-AA64_CLI_FORMATS := src/cli/formats_info.c $(wildcard src/formats/*.c)
-$(AA64_CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(AA64_CORE_OBJS) $(CORE_HDRS) $(AA64_CLI_FORMATS) \
-             $(wildcard src/cli/*.h src/formats/*.h) | $(AA64_OUT)/.tools-ok
+# The file readers (src/formats/) and the CLI's other pieces are compiled into it directly, from the lists
+# mk/formats.mk keeps for the x86 build (read after this file, so only the recipe can use them): the .c files of
+# CLI_FORMATS, and FORMATS_SRCS in place of its x86 objects.
+$(AA64_CLI): src/cli/efichat_cli.c $(POOL_SRCS) $(AA64_CORE_OBJS) $(CORE_HDRS) \
+             $(wildcard src/cli/*.c src/cli/*.h src/formats/*.c src/formats/*.h) | $(AA64_OUT)/.tools-ok
 	@echo "  LD      $@"
 	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) -g -static -pthread -Isrc src/cli/efichat_cli.c src/cli/pool.c $(AA64_CORE_OBJS) \
-	    $(AA64_CLI_FORMATS) -lm -o $@
+	    $(filter %.c,$(CLI_FORMATS)) $(FORMATS_SRCS) -lm -o $@
 
 TEST_DEPS += $(AA64_CLI)
 

@@ -5,6 +5,7 @@
 #include "llama.h"
 #include "kernels.h"
 #include "ecmath.h"
+#include "q8.h"
 
 #define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
 
@@ -26,6 +27,12 @@ const char *llama_shape_problem(const LlamaShape *c)
 
 // ----------------------------------------------------------------------------
 // state
+
+static uint32_t max_cols(const LlamaShape *c)
+{
+    uint32_t q = c->heads * c->head_dim, m = c->dim > c->hidden ? c->dim : c->hidden;
+    return m > q ? m : q;
+}
 
 static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
 {
@@ -49,6 +56,7 @@ static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
     CARVE(rope_cs, float, (size_t)c->head_dim);
     CARVE(scores, float, T + 4);
     CARVE(logits, float, (size_t)c->vocab);
+    CARVE(xq, uint8_t, q8_scratch_bytes(max_cols(c), 1));
 #undef CARVE
     return off;
 }
@@ -59,7 +67,8 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
 {
     uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
     ec_memset(base, 0, state_layout(c, s, base));
-    s->kernel = kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+    s->kernel = kernel == KERNEL_AVX || kernel == KERNEL_Q8 ? kernel : KERNEL_SCALAR_SSE2;
+    s->q8_path = q8_best_path();
     s->pos = 0;
     s->slides = 0;
 }
@@ -71,7 +80,72 @@ void llama_state_reset(LlamaState *s)
 }
 
 // ----------------------------------------------------------------------------
+// the Q8 copy
+
+/* (rows, cols) and float source of quantised matrix i of layer l, or of the output matrix when l == L. */
+static const float *q8_source(const LlamaShape *c, const LlamaWeights *w, uint32_t l, int i, uint32_t *rows,
+                              uint32_t *cols)
+{
+    uint32_t C = c->dim, H = c->hidden, Q = c->heads * c->head_dim, KV = c->kv_heads * c->head_dim;
+    if (l == c->layers) {
+        *rows = c->vocab;
+        *cols = C;
+        return w ? w->output : 0;
+    }
+    static const uint8_t in_h[LLAMA_Q8_PER_LAYER] = {0, 0, 0, 0, 0, 0, 1}, in_q[LLAMA_Q8_PER_LAYER] = {0, 0, 0, 1};
+    uint32_t out[LLAMA_Q8_PER_LAYER] = {Q, KV, KV, C, H, H, C};
+    *rows = out[i];
+    *cols = in_h[i] ? H : in_q[i] ? Q : C;
+    if (!w)
+        return 0;
+    const LlamaLayer *y = &w->layer[l];
+    const float *src[LLAMA_Q8_PER_LAYER] = {y->wq, y->wk, y->wv, y->wo, y->w_gate, y->w_up, y->w_down};
+    return src[i];
+}
+
+size_t llama_q8_bytes(const LlamaShape *c)
+{
+    size_t n = ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 1) * sizeof(QMatrix)) + 64;
+    for (uint32_t l = 0; l <= c->layers; l++)
+        for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
+            uint32_t rows, cols;
+            q8_source(c, 0, l, i, &rows, &cols);
+            n += q8_matrix_bytes(rows, cols);
+        }
+    return n;
+}
+
+int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
+{
+    if (max_cols(c) > Q8_MAX_COLS)
+        return 0;
+    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    QMatrix *mats = (QMatrix *)(void *)base;
+    uint8_t *p = base + ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 1) * sizeof(QMatrix));
+    for (uint32_t l = 0; l <= c->layers; l++)
+        for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
+            uint32_t rows, cols;
+            const float *src = q8_source(c, w, l, i, &rows, &cols);
+            p += q8_matrix_build(&mats[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i], src, rows, cols, p);
+        }
+    w->q8 = mats;
+    return 1;
+}
+
+// ----------------------------------------------------------------------------
 // the pieces
+
+/* out (O) = W in (I) + bias: matrix i of layer l by the state's kernel (Q8 when it has its copy, else float). */
+static void matvec(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, uint32_t l, int i, float *out,
+                   const float *in, const float *W, const float *bias, int I, int O)
+{
+    if (s->kernel == KERNEL_Q8 && w->q8)
+        q8_matmul(out, (size_t)O, in, &w->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i], 0, (uint32_t)O, bias, 1,
+                  s->xq, s->q8_path);
+    else
+        kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out, (size_t)O, in, W, bias, 1, I, O);
+    (void)c;
+}
 
 /* out = x / sqrt(sum(x^2) / C + eps) * w; the sum of squares is the canonical dot product. */
 static void rmsnorm(int kernel, float *out, const float *x, const float *w, int C, float eps)
@@ -138,7 +212,11 @@ static void add_to(float *x, const float *d, int n)
 static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, int32_t token)
 {
     int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
-    int KV = NKV * HD, Q = NH * HD, k = s->kernel, pos = (int)s->pos;
+    int KV = NKV * HD, Q = NH * HD, pos = (int)s->pos;
+    /* norms and attention: the float kernels (AVX also under Q8 when the CPU runs its AVX2 path: the same bits) */
+    int k = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && s->q8_path != Q8_PATH_SSE2) ? KERNEL_AVX
+                                                                                               : KERNEL_SCALAR_SSE2;
+    uint32_t L = c->layers;
     size_t T = c->ctx;
     float scale = 1.0f / ec_sqrtf((float)HD);
 
@@ -152,9 +230,9 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
         float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
         // attention: norm, q/k/v (k and v straight into their cache rows), rotate q and k, each head attends
         rmsnorm(k, s->xn, s->x, ly->attn_norm, C, c->norm_eps);
-        kern_matmul(k, s->q, (size_t)Q, s->xn, ly->wq, ly->bq, 1, C, Q);
-        kern_matmul(k, krow, (size_t)KV, s->xn, ly->wk, ly->bk, 1, C, KV);
-        kern_matmul(k, vrow, (size_t)KV, s->xn, ly->wv, ly->bv, 1, C, KV);
+        matvec(c, w, s, l, LQ_Q, s->q, s->xn, ly->wq, ly->bq, C, Q);
+        matvec(c, w, s, l, LQ_K, krow, s->xn, ly->wk, ly->bk, C, KV);
+        matvec(c, w, s, l, LQ_V, vrow, s->xn, ly->wv, ly->bv, C, KV);
         rope_apply(s->q, NH, c, s->rope_cs);
         rope_apply(krow, NKV, c, s->rope_cs);
         for (int h = 0; h < NH; h++) {
@@ -163,18 +241,18 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
                         (size_t)KV, HD, pos + 1, scale, s->scores);
         }
         // output projection and residual
-        kern_matmul(k, s->xn, (size_t)C, s->att, ly->wo, 0, 1, Q, C);
+        matvec(c, w, s, l, LQ_O, s->xn, s->att, ly->wo, 0, Q, C);
         add_to(s->x, s->xn, C);
         // SwiGLU MLP and residual
         rmsnorm(k, s->xn, s->x, ly->ffn_norm, C, c->norm_eps);
-        kern_matmul(k, s->gate, (size_t)H, s->xn, ly->w_gate, 0, 1, C, H);
-        kern_matmul(k, s->up, (size_t)H, s->xn, ly->w_up, 0, 1, C, H);
+        matvec(c, w, s, l, LQ_GATE, s->gate, s->xn, ly->w_gate, 0, C, H);
+        matvec(c, w, s, l, LQ_UP, s->up, s->xn, ly->w_up, 0, C, H);
         swiglu(s->gate, s->up, H);
-        kern_matmul(k, s->xn, (size_t)C, s->gate, ly->w_down, 0, 1, H, C);
+        matvec(c, w, s, l, LQ_DOWN, s->xn, s->gate, ly->w_down, 0, H, C);
         add_to(s->x, s->xn, C);
     }
     rmsnorm(k, s->xn, s->x, w->out_norm, C, c->norm_eps);
-    kern_matmul(k, s->logits, (size_t)c->vocab, s->xn, w->output, 0, 1, C, (int)c->vocab);
+    matvec(c, w, s, L, 0, s->logits, s->xn, w->output, 0, C, (int)c->vocab);
     s->pos++;
 }
 

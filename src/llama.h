@@ -41,10 +41,16 @@ typedef struct {
     const float *out_norm;   /* (C) */
     const float *output;     /* (V, C); == embed for a tied model */
     const LlamaLayer *layer; /* (L) */
+    const QMatrix *q8;       /* (L * LLAMA_Q8_PER_LAYER + 1) after llama_quantize: per layer q, k, v, o, gate, up,
+                                down, then the output matrix; NULL: the float kernels only */
 } LlamaWeights;
 
+enum { LQ_Q, LQ_K, LQ_V, LQ_O, LQ_GATE, LQ_UP, LQ_DOWN, LLAMA_Q8_PER_LAYER };
+
 typedef struct {
-    int kernel;         /* KERNEL_SCALAR_SSE2 or KERNEL_AVX: the same bits */
+    int kernel;         /* KERNEL_SCALAR_SSE2 or KERNEL_AVX (the same bits), or KERNEL_Q8 (after llama_quantize) */
+    int q8_path;        /* enum q8_path, for KERNEL_Q8: the same bits on each */
+    uint8_t *xq;        /* Q8's scratch for one activation row */
     uint32_t pos;       /* tokens in the cache */
     uint32_t slides;    /* context overflows so far */
     int32_t *tokens;    /* (T) the tokens in the cache, oldest first */
@@ -57,6 +63,12 @@ typedef struct {
     float *scores;      /* (T) */
     float *logits;      /* (V) */
 } LlamaState;
+
+/* The Q8 kernel for this family: every matrix quantised per row to int8 (q8.h), activations to int8 per row,
+ * exact integer sums; attention, norms and SwiGLU stay float. llama_quantize fills caller memory of
+ * llama_q8_bytes() and points w->q8 at it; 0 when a row is wider than Q8_MAX_COLS (the float kernels stay). */
+size_t llama_q8_bytes(const LlamaShape *c);
+int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem);
 
 /* 0 when the shape is usable (every dimension non-zero, NH % NKV == 0, HD even, sizes within 64-bit arithmetic),
  * else a one-line reason. */

@@ -21,6 +21,7 @@
 #include "ecmath.h"
 #include "pool.h"
 #include "formats_info.h"
+#include "llama_open.h"
 
 // ----------------------------------------------------------------------------
 // small helpers
@@ -567,6 +568,111 @@ static int cmd_logits(int argc, char **argv)
     return 0;
 }
 
+/* --kernel for a Llama-family model: sse2, avx, q8 or q8-sse2/-avx2/-vnni (quantising into *q8mem, freed by the
+ * caller). Sets the state's kernel and path after llama_state_init. */
+static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void **q8mem)
+{
+    *q8mem = 0;
+    if (!strcmp(kern, "sse2") || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
+        s->kernel = !strcmp(kern, "avx") ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+        return;
+    }
+    if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
+        die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
+    if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
+        die("--kernel q8: cannot quantise this model (out of memory, or a row wider than %u)", Q8_MAX_COLS);
+    s->kernel = KERNEL_Q8;
+    s->q8_path = q8_path_named(kern + 2);
+}
+
+/* Logits of a Llama-family file (GGUF llama/qwen2, llama2.c) for token ids, for the parity tests until the chat
+ * runs these models with their tokenizers. */
+static int cmd_llama_logits(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
+    const char *kern = opt_str(o, no, "kernel", "sse2");
+    if (!mp || !tf || !out)
+        die("--model M, --tokens-file FILE (int32 ids) and --out FILE are required");
+    size_t len, tlen;
+    void *image = read_file(mp, &len);
+    char msg[256] = "";
+    LlamaOpened m;
+    int r = llama_open(&m, image, len, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use logits --text-file" : msg);
+    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
+    int32_t *toks = read_file(tf, &tlen);
+    size_t n = tlen / 4;
+    LlamaState s;
+    void *mem = malloc(llama_state_bytes(&m.c)), *q8mem;
+    float *lg = malloc((n ? n : 1) * m.c.vocab * sizeof *lg);
+    if (!mem || !lg)
+        die("out of memory");
+    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
+    llama_kernel(&m, &s, kern, &q8mem);
+    ModelError e = llama_feed(&m.c, &m.w, &s, toks, n, lg);
+    if (e != MODEL_OK)
+        die("%s: %s", mp, model_error_string(e));
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(lg, sizeof *lg, n * m.c.vocab, f) != n * m.c.vocab || fclose(f) != 0)
+        die("%s: write error", out);
+    printf("%s: vocab %u, %zu tokens, slides %u\n", m.kind, m.c.vocab, n, s.slides);
+    free(q8mem);
+    free(lg);
+    free(mem);
+    free(toks);
+    llama_close(&m);
+    free(image);
+    return 0;
+}
+
+/* Decode speed of a Llama-family file: 256 tokens (or the context) fed one at a time, best of 3 rounds. */
+static int cmd_llama_bench(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"kernel", 0, 0}, {"tokens", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *kern = opt_str(o, no, "kernel", "avx");
+    if (!mp)
+        die("--model M is required");
+    size_t len;
+    void *image = read_file(mp, &len);
+    char msg[256] = "";
+    LlamaOpened m;
+    int r = llama_open(&m, image, len, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use bench" : msg);
+    uint32_t n = (uint32_t)opt_num(o, no, "tokens", 256, 2, 1 << 20);
+    m.c.ctx = n < m.c.ctx ? n : m.c.ctx;
+    LlamaState s;
+    void *mem = malloc(llama_state_bytes(&m.c)), *q8mem;
+    if (!mem)
+        die("out of memory");
+    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
+    llama_kernel(&m, &s, kern, &q8mem);
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+        llama_state_reset(&s);
+        double t0 = now_s();
+        for (uint32_t i = 0; i < m.c.ctx; i++) {
+            int32_t tok = (int32_t)((i * 31 + 7) % m.c.vocab);
+            llama_feed(&m.c, &m.w, &s, &tok, 1, 0);
+        }
+        double tps = m.c.ctx / (now_s() - t0);
+        best = tps > best ? tps : best;
+    }
+    printf("%s: dim %u layers %u heads %u/%u vocab %u, kernel %s: decode %.0f tokens/s (%u tokens, best of 3)\n", m.kind,
+           m.c.dim, m.c.layers, m.c.heads, m.c.kv_heads, m.c.vocab, kern, best, m.c.ctx);
+    free(q8mem);
+    free(mem);
+    llama_close(&m);
+    free(image);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -587,6 +693,10 @@ int main(int argc, char **argv)
                                            " [--name NAME]\n  writes a model with deterministic random weights"},
         {"logits", cmd_logits, "--model M --text-file FILE --out FILE [--mode step|batch] [--kernel sse2|avx|q8] [--threads N]\n"
                                "  writes float32 logits (bytes of FILE, 256) for parity tests"},
+        {"llama-logits", cmd_llama_logits, "--model GGUF|LLAMA2C --tokens-file IDS --out FILE [--kernel sse2|avx|q8] [--ctx N]\n"
+                                           "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
+        {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N]\n"
+                                         "  decode tokens/s of a Llama-family file, N tokens one at a time"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];
     int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));

@@ -3,13 +3,15 @@
 The unit tests use GCC's sanitizers, which do not check pointer arithmetic on NULL (even a zero offset is undefined
 in C); clang's do, and that is how model_q8_bytes was found doing `NULL + 0`. Every finding aborts the run.
 """
-import os, shutil, subprocess, sys, tempfile
+import glob, os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corecheck import ROOT, case, exit_code, q8_kernels, random_model  # noqa: E402
 
-CORE = ["src/modelfile.c", "src/model.c", "src/kernels.c", "src/q8.c", "src/quantize.c", "src/sampler.c",
-        "src/ecmath.c"]
+# The core and the file readers (Makefile CORE_SRCS, mk/formats.mk), and the CLI's own files.
+CORE = ["src/modelfile.c", "src/model.c", "src/llama.c", "src/kernels.c", "src/q8.c", "src/quantize.c",
+        "src/sampler.c", "src/ecmath.c"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src/formats/*.c")))
+CLI_SRCS = ["src/cli/efichat_cli.c", "src/cli/pool.c", "src/cli/formats_info.c", "src/cli/llama_open.c"]
 # The core's numeric flags (Makefile CORE_FLAGS); no -Werror: clang 14 warns about GCC-only attributes.
 FLAGS = ["-std=c11", "-O1", "-g", "-fno-math-errno", "-ffp-contract=off", "-fno-strict-aliasing", "-msse2",
          "-Wno-unknown-attributes", "-fsanitize=undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
@@ -27,7 +29,7 @@ with tempfile.TemporaryDirectory() as d:
         subprocess.run([clang] + FLAGS + ["-ffreestanding", "-c", os.path.join(ROOT, src), "-o", obj], check=True)
         objs.append(obj)
     r = subprocess.run([clang] + FLAGS + ["-pthread", "-I" + os.path.join(ROOT, "src"),
-                                          os.path.join(ROOT, "src/cli/efichat_cli.c"), os.path.join(ROOT, "src/cli/pool.c")]
+                                          ] + [os.path.join(ROOT, c) for c in CLI_SRCS]
                        + objs + ["-lm", "-o", cli], capture_output=True, text=True)
     case(r.returncode == 0, "ubsan_clang_built", r.stderr[-2000:])
     if r.returncode:
