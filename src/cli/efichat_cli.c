@@ -573,12 +573,13 @@ static int cmd_logits(int argc, char **argv)
 static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void **q8mem)
 {
     *q8mem = 0;
-    if (!strcmp(kern, "sse2") || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
+    if (!strcmp(kern, VEC4_NAME) || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
         s->kernel = !strcmp(kern, "avx") ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
         return;
     }
     if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
-        die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+            kern);
     if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
         die("--kernel q8: cannot quantise this model (out of memory, or a row wider than %u)", Q8_MAX_COLS);
     s->kernel = KERNEL_Q8;
@@ -593,7 +594,7 @@ static int cmd_llama_logits(int argc, char **argv)
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
-    const char *kern = opt_str(o, no, "kernel", "sse2");
+    const char *kern = opt_str(o, no, "kernel", VEC4_NAME);
     if (!mp || !tf || !out)
         die("--model M, --tokens-file FILE (int32 ids) and --out FILE are required");
     size_t len, tlen;

@@ -10,6 +10,7 @@ build/aarch64/efichat-cli is the host CLI cross-compiled (mk/aarch64.mk) and run
   and of the committed models/shakespeare.bin are equal for the float kernels (NEON vs SSE2 and AVX) and for q8
   (NEON integer path vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files;
 - greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model;
+- the Llama family (a random llama2.c file): float and q8 logits equal on both CPUs;
 - the host unit tests (tests/unit/, but test_sampler: ~230 s emulated) pass when built for AArch64, UBSan trapping.
 Skipped (one SKIP line) only when the cross tools or qemu-aarch64 are absent: `make deps` installs both.
 """
@@ -103,6 +104,30 @@ def check_model(d, name, model, threads=True):
                   logits(arm, d, model, "batch", "neon", 1))
 
 
+def check_llama(d):
+    """The Llama family (llama2.c file from tools/llama2c_random.py, dim 36: head size 12, odd hidden size): its
+    logits for token ids, float and q8, on both CPUs."""
+    out = os.path.join(d, "llama")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "llama2c_random.py"), "--dim", "36", "--layers", "2",
+                    "--heads", "3", "--ctx", "32", "--out", out], check=True)
+    model, ids = os.path.join(out, "model.bin"), os.path.join(d, "ids.i32")
+    np.frombuffer(TEXT[:40], dtype=np.uint8).astype("<i4").tofile(ids)   # 40 tokens: the window slides at 32
+
+    def run(cli, kernel):
+        o = os.path.join(d, "ll.f32")
+        cli("llama-logits", "--model", model, "--tokens-file", ids, "--out", o, "--kernel", kernel)
+        return np.fromfile(o, dtype=np.uint32)
+    a = run(arm, "neon")
+    same_bits("aarch64_llama_neon_eq_x86_sse2", a, run(x86, "sse2"))
+    if subprocess.run([CLI, "llama-logits", "--model", model, "--tokens-file", ids, "--out", os.devnull, "--kernel",
+                       "avx"], capture_output=True).returncode == 0:
+        same_bits("aarch64_llama_neon_eq_x86_avx", a, run(x86, "avx"))
+    q = run(arm, "q8")
+    same_bits("aarch64_llama_q8_eq_x86_q8", q, run(x86, "q8"))
+    same_bits("aarch64_llama_q8_eq_x86_q8_sse2", q, run(x86, "q8-sse2"))
+    case(not np.array_equal(q, a), "aarch64_llama_q8_is_really_quantised", "q8 logits equal float logits")
+
+
 def main():
     if not QEMU or not OBJDUMP:
         why = "qemu-aarch64 (qemu-user)" if not QEMU else "aarch64-linux-gnu-objdump (gcc-aarch64-linux-gnu)"
@@ -143,6 +168,7 @@ def main():
                  "aarch64_greedy_text_eq_x86_q8_shakespeare")
         else:
             print("   models/shakespeare.bin is not committed here: its checks are left out")
+        check_llama(d)
         g = os.path.join(d, "g.bin")
         arm("random-model", "--out", g, "--dim", "48", "--layers", "2", "--heads", "4", "--ctx", "64", "--seed", "42")
         want = open(GOLDEN, "rb").read()
