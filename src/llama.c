@@ -274,7 +274,7 @@ static void rope_apply(float *v, int n, const LlamaShape *c, const float *cs)
 /* gate = silu(gate) * up = gate / (1 + exp(-gate)) * up, four lanes at a time (the tail through a padded vector). */
 static void swiglu(float *gate, const float *up, int n)
 {
-    const __m128 one = _mm_set1_ps(1.0f), sign = _mm_set1_ps(-0.0f);
+    const v4f one = v4f_set1(1.0f), sign = v4f_set1(-0.0f);
     for (int i = 0; i < n; i += 4) {
         float g[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0};
         int k = n - i < 4 ? n - i : 4;
@@ -282,9 +282,9 @@ static void swiglu(float *gate, const float *up, int n)
             g[j] = gate[i + j];
             u[j] = up[i + j];
         }
-        __m128 gv = _mm_loadu_ps(g);
-        __m128 y = _mm_mul_ps(_mm_div_ps(gv, _mm_add_ps(one, ec_expf4(_mm_xor_ps(gv, sign)))), _mm_loadu_ps(u));
-        _mm_storeu_ps(g, y);
+        v4f gv = v4f_load(g);
+        v4f y = v4f_mul(v4f_div(gv, v4f_add(one, ec_expf4(v4f_xor(gv, sign)))), v4f_load(u));
+        v4f_store(g, y);
         for (int j = 0; j < k; j++)
             gate[i + j] = g[j];
     }

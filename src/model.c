@@ -414,24 +414,24 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
 }
 
 /* GELU, tanh form, four lanes at a time; the tail goes through a padded vector so every element sees the same ops. */
-EC_INLINE __m128 gelu4(__m128 x)
+EC_INLINE v4f gelu4(v4f x)
 {
-    const __m128 k0 = _mm_set1_ps(0.7978845608028654f), k1 = _mm_set1_ps(0.044715f);
-    __m128 x3 = _mm_mul_ps(_mm_mul_ps(x, x), x);
-    __m128 t = ec_tanhf4(_mm_mul_ps(k0, _mm_add_ps(x, _mm_mul_ps(k1, x3))));
-    return _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(0.5f), x), _mm_add_ps(_mm_set1_ps(1.0f), t));
+    const v4f k0 = v4f_set1(0.7978845608028654f), k1 = v4f_set1(0.044715f);
+    v4f x3 = v4f_mul(v4f_mul(x, x), x);
+    v4f t = ec_tanhf4(v4f_mul(k0, v4f_add(x, v4f_mul(k1, x3))));
+    return v4f_mul(v4f_mul(v4f_set1(0.5f), x), v4f_add(v4f_set1(1.0f), t));
 }
 
 static void gelu(float *h, int n)
 {
     int i = 0;
     for (; i + 4 <= n; i += 4)
-        _mm_storeu_ps(h + i, gelu4(_mm_loadu_ps(h + i)));
+        v4f_store(h + i, gelu4(v4f_load(h + i)));
     if (i < n) {
         float pad[4] = {0, 0, 0, 0};
         for (int j = i; j < n; j++)
             pad[j - i] = h[j];
-        _mm_storeu_ps(pad, gelu4(_mm_loadu_ps(pad)));
+        v4f_store(pad, gelu4(v4f_load(pad)));
         for (int j = i; j < n; j++)
             h[j] = pad[j - i];
     }

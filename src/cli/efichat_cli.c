@@ -201,19 +201,26 @@ static void apply_kernel(Loaded *L, const char *kern)
     }
 }
 
-/* "" (the fastest this CPU has), "-sse2", "-avx2" or "-vnni": the Q8 path (the same numbers on each); -1 when the
- * name is unknown or this CPU lacks the path. */
+/* The 4-lane float kernel is SSE2 on x86-64 and NEON on AArch64 (the same bits: src/arch/vec4.h). */
+#if defined(__aarch64__)
+#define VEC4_NAME "neon"
+#else
+#define VEC4_NAME "sse2"
+#endif
+
+/* "" (the fastest this CPU has), "-sse2" ("-neon" on AArch64), "-avx2" or "-vnni": the Q8 path (the same numbers
+ * on each); -1 when the name is unknown or this CPU lacks the path. */
 static int q8_path_named(const char *suffix)
 {
     int best = q8_best_path();
-    int p = !*suffix ? best : !strcmp(suffix, "-sse2") ? Q8_PATH_SSE2 : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2
+    int p = !*suffix ? best : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2 : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2
           : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI : -1;
     return p <= best ? p : -1;
 }
 
 static void choose_kernel(Loaded *L, const char *kern)
 {
-    if (!strcmp(kern, "sse2")) {
+    if (!strcmp(kern, VEC4_NAME)) {
         L->s.kernel = KERNEL_SCALAR_SSE2;
     } else if (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX) {
         L->s.kernel = KERNEL_AVX;
@@ -224,7 +231,8 @@ static void choose_kernel(Loaded *L, const char *kern)
         L->s.kernel = KERNEL_Q8;
         L->s.q8_path = q8_path_named(kern + 2);
     } else {
-        die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+            kern);
     }
 }
 
@@ -232,7 +240,7 @@ static const char *kernel_name(const RunState *s)
 {
     static char q8[32];
     if (s->kernel != KERNEL_Q8)
-        return s->kernel == KERNEL_AVX ? "avx" : "sse2";
+        return s->kernel == KERNEL_AVX ? "avx" : VEC4_NAME;
     snprintf(q8, sizeof q8, "q8 (%s)", q8_path_name(s->q8_path));
     return q8;
 }
@@ -565,12 +573,13 @@ static int cmd_logits(int argc, char **argv)
 static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void **q8mem)
 {
     *q8mem = 0;
-    if (!strcmp(kern, "sse2") || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
+    if (!strcmp(kern, VEC4_NAME) || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
         s->kernel = !strcmp(kern, "avx") ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
         return;
     }
     if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
-        die("--kernel: '%s' is not sse2, avx, q8, q8-sse2, q8-avx2 or q8-vnni on a CPU that has it", kern);
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+            kern);
     if (m->w.q8) /* opened as int8 straight from the file */
         ;
     else if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
@@ -614,7 +623,7 @@ static int cmd_llama_logits(int argc, char **argv)
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
-    const char *kern = opt_str(o, no, "kernel", "sse2");
+    const char *kern = opt_str(o, no, "kernel", VEC4_NAME);
     if (!mp || !tf || !out)
         die("--model M, --tokens-file FILE (int32 ids) and --out FILE are required");
     size_t len, tlen;
