@@ -304,7 +304,7 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
     int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
     int KV = NKV * HD, Q = NH * HD, pos = (int)s->pos;
     /* norms and attention: the float kernels (AVX also under Q8 when the CPU runs its AVX2 path: the same bits) */
-    int k = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && s->q8_path != Q8_PATH_SSE2) ? KERNEL_AVX
+    int k = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path)) ? KERNEL_AVX
                                                                                                : KERNEL_SCALAR_SSE2;
     uint32_t L = c->layers;
     size_t T = c->ctx;

@@ -12,18 +12,32 @@
 /* Rows padded with zero columns to a multiple of 64: every path reads whole 16-, 32- or 64-byte blocks. */
 static uint32_t padded(uint32_t cols) { return (cols + 63u) & ~63u; }
 
+#if defined(__aarch64__)
+/* SDOT: ID_AA64ISAR0_EL1 bits 47:44 (DP) >= 1. Readable at EL1/EL2 (UEFI); Linux (and qemu-user) emulate the read
+ * for user space. */
+static int cpu_has_dotprod(void)
+{
+    uint64_t isar0;
+    __asm__ volatile("mrs %0, ID_AA64ISAR0_EL1" : "=r"(isar0));
+    return ((isar0 >> 44) & 0xF) >= 1;
+}
+
+int q8_best_path(void) { return cpu_has_dotprod() ? Q8_PATH_DOT : Q8_PATH_SSE2; }
+int q8_path_available(int path) { return path == Q8_PATH_SSE2 || (path == Q8_PATH_DOT && cpu_has_dotprod()); }
+const char *q8_path_name(int path) { return path == Q8_PATH_DOT ? "neon-dot" : "neon"; }
+#else
 int q8_best_path(void)
 {
     return kern_cpu_has_avx512vnni() ? Q8_PATH_VNNI : kern_cpu_has_avx2() ? Q8_PATH_AVX2 : Q8_PATH_SSE2;
 }
 
+int q8_path_available(int path) { return path >= Q8_PATH_SSE2 && path <= q8_best_path(); }
+
 const char *q8_path_name(int path)
 {
-#if defined(__aarch64__)
-    return "neon"; /* q8_best_path() is Q8_PATH_SSE2 there (no AVX): the one 128-bit path, in NEON */
-#endif
     return path == Q8_PATH_VNNI ? "avx512-vnni" : path == Q8_PATH_AVX2 ? "avx2" : "sse2";
 }
+#endif
 
 // ----------------------------------------------------------------------------
 // weights
@@ -398,10 +412,27 @@ EC_INLINE int32x4_t madd16(int32x4_t acc, int8x16_t x, const int8_t *w)
     return vpadalq_s16(acc, vmull_high_s8(x, wv));
 }
 
+/* Four rows' sums with SDOT: each int32 lane adds four int8 products per step (exact). */
+__attribute__((target("arch=armv8.2-a+dotprod"))) static void dot4_sdot(int32_t acc[4], const int8_t *xb,
+                                                                       const int8_t *const w[4], uint32_t S)
+{
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 16) {
+        int8x16_t xv = vld1q_s8(xb + c);
+        a0 = vdotq_s32(a0, xv, vld1q_s8(w[0] + c));
+        a1 = vdotq_s32(a1, xv, vld1q_s8(w[1] + c));
+        a2 = vdotq_s32(a2, xv, vld1q_s8(w[2] + c));
+        a3 = vdotq_s32(a3, xv, vld1q_s8(w[3] + c));
+    }
+    acc[0] = vaddvq_s32(a0);
+    acc[1] = vaddvq_s32(a1);
+    acc[2] = vaddvq_s32(a2);
+    acc[3] = vaddvq_s32(a3);
+}
+
 void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
                int N, void *scratch, int path)
 {
-    (void)path; /* one path here */
     if (r0 >= R || N <= 0)
         return;
     uint32_t S = q->stride, rowb = 3 * S; /* q8_scratch_bytes' layout; only the int8 row is used */
@@ -416,15 +447,23 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
             w[j] = q->w + (size_t)(j < nr ? r + j : r) * S;
         for (int n = 0; n < N; n++) {
             const int8_t *xb = (const int8_t *)(sb + (size_t)n * rowb);
-            int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
-            for (uint32_t c = 0; c < S; c += 16) {
-                int8x16_t xv = vld1q_s8(xb + c);
-                a0 = madd16(a0, xv, w[0] + c);
-                a1 = madd16(a1, xv, w[1] + c);
-                a2 = madd16(a2, xv, w[2] + c);
-                a3 = madd16(a3, xv, w[3] + c);
+            int32_t acc[4];
+            if (path == Q8_PATH_DOT) {
+                dot4_sdot(acc, xb, w, S);
+            } else {
+                int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+                for (uint32_t c = 0; c < S; c += 16) {
+                    int8x16_t xv = vld1q_s8(xb + c);
+                    a0 = madd16(a0, xv, w[0] + c);
+                    a1 = madd16(a1, xv, w[1] + c);
+                    a2 = madd16(a2, xv, w[2] + c);
+                    a3 = madd16(a3, xv, w[3] + c);
+                }
+                acc[0] = vaddvq_s32(a0);
+                acc[1] = vaddvq_s32(a1);
+                acc[2] = vaddvq_s32(a2);
+                acc[3] = vaddvq_s32(a3);
             }
-            int32_t acc[4] = {vaddvq_s32(a0), vaddvq_s32(a1), vaddvq_s32(a2), vaddvq_s32(a3)};
             float *dst = out + (size_t)n * ldo + r;
             for (uint32_t j = 0; j < nr; j++) {
                 float y = (float)acc[j] * q->scale[r + j] * sx[n];

@@ -14,9 +14,14 @@ enum q8_path {
     Q8_PATH_SSE2 = 0, /* int8 widened to int16, pmaddwd: every x86-64 CPU */
     Q8_PATH_AVX2 = 1, /* vpsignb + vpmaddubsw + vpmaddwd, 32 columns an instruction */
     Q8_PATH_VNNI = 2, /* AVX-512 VNNI vpdpbusd on (x + 128) with a per-row correction, 64 columns an instruction */
+    Q8_PATH_DOT = 3,  /* AArch64 SDOT (ARMv8.2 dot product): four int8 products into each int32 lane */
 };
-/* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state). */
+/* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state;
+ * on AArch64 path 0 is plain NEON and Q8_PATH_DOT needs ID_AA64ISAR0_EL1.DP). */
 int q8_best_path(void);
+int q8_path_available(int path);
+/* Whether the path runs AVX instructions (so the float parts beside it may use the AVX kernels too). */
+#define Q8_PATH_USES_AVX(path) ((path) == Q8_PATH_AVX2 || (path) == Q8_PATH_VNNI)
 const char *q8_path_name(int path);
 
 /* Bytes a quantised (rows, cols) matrix needs (values, scales, row sums; 64-byte aligned pieces). */

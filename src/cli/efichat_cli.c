@@ -212,10 +212,10 @@ static void apply_kernel(Loaded *L, const char *kern)
  * on each); -1 when the name is unknown or this CPU lacks the path. */
 static int q8_path_named(const char *suffix)
 {
-    int best = q8_best_path();
-    int p = !*suffix ? best : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2 : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2
-          : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI : -1;
-    return p <= best ? p : -1;
+    int p = !*suffix ? q8_best_path() : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2
+          : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2 : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI
+          : !strcmp(suffix, "-dot") ? Q8_PATH_DOT : -1;
+    return p >= 0 && q8_path_available(p) ? p : -1;
 }
 
 static void choose_kernel(Loaded *L, const char *kern)
@@ -231,7 +231,7 @@ static void choose_kernel(Loaded *L, const char *kern)
         L->s.kernel = KERNEL_Q8;
         L->s.q8_path = q8_path_named(kern + 2);
     } else {
-        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2, q8-vnni or q8-dot on a CPU that has it",
             kern);
     }
 }
@@ -578,7 +578,7 @@ static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void *
         return;
     }
     if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
-        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2 or q8-vnni on a CPU that has it",
+        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2, q8-vnni or q8-dot on a CPU that has it",
             kern);
     if (m->w.q8) /* opened as int8 straight from the file */
         ;

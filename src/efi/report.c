@@ -57,8 +57,8 @@ static void cpu_facts(ReportFacts *f, const RunState *rs)
         if ((r[1] >> 16) & 1 && (r[1] >> 30) & 1 && (r[2] >> 11) & 1)
             f->cpu_has |= CPU_AVX512VNNI;
     }
-    int q8 = rs->kernel == KERNEL_Q8, wide = rs->kernel == KERNEL_AVX || (q8 && rs->q8_path != Q8_PATH_SSE2);
-    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (q8 && rs->q8_path != Q8_PATH_SSE2 ? CPU_AVX2 : 0) |
+    int q8 = rs->kernel == KERNEL_Q8, wide = rs->kernel == KERNEL_AVX || (q8 && Q8_PATH_USES_AVX(rs->q8_path));
+    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (q8 && Q8_PATH_USES_AVX(rs->q8_path) ? CPU_AVX2 : 0) |
                   (q8 && rs->q8_path == Q8_PATH_VNNI ? CPU_AVX512F | CPU_AVX512VNNI : 0);
     f->kernel = rs->kernel == KERNEL_AVX ? "avx" : rs->kernel == KERNEL_Q8 ? "q8" : "sse2";
 }

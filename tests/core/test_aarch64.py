@@ -8,7 +8,8 @@ build/aarch64/efichat-cli is the host CLI cross-compiled (mk/aarch64.mk) and run
   sign differs (x86's default NaN is 0xFFC00000, AArch64's 0x7FC00000): the model never makes one;
 - random-model and quantize write the same bytes; logits (step and batch feeding, 1 and 2 threads) of random models
   and of the committed models/shakespeare.bin are equal for the float kernels (NEON vs SSE2 and AVX) and for q8
-  (NEON integer path vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files;
+  (NEON integer paths, plain and SDOT, vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files; SDOT is
+  picked from ID_AA64ISAR0_EL1 (on under -cpu max, off and refused on a Cortex-A53);
 - greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model;
 - the Llama family (a random llama2.c file): float and q8 logits equal on both CPUs;
 - the host unit tests (tests/unit/, but test_sampler: ~230 s emulated) pass when built for AArch64, UBSan trapping.
@@ -99,6 +100,8 @@ def check_model(d, name, model, threads=True):
         q = logits(arm, d, model, mode, "q8")
         same_bits(f"aarch64_q8_eq_x86_q8_{mode}_{name}", q, logits(x86, d, model, mode, "q8"))
         same_bits(f"aarch64_q8_eq_x86_q8_sse2_{mode}_{name}", q, logits(x86, d, model, mode, "q8-sse2"))
+        for path in ("q8-neon", "q8-dot"):  # -cpu max has SDOT, so q8 alone already took q8-dot
+            same_bits(f"aarch64_{path}_eq_x86_q8_{mode}_{name}", logits(arm, d, model, mode, path), q)
     if threads:
         same_bits(f"aarch64_two_threads_eq_one_{name}", logits(arm, d, model, "batch", "neon", 2),
                   logits(arm, d, model, "batch", "neon", 1))
@@ -128,6 +131,25 @@ def check_llama(d):
     case(not np.array_equal(q, a), "aarch64_llama_q8_is_really_quantised", "q8 logits equal float logits")
 
 
+def check_dot_detection(d):
+    """Q8's SDOT path is chosen from ID_AA64ISAR0_EL1: on by default under -cpu max, off (and refused) on a
+    Cortex-A53, which has no dot product; both give the x86 bits."""
+    model = os.path.join(d, "m36.bin")
+    subprocess.run([CLI, "random-model", "--out", model, "--dim", "36", "--layers", "2", "--heads", "3", "--ctx", "32",
+                    "--seed", "4"], check=True)
+    cli = os.path.join(AA64, "efichat-cli")
+
+    def bench(cpu, kernel):
+        return subprocess.run([QEMU, "-cpu", cpu, cli, "bench", "--model", model, "--seconds", "0.05", "--kernel",
+                               kernel], capture_output=True, text=True)
+    r = bench("max", "q8")
+    case("q8 (neon-dot)" in r.stdout, "aarch64_q8_picks_sdot_on_cpu_max", r.stdout[:200] + r.stderr[-200:])
+    r = bench("cortex-a53", "q8")
+    case("q8 (neon)" in r.stdout, "aarch64_q8_plain_neon_on_cortex_a53", r.stdout[:200] + r.stderr[-200:])
+    r = bench("cortex-a53", "q8-dot")
+    case(r.returncode != 0 and "q8-dot" in r.stderr, "aarch64_q8_dot_refused_without_sdot", r.stderr[-200:])
+
+
 def main():
     if not QEMU or not OBJDUMP:
         why = "qemu-aarch64 (qemu-user)" if not QEMU else "aarch64-linux-gnu-objdump (gcc-aarch64-linux-gnu)"
@@ -140,6 +162,8 @@ def main():
         return exit_code()
     check_math()
     check_units()
+    with tempfile.TemporaryDirectory() as d:
+        check_dot_detection(d)
     with tempfile.TemporaryDirectory() as d:
         open(os.path.join(d, "t.txt"), "wb").write(TEXT)
         for name, dim, layers, heads, ctx, hidden, seed in [("c32", 32, 2, 4, 32, 128, 7),

@@ -2,10 +2,11 @@
 """test_aarch64_boot.py - issue 12: one stick for x86 and ARM. The disk layout of `make disk` (shim + efichat for
 x86-64, and build/aarch64/efichat.efi as EFI/BOOT/BOOTAA64.EFI) boots on AAVMF, EDK II for AArch64, under
 qemu-system-aarch64 -M virt -cpu max (TCG): ramfb screen, the image on virtio-blk, a USB keyboard on xHCI, two cores.
-Cases, for the default kernel (q8) and for q8=0 (the NEON float kernel): the ready line; then a prompt typed on the
-USB keyboard at temperature 0 (efichat.cfg), whose reply must equal, byte for byte, the x86-64 host CLI's greedy
-continuation of the same context with the same model and kernel: the NEON build computes the SSE2 bits inside the
-firmware too. Two boots; QEMU is killed on every way out."""
+Cases, for the default kernel (q8, its SDOT path) and for q8=0 (the NEON float kernel): the ready line; then a
+prompt typed on the USB keyboard at temperature 0 (efichat.cfg), whose reply must equal, byte for byte, the x86-64
+host CLI's greedy continuation of the same context with the same model and kernel: the NEON build computes the SSE2
+bits inside the firmware too. The q8 boot then takes a prompt over the serial port and reads both prompts off the
+ramfb screen by OCR. Two boots; QEMU is killed on every way out."""
 import os, re, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +17,7 @@ AA64_EFI = os.path.join(BUILD, "aarch64", "efichat.efi")
 AAVMF = "/usr/share/AAVMF/AAVMF_CODE.fd"
 READY_S, REPLY_S = 300, 300   # TCG emulating AArch64 on a busy host: ~30-60 s to ready alone
 PROMPT = "Who is there?"
+SERIAL_PROMPT = "Speak, speak."
 USER = "YOU"
 REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
 
@@ -32,7 +34,7 @@ def boot(cases, img, tag, kernel, model):
             line = re.search(r"efichat: model (\S+) [^\r\n]*kernel=(\w+)(?: q8path=(\S+))? cores=(\d+)", head)
             check(line is not None, "no 'efichat: model ... kernel= cores=' line")
             check(line.group(2) == kernel, f"kernel={line.group(2)}, want {kernel}")
-            check(kernel != "q8" or line.group(3) == "neon", f"q8path={line.group(3)}, want neon")
+            check(kernel != "q8" or line.group(3) == "neon-dot", f"q8path={line.group(3)}, want neon-dot (-cpu max has SDOT)")
             check(re.search(r"efichat: screen \d+x\d+ ", head), "no graphics screen (ramfb)")
             check(re.search(r"efichat: settings temp=0.00 ", head), "efichat.cfg's temp=0 was not read")
             info(f"model {line.group(1)}, kernel {line.group(2)}, cores {line.group(4)} (-smp 2)")
@@ -53,10 +55,30 @@ def boot(cases, img, tag, kernel, model):
             check(got[:tokens] == want,
                   f"the AArch64 app's reply {got[:60]!r} differs from the x86 CLI's {want[:60]!r}")
             info(f"{tokens} tokens in {r.group(2)} ms, equal to the x86-64 CLI: {want[:60]!r}")
+            st.update(after=r.end())
+
+        def serial_turn():
+            m.serial_write(SERIAL_PROMPT + "\r")
+            at = m.wait_for(re.escape(f"{USER}:\r\n{SERIAL_PROMPT}\r\n"), 60, st["after"])
+            r = m.wait_for(REPLY_RX, REPLY_S, at.end())
+            check(int(r.group(1)) > 0, "an empty reply to the serial prompt")
+            info(f"serial prompt: {r.group(1)} tokens in {r.group(2)} ms")
+
+        def screen():
+            text = m.ocr_screen("aarch64-ramfb-chat")
+            words = [w for w in ("Who", "there", "Speak") if w in text]
+            check(len(words) >= 2, f"the prompts are not on the ramfb screen (OCR found {words}): {text[:200]!r}")
+            info(f"OCR of the AArch64 screen found {words}")
 
         cases.run(ready_case, ready)
-        cases.run(f"aarch64 ({tag}): a temperature-0 reply typed on the USB keyboard equals the x86-64 CLI, "
-                  "byte for byte", golden, needs=[ready_case])
+        golden_case = (f"aarch64 ({tag}): a temperature-0 reply typed on the USB keyboard equals the x86-64 CLI, "
+                       "byte for byte")
+        cases.run(golden_case, golden, needs=[ready_case])
+        if tag == "q8":  # one boot also takes a prompt over serial and shows both on the screen
+            cases.run("aarch64 (q8): a prompt over the serial port (PL011) gets a reply", serial_turn,
+                      needs=[golden_case])
+            cases.run("aarch64 (q8): both prompts on the ramfb screen (screendump + OCR)", screen,
+                      needs=[golden_case])
 
 
 def main():
