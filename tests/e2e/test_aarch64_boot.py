@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_aarch64_boot.py - issue 12: one stick for x86 and ARM. The disk layout of `make disk` (shim + efichat for
 x86-64, and build/aarch64/efichat.efi as EFI/BOOT/BOOTAA64.EFI) boots on AAVMF, EDK II for AArch64, under
-qemu-system-aarch64 -M virt -cpu max (TCG): ramfb screen, the image on virtio-blk, a USB keyboard on xHCI, two cores.
+qemu-system-aarch64 -M virt -cpu max (TCG): the image on virtio-blk, a USB keyboard on xHCI, two cores; the q8 boot
+on a ramfb screen, the float one on virtio-gpu-pci (a GOP with Blt only, no framebuffer).
 Cases, for the default kernel (q8, its SDOT path) and for q8=0 (the NEON float kernel): the ready line; then a
 prompt typed on the USB keyboard at temperature 0 (efichat.cfg), whose reply must equal, byte for byte, the x86-64
 host CLI's greedy continuation of the same context with the same model and kernel: the NEON build computes the SSE2
@@ -22,9 +23,11 @@ USER = "YOU"
 REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
 
 
-def boot(cases, img, tag, kernel, model):
-    """One boot of img on AAVMF: the ready line with `kernel`, then the temperature-0 reply against the x86 CLI."""
+def boot(cases, img, tag, kernel, model, screen):
+    """One boot of img on AAVMF with `screen` (a QEMU display device): the ready line with `kernel`, then the
+    temperature-0 reply against the x86 CLI."""
     st = {}
+    os.environ["ARM_SCREEN"] = screen  # tools/qemu_run.sh: the display device of -M virt
     ready_case = f"aarch64 ({tag}): the one stick boots BOOTAA64.EFI on AAVMF to the ready line"
     with Machine(img, f"aarch64-boot-{tag}", arch="aarch64", disk_bus=None, keyboard="usb", max_life=900) as m:
         def ready():
@@ -35,7 +38,11 @@ def boot(cases, img, tag, kernel, model):
             check(line is not None, "no 'efichat: model ... kernel= cores=' line")
             check(line.group(2) == kernel, f"kernel={line.group(2)}, want {kernel}")
             check(kernel != "q8" or line.group(3) == "neon-dot", f"q8path={line.group(3)}, want neon-dot (-cpu max has SDOT)")
-            check(re.search(r"efichat: screen \d+x\d+ ", head), "no graphics screen (ramfb)")
+            scr = re.search(r"efichat: screen \d+x\d+ mode=\d+ format=([\w-]+)", head)
+            check(scr is not None, f"no graphics screen ({screen})")
+            check(screen != "virtio-gpu-pci" or scr.group(1) == "Blt-only",
+                  f"virtio-gpu-pci gave format {scr.group(1)}, want Blt-only")
+            info(f"screen: {screen}, format {scr.group(1)}")
             check(re.search(r"efichat: settings temp=0.00 ", head), "efichat.cfg's temp=0 was not read")
             info(f"model {line.group(1)}, kernel {line.group(2)}, cores {line.group(4)} (-smp 2)")
             st.update(since=r.end())
@@ -64,7 +71,7 @@ def boot(cases, img, tag, kernel, model):
             check(int(r.group(1)) > 0, "an empty reply to the serial prompt")
             info(f"serial prompt: {r.group(1)} tokens in {r.group(2)} ms")
 
-        def screen():
+        def ocr_case():
             text = m.ocr_screen("aarch64-ramfb-chat")
             words = [w for w in ("Who", "there", "Speak") if w in text]
             check(len(words) >= 2, f"the prompts are not on the ramfb screen (OCR found {words}): {text[:200]!r}")
@@ -77,7 +84,7 @@ def boot(cases, img, tag, kernel, model):
         if tag == "q8":  # one boot also takes a prompt over serial and shows both on the screen
             cases.run("aarch64 (q8): a prompt over the serial port (PL011) gets a reply", serial_turn,
                       needs=[golden_case])
-            cases.run("aarch64 (q8): both prompts on the ramfb screen (screendump + OCR)", screen,
+            cases.run("aarch64 (q8): both prompts on the ramfb screen (screendump + OCR)", ocr_case,
                       needs=[golden_case])
 
 
@@ -96,13 +103,14 @@ def main():
     model = os.path.join(LOGS, "aarch64-embedded.bin")
     extract_embedded_model(AA64_EFI, model)
     # two boots: the default kernel (q8, NEON integer sums) and q8=0 (the NEON float kernel)
-    for tag, conf, kernel in (("q8", "temp=0\n", "q8"), ("neon", "temp=0\nq8=0\n", "neon")):
+    for tag, conf, kernel, screen in (("q8", "temp=0\n", "q8", "ramfb"),
+                                      ("neon", "temp=0\nq8=0\n", "neon", "virtio-gpu-pci")):
         cfg = os.path.join(LOGS, f"aarch64-{tag}.cfg")
         with open(cfg, "w") as f:
             f.write(conf)
         img = make_image(os.path.join(LOGS, f"aarch64-stick-{tag}.img"), EFI, {"efichat/efichat.cfg": cfg},
                          aa64_app=AA64_EFI)
-        boot(cases, img, tag, kernel, model)
+        boot(cases, img, tag, kernel, model, screen)
     return cases.exit_code()
 
 
