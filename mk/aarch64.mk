@@ -65,3 +65,12 @@ $(AA64_OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(POOL_SRCS) $(AA64_CORE_
 	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) $(AA64_SAN_FLAGS) -g -static -pthread -Isrc -Isrc/cli -Itests/unit $< \
 	    src/cli/pool.c $(AA64_CORE_SAN_OBJS) -lm -o $@
 TEST_DEPS += $(AA64_UNIT)
+
+# The Llama family's test runner (tests/core/llama_logits.c), for test_aarch64's direct check against the numpy
+# reference. A name without test_ so the pattern rule above does not claim it.
+AA64_LLAMA_LOGITS := $(AA64_OUT)/tests/llama-logits
+$(AA64_LLAMA_LOGITS): tests/core/llama_logits.c $(AA64_CORE_SAN_OBJS) $(CORE_HDRS) | $(AA64_OUT)/.tools-ok
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(AA64_CC) $(AA64_CORE_FLAGS) $(AA64_SAN_FLAGS) -g -static -Isrc $< $(AA64_CORE_SAN_OBJS) -lm -o $@
+TEST_DEPS += $(AA64_LLAMA_LOGITS)

@@ -10,6 +10,7 @@ build/aarch64/efichat-cli is the host CLI cross-compiled (mk/aarch64.mk) and run
   and of the committed models/shakespeare.bin are equal for the float kernels (NEON vs SSE2 and AVX) and for q8
   (NEON integer paths, plain and SDOT, vs SSE2 and AVX2), on float (version 1) and int8 (version 2) files; SDOT is
   picked from ID_AA64ISAR0_EL1 (on under -cpu max, off and refused on a Cortex-A53);
+- logits of the GPT and the Llama family against the numpy float64 references directly (1e-4);
 - greedy generation equals tests/golden/greedy_200.txt and the x86 CLI's text for the default model;
 - the Llama family (a random llama2.c file): float and q8 logits equal on both CPUs;
 - the host unit tests (tests/unit/, but test_sampler: ~230 s emulated) pass when built for AArch64, UBSan trapping.
@@ -131,6 +132,36 @@ def check_llama(d):
     case(not np.array_equal(q, a), "aarch64_llama_q8_is_really_quantised", "q8 logits equal float logits")
 
 
+def check_reference(d):
+    """The AArch64 CLI against the float64 numpy references directly (not only through x86): the GPT family
+    (tools/reference.py) past its context, and the Llama family (tools/llama_reference.py) on a GQA model with q/k/v
+    biases and half-offset rotary pairs; max |arm - reference| <= 1e-4 as in test_parity.py / test_llama.py."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import reference, llama_reference
+    model, text = os.path.join(d, "ref.bin"), os.path.join(d, "t.txt")
+    subprocess.run([CLI, "random-model", "--out", model, "--dim", "36", "--layers", "2", "--heads", "3", "--ctx", "24",
+                    "--hidden", "100", "--seed", "11"], check=True)
+    open(text, "wb").write(TEXT[:60])
+    cfg, t = reference.load(model)
+    ref = reference.logits_with_overflow(cfg, t, list(TEXT[:60]))
+    got = logits(arm, d, model, "step", "neon").view(np.float32).reshape(ref.shape)
+    diff = np.abs(got - ref).max()
+    case(diff <= 1e-4, "aarch64_gpt_logits_match_numpy_reference", f"max abs diff {diff:.3g}")
+    m = llama_reference.random_model(np.random.default_rng(3), kv_heads=2, rope="halves", bias=True)
+    path, ids, out = os.path.join(d, "l.llt"), os.path.join(d, "l.ids"), os.path.join(d, "l.f32")
+    llama_reference.write_container(m, path)
+    tokens = list(range(0, 60, 2))
+    np.array(tokens, "<i4").tofile(ids)
+    runner = os.path.join(AA64, "tests", "llama-logits")
+    r = subprocess.run([QEMU, runner, path, ids, out, "neon"], capture_output=True, text=True)
+    if r.returncode:
+        case(False, "aarch64_llama_logits_match_numpy_reference", r.stderr[-300:])
+        return
+    want = llama_reference.logits(m, tokens)
+    err = np.abs(np.fromfile(out, "<f4").reshape(want.shape) - want).max() / max(1.0, np.abs(want).max())
+    case(err <= 1e-4, "aarch64_llama_logits_match_numpy_reference", f"max error {err:.3g}")
+
+
 def check_dot_detection(d):
     """Q8's SDOT path is chosen from ID_AA64ISAR0_EL1: on by default under -cpu max, off (and refused) on a
     Cortex-A53, which has no dot product; both give the x86 bits."""
@@ -164,6 +195,7 @@ def main():
     check_units()
     with tempfile.TemporaryDirectory() as d:
         check_dot_detection(d)
+        check_reference(d)
     with tempfile.TemporaryDirectory() as d:
         open(os.path.join(d, "t.txt"), "wb").write(TEXT)
         for name, dim, layers, heads, ctx, hidden, seed in [("c32", 32, 2, 4, 32, 128, 7),
