@@ -130,27 +130,12 @@ EC_TARGET_AVX static void dot8t_avx(float *out, const float *x, const float *w, 
     _mm256_storeu_ps(out, _mm256_add_ps(r, _mm256_loadu_ps(tail)));
 }
 
-/* Eight rows: eight chains hide the add latency. Named accumulators: an array would live in memory. */
+/* Eight rows of the mat-vec: the eight sums above (named accumulators there: an array would live in memory), then
+ * the bias, added after the whole sum as every kernel does. */
 EC_TARGET_AVX static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
 {
-    const float *w0 = w, *w1 = w + I, *w2 = w1 + I, *w3 = w2 + I, *w4 = w3 + I, *w5 = w4 + I, *w6 = w5 + I,
-                *w7 = w6 + I;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    int n8 = I & ~7;
-    for (int i = 0; i < n8; i += 8) {
-        __m256 xv = _mm256_loadu_ps(x + i);
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(xv, _mm256_loadu_ps(w0 + i)));
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(xv, _mm256_loadu_ps(w1 + i)));
-        a2 = _mm256_add_ps(a2, _mm256_mul_ps(xv, _mm256_loadu_ps(w2 + i)));
-        a3 = _mm256_add_ps(a3, _mm256_mul_ps(xv, _mm256_loadu_ps(w3 + i)));
-        a4 = _mm256_add_ps(a4, _mm256_mul_ps(xv, _mm256_loadu_ps(w4 + i)));
-        a5 = _mm256_add_ps(a5, _mm256_mul_ps(xv, _mm256_loadu_ps(w5 + i)));
-        a6 = _mm256_add_ps(a6, _mm256_mul_ps(xv, _mm256_loadu_ps(w6 + i)));
-        a7 = _mm256_add_ps(a7, _mm256_mul_ps(xv, _mm256_loadu_ps(w7 + i)));
-    }
-    float r[8] = {hsum_8(a0), hsum_8(a1), hsum_8(a2), hsum_8(a3), hsum_8(a4), hsum_8(a5), hsum_8(a6), hsum_8(a7)};
-    for (int j = 0; j < 8; j++) /* always added, as in the SSE2 kernel: hsum + 0.0f can turn -0 into +0 */
-        r[j] += tail_dot(w + (size_t)j * I, x, n8, I);
+    float r[8];
+    dot8t_avx(r, x, w, I, (size_t)I);
     for (int j = 0; j < 8; j++)
         out[j] = bias ? r[j] + bias[j] : r[j];
 }
@@ -168,8 +153,7 @@ static void dot8t_avx(float *out, const float *x, const float *w, int I, size_t 
 static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
 {
     float r[8];
-    dot4_sse2(r, x, w, I, (size_t)I);
-    dot4_sse2(r + 4, x, w + (size_t)4 * I, I, (size_t)I);
+    dot8t_avx(r, x, w, I, (size_t)I);
     for (int j = 0; j < 8; j++)
         out[j] = bias ? r[j] + bias[j] : r[j];
 }

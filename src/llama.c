@@ -165,24 +165,7 @@ int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
 // ----------------------------------------------------------------------------
 // the pieces
 
-/* Runs task's parts on the workers, or on the caller alone as one part. */
-static void parallel(LlamaState *s, model_task task, void *arg)
-{
-    if (s->par.run && s->par.workers > 1)
-        s->par.run(s->par.ctx, task, arg, s->par.workers);
-    else
-        task(arg, 0, 1);
-}
-
-/* Part w's share [*lo, *hi) of n items in blocks of `block`. */
-static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
-{
-    uint32_t blocks = (n + block - 1) / block;
-    uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
-    *lo = b0 * block < n ? b0 * block : n;
-    *hi = b1 * block < n ? b1 * block : n;
-}
-
+static void parallel(LlamaState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
 typedef struct {
     LlamaState *s;
     float *out;
@@ -195,7 +178,7 @@ static void matvec_task(void *arg, unsigned w, unsigned nw)
 {
     const MatvecJob *j = arg;
     uint32_t lo, hi;
-    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
     if (lo == hi)
         return;
     if (j->q)
@@ -228,7 +211,7 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
 {
     const AttendJob *j = arg;
     uint32_t HD = j->c->head_dim, KV = j->c->kv_heads * HD, group = j->c->heads / j->c->kv_heads, h0, h1;
-    share(w, nw, j->c->heads, 1, &h0, &h1);
+    model_share(w, nw, j->c->heads, 1, &h0, &h1);
     float *sc = j->s->scores + w * j->s->scores_stride;
     for (uint32_t h = h0; h < h1; h++) {
         uint32_t kvh = h / group;

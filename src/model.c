@@ -442,17 +442,15 @@ static void gelu(float *h, int n)
 // ----------------------------------------------------------------------------
 // work split over workers: output rows of a mat-vec; q/k/v rows and attention by heads
 
-/* Runs task's parts on the workers (or on the caller alone, as one part). */
-static void parallel(RunState *s, model_task task, void *arg)
+void model_parallel_run(const ModelParallel *p, model_task task, void *arg)
 {
-    if (s->par.run && s->par.workers > 1)
-        s->par.run(s->par.ctx, task, arg, s->par.workers);
+    if (p && p->run && p->workers > 1)
+        p->run(p->ctx, task, arg, p->workers);
     else
         task(arg, 0, 1);
 }
 
-/* Part w's share [*lo, *hi) of n items in blocks of `block` (only the last block may be short). */
-static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
+void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
 {
     uint32_t blocks = (n + block - 1) / block;
     uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
@@ -460,6 +458,7 @@ static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t 
     *hi = b1 * block < n ? b1 * block : n;
 }
 
+static void parallel(RunState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
 /* What a part does to its own output rows right after computing them (element-wise, so done where they are hot
  * and with the same bits as a pass over the whole matrix afterwards). */
 enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */ };
@@ -500,7 +499,7 @@ static void matmul_task(void *arg, unsigned w, unsigned nw)
 {
     const MatmulJob *j = arg;
     uint32_t lo, hi;
-    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
     matmul_rows(j, w, lo, hi);
 }
 
@@ -542,7 +541,7 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
     const MatmulJob *mj = &j->qkv;
     int n = mj->n, C = mj->I, hs = j->hs;
     uint32_t h0, h1;
-    share(w, nw, (uint32_t)j->NH, 1, &h0, &h1);
+    model_share(w, nw, (uint32_t)j->NH, 1, &h0, &h1);
     if (h0 == h1)
         return;
     uint32_t c0 = h0 * (uint32_t)hs, c1 = h1 * (uint32_t)hs;
