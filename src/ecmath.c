@@ -3,11 +3,11 @@
  * host build and a UEFI build give the same bits. The vector forms are the definition; scalars run lane 0. */
 #include "ecmath.h"
 
-float ec_expf(float x) { return _mm_cvtss_f32(ec_expf4(_mm_set1_ps(x))); }
-float ec_tanhf(float x) { return _mm_cvtss_f32(ec_tanhf4(_mm_set1_ps(x))); }
-float ec_sqrtf(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
+float ec_expf(float x) { return v4f_lane0(ec_expf4(v4f_set1(x))); }
+float ec_tanhf(float x) { return v4f_lane0(ec_tanhf4(v4f_set1(x))); }
+float ec_sqrtf(float x) { return ec_sqrt1(x); }
 
-static double nearest_d(double x) { return (double)_mm_cvtsd_si64(_mm_set_sd(x)); } /* ties to even */
+static double nearest_d(double x) { return (double)ec_round_s64(x); } /* ties to even */
 
 double ec_log_d(double x)
 {

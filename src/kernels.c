@@ -1,17 +1,16 @@
 /* kernels.c - dot products, matmuls and attention (see kernels.h for the canonical summation order all follow).
- * SSE2 keeps the 8 lanes in two xmm accumulators, AVX in one ymm; reductions are written so the bits match.
+ * The 4-lane kernel (arch/vec4.h: SSE2 on x86-64, NEON on AArch64) keeps the 8 lanes in two accumulators, AVX in
+ * one ymm; reductions are written so the bits match.
  * Everything that is not a dot product (softmax, weighted sums) is element-wise or shared, so it matches too. */
 #include "kernels.h"
 #include "ecmath.h"
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 
 enum { K_SSE2 = 0, K_AVX = 1 };
 
-EC_INLINE float hsum_4(__m128 t) /* (t0 + t2) + (t1 + t3) */
-{
-    __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));
-    return _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 1)));
-}
+EC_INLINE float hsum_4(v4f t) { return v4f_hsum(t); } /* (t0 + t2) + (t1 + t3) */
 
 EC_INLINE float tail_dot(const float *a, const float *b, int from, int n)
 {
@@ -22,46 +21,48 @@ EC_INLINE float tail_dot(const float *a, const float *b, int from, int n)
 }
 
 // ----------------------------------------------------------------------------
-// SSE2
+// 4 lanes (SSE2 or NEON): K_SSE2, the kernel every CPU runs
 
 static float dot_sse2(const float *a, const float *b, int n)
 {
-    __m128 lo = _mm_setzero_ps(), hi = _mm_setzero_ps();
+    v4f lo = v4f_zero(), hi = v4f_zero();
     int n8 = n & ~7;
     for (int i = 0; i < n8; i += 8) {
-        lo = _mm_add_ps(lo, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
-        hi = _mm_add_ps(hi, _mm_mul_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4)));
+        lo = v4f_add(lo, v4f_mul(v4f_load(a + i), v4f_load(b + i)));
+        hi = v4f_add(hi, v4f_mul(v4f_load(a + i + 4), v4f_load(b + i + 4)));
     }
-    return hsum_4(_mm_add_ps(lo, hi)) + tail_dot(a, b, n8, n);
+    return hsum_4(v4f_add(lo, hi)) + tail_dot(a, b, n8, n);
 }
 
 /* Four rows of w (rows `ws` floats apart) against x: four independent chains share the loads of x. */
 static void dot4_sse2(float out[4], const float *x, const float *w, int I, size_t ws)
 {
     const float *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
-    __m128 l0 = _mm_setzero_ps(), h0 = _mm_setzero_ps(), l1 = _mm_setzero_ps(), h1 = _mm_setzero_ps();
-    __m128 l2 = _mm_setzero_ps(), h2 = _mm_setzero_ps(), l3 = _mm_setzero_ps(), h3 = _mm_setzero_ps();
+    v4f l0 = v4f_zero(), h0 = v4f_zero(), l1 = v4f_zero(), h1 = v4f_zero();
+    v4f l2 = v4f_zero(), h2 = v4f_zero(), l3 = v4f_zero(), h3 = v4f_zero();
     int n8 = I & ~7;
     for (int i = 0; i < n8; i += 8) {
-        __m128 xl = _mm_loadu_ps(x + i), xh = _mm_loadu_ps(x + i + 4);
-        l0 = _mm_add_ps(l0, _mm_mul_ps(xl, _mm_loadu_ps(w0 + i)));
-        h0 = _mm_add_ps(h0, _mm_mul_ps(xh, _mm_loadu_ps(w0 + i + 4)));
-        l1 = _mm_add_ps(l1, _mm_mul_ps(xl, _mm_loadu_ps(w1 + i)));
-        h1 = _mm_add_ps(h1, _mm_mul_ps(xh, _mm_loadu_ps(w1 + i + 4)));
-        l2 = _mm_add_ps(l2, _mm_mul_ps(xl, _mm_loadu_ps(w2 + i)));
-        h2 = _mm_add_ps(h2, _mm_mul_ps(xh, _mm_loadu_ps(w2 + i + 4)));
-        l3 = _mm_add_ps(l3, _mm_mul_ps(xl, _mm_loadu_ps(w3 + i)));
-        h3 = _mm_add_ps(h3, _mm_mul_ps(xh, _mm_loadu_ps(w3 + i + 4)));
+        v4f xl = v4f_load(x + i), xh = v4f_load(x + i + 4);
+        l0 = v4f_add(l0, v4f_mul(xl, v4f_load(w0 + i)));
+        h0 = v4f_add(h0, v4f_mul(xh, v4f_load(w0 + i + 4)));
+        l1 = v4f_add(l1, v4f_mul(xl, v4f_load(w1 + i)));
+        h1 = v4f_add(h1, v4f_mul(xh, v4f_load(w1 + i + 4)));
+        l2 = v4f_add(l2, v4f_mul(xl, v4f_load(w2 + i)));
+        h2 = v4f_add(h2, v4f_mul(xh, v4f_load(w2 + i + 4)));
+        l3 = v4f_add(l3, v4f_mul(xl, v4f_load(w3 + i)));
+        h3 = v4f_add(h3, v4f_mul(xh, v4f_load(w3 + i + 4)));
     }
     /* products commute exactly; the tail keeps a[i]*b[i] with a = w row, b = x, as kern_dot(w, x) does */
-    out[0] = hsum_4(_mm_add_ps(l0, h0)) + tail_dot(w0, x, n8, I);
-    out[1] = hsum_4(_mm_add_ps(l1, h1)) + tail_dot(w1, x, n8, I);
-    out[2] = hsum_4(_mm_add_ps(l2, h2)) + tail_dot(w2, x, n8, I);
-    out[3] = hsum_4(_mm_add_ps(l3, h3)) + tail_dot(w3, x, n8, I);
+    out[0] = hsum_4(v4f_add(l0, h0)) + tail_dot(w0, x, n8, I);
+    out[1] = hsum_4(v4f_add(l1, h1)) + tail_dot(w1, x, n8, I);
+    out[2] = hsum_4(v4f_add(l2, h2)) + tail_dot(w2, x, n8, I);
+    out[3] = hsum_4(v4f_add(l3, h3)) + tail_dot(w3, x, n8, I);
 }
 
 // ----------------------------------------------------------------------------
 // AVX (no FMA: a fused multiply-add would round differently from SSE2)
+
+#if defined(__x86_64__)
 
 EC_TARGET_AVX EC_INLINE float hsum_8(__m256 v)
 {
@@ -129,30 +130,34 @@ EC_TARGET_AVX static void dot8t_avx(float *out, const float *x, const float *w, 
     _mm256_storeu_ps(out, _mm256_add_ps(r, _mm256_loadu_ps(tail)));
 }
 
-/* Eight rows: eight chains hide the add latency. Named accumulators: an array would live in memory. */
+/* Eight rows of the mat-vec: the eight sums above (named accumulators there: an array would live in memory), then
+ * the bias, added after the whole sum as every kernel does. */
 EC_TARGET_AVX static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
 {
-    const float *w0 = w, *w1 = w + I, *w2 = w1 + I, *w3 = w2 + I, *w4 = w3 + I, *w5 = w4 + I, *w6 = w5 + I,
-                *w7 = w6 + I;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    int n8 = I & ~7;
-    for (int i = 0; i < n8; i += 8) {
-        __m256 xv = _mm256_loadu_ps(x + i);
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(xv, _mm256_loadu_ps(w0 + i)));
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(xv, _mm256_loadu_ps(w1 + i)));
-        a2 = _mm256_add_ps(a2, _mm256_mul_ps(xv, _mm256_loadu_ps(w2 + i)));
-        a3 = _mm256_add_ps(a3, _mm256_mul_ps(xv, _mm256_loadu_ps(w3 + i)));
-        a4 = _mm256_add_ps(a4, _mm256_mul_ps(xv, _mm256_loadu_ps(w4 + i)));
-        a5 = _mm256_add_ps(a5, _mm256_mul_ps(xv, _mm256_loadu_ps(w5 + i)));
-        a6 = _mm256_add_ps(a6, _mm256_mul_ps(xv, _mm256_loadu_ps(w6 + i)));
-        a7 = _mm256_add_ps(a7, _mm256_mul_ps(xv, _mm256_loadu_ps(w7 + i)));
-    }
-    float r[8] = {hsum_8(a0), hsum_8(a1), hsum_8(a2), hsum_8(a3), hsum_8(a4), hsum_8(a5), hsum_8(a6), hsum_8(a7)};
-    for (int j = 0; j < 8; j++) /* always added, as in the SSE2 kernel: hsum + 0.0f can turn -0 into +0 */
-        r[j] += tail_dot(w + (size_t)j * I, x, n8, I);
+    float r[8];
+    dot8t_avx(r, x, w, I, (size_t)I);
     for (int j = 0; j < 8; j++)
         out[j] = bias ? r[j] + bias[j] : r[j];
 }
+
+#else
+/* AArch64 has no 8-wide float vectors: kern_cpu_has_avx() is 0 there, so K_AVX is never chosen, and a caller that
+ * forces it gets the 4-lane kernel (the same canonical sums, so the same bits). */
+static float dot_avx(const float *a, const float *b, int n) { return dot_sse2(a, b, n); }
+static void dot4_avx(float out[4], const float *x, const float *w, int I, size_t ws) { dot4_sse2(out, x, w, I, ws); }
+static void dot8t_avx(float *out, const float *x, const float *w, int I, size_t ws)
+{
+    dot4_sse2(out, x, w, I, ws);
+    dot4_sse2(out + 4, x, w + 4 * ws, I, ws);
+}
+static void dot8_avx(float *out, const float *x, const float *w, int I, const float *bias)
+{
+    float r[8];
+    dot8t_avx(r, x, w, I, (size_t)I);
+    for (int j = 0; j < 8; j++)
+        out[j] = bias ? r[j] + bias[j] : r[j];
+}
+#endif
 
 // ----------------------------------------------------------------------------
 // dispatch
@@ -196,43 +201,44 @@ void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const floa
 /* 8-lane sum in the canonical order (shared by both kernels). */
 static float sum_canonical(const float *s, int n)
 {
-    __m128 lo = _mm_setzero_ps(), hi = _mm_setzero_ps();
+    v4f lo = v4f_zero(), hi = v4f_zero();
     int n8 = n & ~7;
     for (int i = 0; i < n8; i += 8) {
-        lo = _mm_add_ps(lo, _mm_loadu_ps(s + i));
-        hi = _mm_add_ps(hi, _mm_loadu_ps(s + i + 4));
+        lo = v4f_add(lo, v4f_load(s + i));
+        hi = v4f_add(hi, v4f_load(s + i + 4));
     }
     float t = 0.0f;
     for (int i = n8; i < n; i++)
         t += s[i];
-    return hsum_4(_mm_add_ps(lo, hi)) + t;
+    return hsum_4(v4f_add(lo, hi)) + t;
 }
 
 /* sc[t] = exp(sc[t] - max) for t < n; returns the sum. */
 static float exp_shifted(float *sc, int n)
 {
-    __m128 mv = _mm_set1_ps(sc[0]);
+    v4f mv = v4f_set1(sc[0]);
     int n4 = n & ~3;
     for (int t = 0; t < n4; t += 4)
-        mv = _mm_max_ps(mv, _mm_loadu_ps(sc + t));
+        mv = v4f_max(mv, v4f_load(sc + t));
     float m4[4];
-    _mm_storeu_ps(m4, mv);
+    v4f_store(m4, mv);
     float max = m4[0];
     for (int j = 1; j < 4; j++)
         max = m4[j] > max ? m4[j] : max;
     for (int t = n4; t < n; t++)
         max = sc[t] > max ? sc[t] : max;
-    mv = _mm_set1_ps(max);
+    mv = v4f_set1(max);
     for (int t = 0; t < n4; t += 4)
-        _mm_storeu_ps(sc + t, ec_expf4(_mm_sub_ps(_mm_loadu_ps(sc + t), mv)));
+        v4f_store(sc + t, ec_expf4(v4f_sub(v4f_load(sc + t), mv)));
     for (int t = n4; t < n; t++)
         sc[t] = ec_expf(sc[t] - max);
     return sum_canonical(sc, n);
 }
 
+#if defined(__x86_64__)
 /* The AVX part of the weighted sum: columns in groups of 8; returns how many columns it did. */
 EC_TARGET_AVX static int wsum8_avx(float *out, const float *sc, const float *values, size_t stride, int hs, int len,
-                                   __m128 inv)
+                                   v4f inv)
 {
     __m256 inv8 = _mm256_set_m128(inv, inv);
     int j = 0;
@@ -260,6 +266,13 @@ EC_TARGET_AVX static int wsum8_avx(float *out, const float *sc, const float *val
     }
     return j;
 }
+#else
+static int wsum8_avx(float *out, const float *sc, const float *values, size_t stride, int hs, int len, v4f inv)
+{
+    (void)out, (void)sc, (void)values, (void)stride, (void)hs, (void)len, (void)inv;
+    return 0; /* the 4-lane loop does every column */
+}
+#endif
 
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc)
@@ -281,24 +294,25 @@ void kern_attend(int kernel, float *out, const float *q, const float *keys, cons
         sc[t] *= scale;
     // softmax numerators, then the weighted sum of values, normalised once at the end. Each output element sums
     // a_t * v_t[j] over t in order, so SSE2 and AVX (wider, same element-wise operations) agree bit for bit.
-    __m128 inv = _mm_set1_ps(1.0f / exp_shifted(sc, len));
+    v4f inv = v4f_set1(1.0f / exp_shifted(sc, len));
     int j = 0;
     if (kernel == K_AVX)
         j = wsum8_avx(out, sc, values, stride, hs, len, inv);
     for (; j + 4 <= hs; j += 4) {
-        __m128 acc = _mm_setzero_ps();
+        v4f acc = v4f_zero();
         for (t = 0; t < len; t++)
-            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(sc[t]), _mm_loadu_ps(values + (size_t)t * stride + j)));
-        _mm_storeu_ps(out + j, _mm_mul_ps(acc, inv));
+            acc = v4f_add(acc, v4f_mul(v4f_set1(sc[t]), v4f_load(values + (size_t)t * stride + j)));
+        v4f_store(out + j, v4f_mul(acc, inv));
     }
     for (; j < hs; j++) {
         float acc = 0.0f;
         for (t = 0; t < len; t++)
             acc += sc[t] * values[(size_t)t * stride + j];
-        out[j] = acc * _mm_cvtss_f32(inv);
+        out[j] = acc * v4f_lane0(inv);
     }
 }
 
+#if defined(__x86_64__)
 int kern_cpu_has_avx(void)
 {
     unsigned a, b, c, d;
@@ -332,3 +346,8 @@ int kern_cpu_has_avx512vnni(void)
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return (lo & 0xE6u) == 0xE6u; /* SSE, YMM, opmask, ZMM_Hi256, Hi16_ZMM */
 }
+#else
+int kern_cpu_has_avx(void) { return 0; }
+int kern_cpu_has_avx2(void) { return 0; }
+int kern_cpu_has_avx512vnni(void) { return 0; }
+#endif

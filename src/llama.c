@@ -5,6 +5,7 @@
 #include "llama.h"
 #include "kernels.h"
 #include "ecmath.h"
+#include "q8.h"
 
 #define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
 
@@ -27,6 +28,16 @@ const char *llama_shape_problem(const LlamaShape *c)
 // ----------------------------------------------------------------------------
 // state
 
+static uint32_t max_cols(const LlamaShape *c)
+{
+    uint32_t q = c->heads * c->head_dim, m = c->dim > c->hidden ? c->dim : c->hidden;
+    return m > q ? m : q;
+}
+
+/* One part's scratch, each slot whole 64-byte lines so two workers never share one. */
+static size_t scores_floats(const LlamaShape *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
+static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)); }
+
 static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
 {
     size_t T = c->ctx, L = c->layers, C = c->dim, KV = (size_t)c->kv_heads * c->head_dim;
@@ -47,8 +58,9 @@ static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
     CARVE(gate, float, H);
     CARVE(up, float, H);
     CARVE(rope_cs, float, (size_t)c->head_dim);
-    CARVE(scores, float, T + 4);
+    CARVE(scores, float, scores_floats(c));
     CARVE(logits, float, (size_t)c->vocab);
+    CARVE(xq, uint8_t, xq_bytes(c));
 #undef CARVE
     return off;
 }
@@ -59,9 +71,31 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
 {
     uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
     ec_memset(base, 0, state_layout(c, s, base));
-    s->kernel = kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+    s->kernel = kernel == KERNEL_AVX || kernel == KERNEL_Q8 ? kernel : KERNEL_SCALAR_SSE2;
+    s->q8_path = q8_best_path();
     s->pos = 0;
     s->slides = 0;
+    s->scores_stride = scores_floats(c);
+    s->xq_stride = xq_bytes(c);
+    s->par = (ModelParallel){0, 0, 1};
+}
+
+size_t llama_parallel_bytes(const LlamaShape *c, unsigned workers)
+{
+    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_bytes(c)) + 64;
+}
+
+void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelParallel *p, void *mem)
+{
+    if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
+        state_layout(c, s, (uint8_t *)s->tokens); /* tokens are carved first, at the base */
+        s->par = (ModelParallel){0, 0, 1};
+        return;
+    }
+    float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    s->scores = sc;
+    s->xq = (uint8_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->par = *p;
 }
 
 void llama_state_reset(LlamaState *s)
@@ -71,7 +105,120 @@ void llama_state_reset(LlamaState *s)
 }
 
 // ----------------------------------------------------------------------------
+// the Q8 copy
+
+/* (rows, cols) and float source of quantised matrix i of layer l, or of the output matrix when l == L. */
+static const float *q8_source(const LlamaShape *c, const LlamaWeights *w, uint32_t l, int i, uint32_t *rows,
+                              uint32_t *cols)
+{
+    uint32_t C = c->dim, H = c->hidden, Q = c->heads * c->head_dim, KV = c->kv_heads * c->head_dim;
+    if (l == c->layers) {
+        *rows = c->vocab;
+        *cols = C;
+        return w ? w->output : 0;
+    }
+    static const uint8_t in_h[LLAMA_Q8_PER_LAYER] = {0, 0, 0, 0, 0, 0, 1}, in_q[LLAMA_Q8_PER_LAYER] = {0, 0, 0, 1};
+    uint32_t out[LLAMA_Q8_PER_LAYER] = {Q, KV, KV, C, H, H, C};
+    *rows = out[i];
+    *cols = in_h[i] ? H : in_q[i] ? Q : C;
+    if (!w)
+        return 0;
+    const LlamaLayer *y = &w->layer[l];
+    const float *src[LLAMA_Q8_PER_LAYER] = {y->wq, y->wk, y->wv, y->wo, y->w_gate, y->w_up, y->w_down};
+    return src[i];
+}
+
+size_t llama_q8_bytes(const LlamaShape *c)
+{
+    size_t n = ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 2) * sizeof(QMatrix)) + 64;
+    if (!c->tied_output)
+        n += q8_matrix_bytes(c->vocab, c->dim);
+    for (uint32_t l = 0; l <= c->layers; l++)
+        for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
+            uint32_t rows, cols;
+            q8_source(c, 0, l, i, &rows, &cols);
+            n += q8_matrix_bytes(rows, cols);
+        }
+    return n;
+}
+
+int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
+{
+    if (max_cols(c) > Q8_MAX_COLS)
+        return 0;
+    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
+    QMatrix *mats = (QMatrix *)(void *)base, *head = &mats[(size_t)c->layers * LLAMA_Q8_PER_LAYER];
+    uint8_t *p = base + ALIGN64(((size_t)c->layers * LLAMA_Q8_PER_LAYER + 2) * sizeof(QMatrix));
+    for (uint32_t l = 0; l <= c->layers; l++)
+        for (int i = 0; i < (l == c->layers ? 1 : LLAMA_Q8_PER_LAYER); i++) {
+            uint32_t rows, cols;
+            const float *src = q8_source(c, w, l, i, &rows, &cols);
+            p += q8_matrix_build(&mats[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i], src, rows, cols, p);
+        }
+    if (!c->tied_output)
+        q8_matrix_build(head + 1, w->embed, c->vocab, c->dim, p);
+    w->q8 = mats;
+    w->embed_q8 = c->tied_output ? head : head + 1;
+    return 1;
+}
+
+// ----------------------------------------------------------------------------
 // the pieces
+
+static void parallel(LlamaState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
+typedef struct {
+    LlamaState *s;
+    float *out;
+    const float *in, *W, *bias; /* float kernels: W (O, I) */
+    const QMatrix *q;           /* Q8: the int8 copy, else NULL */
+    int I, O;
+} MatvecJob;
+
+static void matvec_task(void *arg, unsigned w, unsigned nw)
+{
+    const MatvecJob *j = arg;
+    uint32_t lo, hi;
+    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    if (lo == hi)
+        return;
+    if (j->q)
+        q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, 1, j->s->xq + w * j->s->xq_stride,
+                  j->s->q8_path);
+    else
+        kern_matmul(j->s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, j->out + lo, (size_t)j->O, j->in,
+                    j->W + (size_t)lo * j->I, j->bias ? j->bias + lo : 0, 1, j->I, (int)(hi - lo));
+}
+
+/* out (O) = W in (I) + bias: matrix i of layer l (l == L: the output) by the state's kernel, rows over the workers. */
+static void matvec(const LlamaWeights *w, LlamaState *s, uint32_t l, int i, float *out, const float *in,
+                   const float *W, const float *bias, int I, int O)
+{
+    const QMatrix *q = s->kernel == KERNEL_Q8 && w->q8 ? &w->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i] : 0;
+    MatvecJob j = {s, out, in, W, bias, q, I, O};
+    parallel(s, matvec_task, &j);
+}
+
+typedef struct {
+    const LlamaShape *c;
+    LlamaState *s;
+    const float *kc, *vc;
+    int kernel, pos;
+    float scale;
+} AttendJob;
+
+/* Part w's run of query heads, each attending to its key/value head (grouped-query: NH / NKV share one). */
+static void attend_task(void *arg, unsigned w, unsigned nw)
+{
+    const AttendJob *j = arg;
+    uint32_t HD = j->c->head_dim, KV = j->c->kv_heads * HD, group = j->c->heads / j->c->kv_heads, h0, h1;
+    model_share(w, nw, j->c->heads, 1, &h0, &h1);
+    float *sc = j->s->scores + w * j->s->scores_stride;
+    for (uint32_t h = h0; h < h1; h++) {
+        uint32_t kvh = h / group;
+        kern_attend(j->kernel, j->s->att + (size_t)h * HD, j->s->q + (size_t)h * HD, j->kc + (size_t)kvh * HD,
+                    j->vc + (size_t)kvh * HD, KV, (int)HD, j->pos + 1, j->scale, sc);
+    }
+}
 
 /* out = x / sqrt(sum(x^2) / C + eps) * w; the sum of squares is the canonical dot product. */
 static void rmsnorm(int kernel, float *out, const float *x, const float *w, int C, float eps)
@@ -110,7 +257,7 @@ static void rope_apply(float *v, int n, const LlamaShape *c, const float *cs)
 /* gate = silu(gate) * up = gate / (1 + exp(-gate)) * up, four lanes at a time (the tail through a padded vector). */
 static void swiglu(float *gate, const float *up, int n)
 {
-    const __m128 one = _mm_set1_ps(1.0f), sign = _mm_set1_ps(-0.0f);
+    const v4f one = v4f_set1(1.0f), sign = v4f_set1(-0.0f);
     for (int i = 0; i < n; i += 4) {
         float g[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0};
         int k = n - i < 4 ? n - i : 4;
@@ -118,9 +265,9 @@ static void swiglu(float *gate, const float *up, int n)
             g[j] = gate[i + j];
             u[j] = up[i + j];
         }
-        __m128 gv = _mm_loadu_ps(g);
-        __m128 y = _mm_mul_ps(_mm_div_ps(gv, _mm_add_ps(one, ec_expf4(_mm_xor_ps(gv, sign)))), _mm_loadu_ps(u));
-        _mm_storeu_ps(g, y);
+        v4f gv = v4f_load(g);
+        v4f y = v4f_mul(v4f_div(gv, v4f_add(one, ec_expf4(v4f_xor(gv, sign)))), v4f_load(u));
+        v4f_store(g, y);
         for (int j = 0; j < k; j++)
             gate[i + j] = g[j];
     }
@@ -138,11 +285,18 @@ static void add_to(float *x, const float *d, int n)
 static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, int32_t token)
 {
     int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
-    int KV = NKV * HD, Q = NH * HD, k = s->kernel, pos = (int)s->pos;
+    int KV = NKV * HD, Q = NH * HD, pos = (int)s->pos;
+    /* norms and attention: the float kernels (AVX also under Q8 when the CPU runs its AVX2 path: the same bits) */
+    int k = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path)) ? KERNEL_AVX
+                                                                                               : KERNEL_SCALAR_SSE2;
+    uint32_t L = c->layers;
     size_t T = c->ctx;
     float scale = 1.0f / ec_sqrtf((float)HD);
 
-    ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
+    if (s->kernel == KERNEL_Q8 && w->q8 && w->embed_q8)
+        q8_matrix_row_floats(w->embed_q8, (uint32_t)token, s->x);
+    else
+        ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
     s->tokens[pos] = token;
     rope_angles(s->rope_cs, c, (uint32_t)pos);
 
@@ -152,29 +306,26 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
         float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
         // attention: norm, q/k/v (k and v straight into their cache rows), rotate q and k, each head attends
         rmsnorm(k, s->xn, s->x, ly->attn_norm, C, c->norm_eps);
-        kern_matmul(k, s->q, (size_t)Q, s->xn, ly->wq, ly->bq, 1, C, Q);
-        kern_matmul(k, krow, (size_t)KV, s->xn, ly->wk, ly->bk, 1, C, KV);
-        kern_matmul(k, vrow, (size_t)KV, s->xn, ly->wv, ly->bv, 1, C, KV);
+        matvec(w, s, l, LQ_Q, s->q, s->xn, ly->wq, ly->bq, C, Q);
+        matvec(w, s, l, LQ_K, krow, s->xn, ly->wk, ly->bk, C, KV);
+        matvec(w, s, l, LQ_V, vrow, s->xn, ly->wv, ly->bv, C, KV);
         rope_apply(s->q, NH, c, s->rope_cs);
         rope_apply(krow, NKV, c, s->rope_cs);
-        for (int h = 0; h < NH; h++) {
-            int kvh = h / (NH / NKV); /* grouped-query: NH / NKV query heads share one key/value head */
-            kern_attend(k, s->att + (size_t)h * HD, s->q + (size_t)h * HD, kc + (size_t)kvh * HD, vc + (size_t)kvh * HD,
-                        (size_t)KV, HD, pos + 1, scale, s->scores);
-        }
+        AttendJob aj = {c, s, kc, vc, k, pos, scale};
+        parallel(s, attend_task, &aj);
         // output projection and residual
-        kern_matmul(k, s->xn, (size_t)C, s->att, ly->wo, 0, 1, Q, C);
+        matvec(w, s, l, LQ_O, s->xn, s->att, ly->wo, 0, Q, C);
         add_to(s->x, s->xn, C);
         // SwiGLU MLP and residual
         rmsnorm(k, s->xn, s->x, ly->ffn_norm, C, c->norm_eps);
-        kern_matmul(k, s->gate, (size_t)H, s->xn, ly->w_gate, 0, 1, C, H);
-        kern_matmul(k, s->up, (size_t)H, s->xn, ly->w_up, 0, 1, C, H);
+        matvec(w, s, l, LQ_GATE, s->gate, s->xn, ly->w_gate, 0, C, H);
+        matvec(w, s, l, LQ_UP, s->up, s->xn, ly->w_up, 0, C, H);
         swiglu(s->gate, s->up, H);
-        kern_matmul(k, s->xn, (size_t)C, s->gate, ly->w_down, 0, 1, H, C);
+        matvec(w, s, l, LQ_DOWN, s->xn, s->gate, ly->w_down, 0, H, C);
         add_to(s->x, s->xn, C);
     }
     rmsnorm(k, s->xn, s->x, w->out_norm, C, c->norm_eps);
-    kern_matmul(k, s->logits, (size_t)c->vocab, s->xn, w->output, 0, 1, C, (int)c->vocab);
+    matvec(w, s, L, 0, s->logits, s->xn, w->output, 0, C, (int)c->vocab);
     s->pos++;
 }
 
@@ -205,6 +356,8 @@ ModelError llama_feed(const LlamaShape *c, const LlamaWeights *w, LlamaState *s,
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || (uint32_t)tokens[i] >= c->vocab)
             return MODEL_ERR_TOKEN; /* nothing fed */
+    if (!(s->kernel == KERNEL_Q8 && w->q8) && !w->embed)
+        return MODEL_ERR_UNPREPARED;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         if (s->pos == c->ctx)

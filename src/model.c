@@ -414,24 +414,24 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
 }
 
 /* GELU, tanh form, four lanes at a time; the tail goes through a padded vector so every element sees the same ops. */
-EC_INLINE __m128 gelu4(__m128 x)
+EC_INLINE v4f gelu4(v4f x)
 {
-    const __m128 k0 = _mm_set1_ps(0.7978845608028654f), k1 = _mm_set1_ps(0.044715f);
-    __m128 x3 = _mm_mul_ps(_mm_mul_ps(x, x), x);
-    __m128 t = ec_tanhf4(_mm_mul_ps(k0, _mm_add_ps(x, _mm_mul_ps(k1, x3))));
-    return _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(0.5f), x), _mm_add_ps(_mm_set1_ps(1.0f), t));
+    const v4f k0 = v4f_set1(0.7978845608028654f), k1 = v4f_set1(0.044715f);
+    v4f x3 = v4f_mul(v4f_mul(x, x), x);
+    v4f t = ec_tanhf4(v4f_mul(k0, v4f_add(x, v4f_mul(k1, x3))));
+    return v4f_mul(v4f_mul(v4f_set1(0.5f), x), v4f_add(v4f_set1(1.0f), t));
 }
 
 static void gelu(float *h, int n)
 {
     int i = 0;
     for (; i + 4 <= n; i += 4)
-        _mm_storeu_ps(h + i, gelu4(_mm_loadu_ps(h + i)));
+        v4f_store(h + i, gelu4(v4f_load(h + i)));
     if (i < n) {
         float pad[4] = {0, 0, 0, 0};
         for (int j = i; j < n; j++)
             pad[j - i] = h[j];
-        _mm_storeu_ps(pad, gelu4(_mm_loadu_ps(pad)));
+        v4f_store(pad, gelu4(v4f_load(pad)));
         for (int j = i; j < n; j++)
             h[j] = pad[j - i];
     }
@@ -442,17 +442,15 @@ static void gelu(float *h, int n)
 // ----------------------------------------------------------------------------
 // work split over workers: output rows of a mat-vec; q/k/v rows and attention by heads
 
-/* Runs task's parts on the workers (or on the caller alone, as one part). */
-static void parallel(RunState *s, model_task task, void *arg)
+void model_parallel_run(const ModelParallel *p, model_task task, void *arg)
 {
-    if (s->par.run && s->par.workers > 1)
-        s->par.run(s->par.ctx, task, arg, s->par.workers);
+    if (p && p->run && p->workers > 1)
+        p->run(p->ctx, task, arg, p->workers);
     else
         task(arg, 0, 1);
 }
 
-/* Part w's share [*lo, *hi) of n items in blocks of `block` (only the last block may be short). */
-static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
+void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
 {
     uint32_t blocks = (n + block - 1) / block;
     uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
@@ -460,6 +458,7 @@ static void share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t 
     *hi = b1 * block < n ? b1 * block : n;
 }
 
+static void parallel(RunState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
 /* What a part does to its own output rows right after computing them (element-wise, so done where they are hot
  * and with the same bits as a pass over the whole matrix afterwards). */
 enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */ };
@@ -500,7 +499,7 @@ static void matmul_task(void *arg, unsigned w, unsigned nw)
 {
     const MatmulJob *j = arg;
     uint32_t lo, hi;
-    share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
+    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
     matmul_rows(j, w, lo, hi);
 }
 
@@ -542,7 +541,7 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
     const MatmulJob *mj = &j->qkv;
     int n = mj->n, C = mj->I, hs = j->hs;
     uint32_t h0, h1;
-    share(w, nw, (uint32_t)j->NH, 1, &h0, &h1);
+    model_share(w, nw, (uint32_t)j->NH, 1, &h0, &h1);
     if (h0 == h1)
         return;
     uint32_t c0 = h0 * (uint32_t)hs, c1 = h1 * (uint32_t)hs;
@@ -567,7 +566,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     const ModelConfig *c = &m->cfg;
     int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
     /* attention stays float under Q8; AVX and SSE2 give the same bits there, so take AVX wherever it runs */
-    int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && s->q8_path != Q8_PATH_SSE2);
+    int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path));
     int k = wide ? KERNEL_AVX : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
     float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
     float scale = 1.0f / ec_sqrtf((float)hs);

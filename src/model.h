@@ -109,6 +109,11 @@ typedef struct {
     unsigned workers; /* n passed to run (one part per worker), >= 1 */
 } ModelParallel;
 
+/* Runs task's parts on p's workers, or on the caller alone as one part (p NULL, no run, or one worker). */
+void model_parallel_run(const ModelParallel *p, model_task task, void *arg);
+/* Part w's share [*lo, *hi) of n items in whole blocks of `block` (only the last block may be short). */
+void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi);
+
 /* The run state: KV cache, activations, the tokens in the cache. One block from the caller. */
 typedef struct {
     int kernel;

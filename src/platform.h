@@ -1,5 +1,6 @@
 /* platform.h - the one header the freestanding core sees besides <stddef.h> and <stdint.h>.
- * It promises: fixed-width types, an inline/restrict vocabulary, and the x86-64 SIMD intrinsics.
+ * It promises: fixed-width types, an inline/restrict vocabulary, the CPU's SIMD intrinsics (x86-64 or AArch64)
+ * and arch/vec4.h, the 4-lane vector operations that give the same bits on both.
  * It must never pull in libc or UEFI headers. */
 #ifndef EFICHAT_PLATFORM_H
 #define EFICHAT_PLATFORM_H
@@ -7,17 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if !defined(__x86_64__)
-#error "efichat's core targets x86-64 (SSE2 baseline, AVX as a run-time choice)"
-#endif
+#define EC_INLINE static inline __attribute__((always_inline))
+#define EC_RESTRICT __restrict__
 
+#if defined(__x86_64__)
 /* xmmintrin.h drags in mm_malloc.h, which includes <stdlib.h>: pretend it is already in. */
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
-
-#define EC_INLINE static inline __attribute__((always_inline))
-#define EC_RESTRICT __restrict__
 #define EC_TARGET_AVX __attribute__((target("avx")))
 #define EC_TARGET_AVX2 __attribute__((target("avx2")))
+#elif defined(__aarch64__)
+#include <arm_neon.h> /* NEON is part of the AArch64 baseline (and of the UEFI AArch64 binding) */
+#else
+#error "efichat's core targets x86-64 (SSE2 baseline, AVX as a run-time choice) and AArch64 (NEON)"
+#endif
+
+#include "arch/vec4.h"
 
 #endif

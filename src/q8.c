@@ -1,6 +1,7 @@
 /* q8.c - int8 weights (one float scale per row) times int8 activations (one float scale per input row), summed
  * exactly in int32, scaled once in float: y = float(acc) * sw * sx + b (see q8.h for the exact definition).
- * Three paths compute the same integer sums: SSE2 (every x86-64), AVX2 and AVX-512 VNNI, picked at run time. */
+ * Three paths compute the same integer sums: SSE2 (every x86-64), AVX2 and AVX-512 VNNI, picked at run time; on
+ * AArch64 one NEON path (its own section at the end) computes them too. */
 #include "q8.h"
 #include "ecmath.h"
 #include "kernels.h"
@@ -11,15 +12,32 @@
 /* Rows padded with zero columns to a multiple of 64: every path reads whole 16-, 32- or 64-byte blocks. */
 static uint32_t padded(uint32_t cols) { return (cols + 63u) & ~63u; }
 
+#if defined(__aarch64__)
+/* SDOT: ID_AA64ISAR0_EL1 bits 47:44 (DP) >= 1. Readable at EL1/EL2 (UEFI); Linux (and qemu-user) emulate the read
+ * for user space. */
+static int cpu_has_dotprod(void)
+{
+    uint64_t isar0;
+    __asm__ volatile("mrs %0, ID_AA64ISAR0_EL1" : "=r"(isar0));
+    return ((isar0 >> 44) & 0xF) >= 1;
+}
+
+int q8_best_path(void) { return cpu_has_dotprod() ? Q8_PATH_DOT : Q8_PATH_SSE2; }
+int q8_path_available(int path) { return path == Q8_PATH_SSE2 || (path == Q8_PATH_DOT && cpu_has_dotprod()); }
+const char *q8_path_name(int path) { return path == Q8_PATH_DOT ? "neon-dot" : "neon"; }
+#else
 int q8_best_path(void)
 {
     return kern_cpu_has_avx512vnni() ? Q8_PATH_VNNI : kern_cpu_has_avx2() ? Q8_PATH_AVX2 : Q8_PATH_SSE2;
 }
 
+int q8_path_available(int path) { return path >= Q8_PATH_SSE2 && path <= q8_best_path(); }
+
 const char *q8_path_name(int path)
 {
     return path == Q8_PATH_VNNI ? "avx512-vnni" : path == Q8_PATH_AVX2 ? "avx2" : "sse2";
 }
+#endif
 
 // ----------------------------------------------------------------------------
 // weights
@@ -30,7 +48,11 @@ size_t q8_matrix_bytes(uint32_t rows, uint32_t cols)
            ALIGN64((size_t)rows * sizeof(int32_t));
 }
 
+#if defined(__x86_64__)
 static int32_t round_to_int(float v) { return _mm_cvtss_si32(_mm_set_ss(v)); } /* nearest, ties to even */
+#else
+static int32_t round_to_int(float v) { return ec_round_s32(v); } /* the same rounding and out-of-range value */
+#endif
 
 static float max_abs(const float *x, uint32_t n)
 {
@@ -83,12 +105,28 @@ static void q8_finish(QMatrix *q)
 
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem)
 {
-    q8_layout(q, rows, cols, mem);
-    float *sc = (float *)(uintptr_t)q->scale;
+    q8_matrix_begin(q, rows, cols, mem);
     for (uint32_t r = 0; r < rows; r++)
-        sc[r] = q8_quantize_row((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, w + (size_t)r * cols, cols);
-    q8_finish(q);
+        q8_matrix_set_row(q, r, w + (size_t)r * cols);
+    q8_matrix_end(q);
     return q8_matrix_bytes(rows, cols);
+}
+
+void q8_matrix_begin(QMatrix *q, uint32_t rows, uint32_t cols, void *mem) { q8_layout(q, rows, cols, mem); }
+
+void q8_matrix_set_row(QMatrix *q, uint32_t r, const float *row)
+{
+    float *sc = (float *)(uintptr_t)q->scale;
+    sc[r] = q8_quantize_row((int8_t *)(uintptr_t)q->w + (size_t)r * q->stride, row, q->cols);
+}
+
+void q8_matrix_end(QMatrix *q) { q8_finish(q); }
+
+void q8_matrix_row_floats(const QMatrix *q, uint32_t r, float *out)
+{
+    const int8_t *v = q->w + (size_t)r * q->stride;
+    for (uint32_t c = 0; c < q->cols; c++)
+        out[c] = (float)v[c] * q->scale[r];
 }
 
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem)
@@ -111,6 +149,7 @@ size_t q8_scratch_bytes(uint32_t max_cols, int N)
     return (size_t)N * 3 * padded(max_cols) + ALIGN64((size_t)N * sizeof(float));
 }
 
+#if defined(__x86_64__)
 /* x (cols) to xb (S int8, zero padded); returns the scale (0: a zero row; NaN: the row holds a NaN or an infinity,
  * then xb is zero and every output of the row becomes NaN, so the caller's finiteness check sees it). */
 static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
@@ -340,3 +379,97 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
     else
         rows_sse2(out, ldo, q, r0, R, bias, N, sb, sx);
 }
+#elif defined(__aarch64__)
+// ----------------------------------------------------------------------------
+// AArch64 (NEON): the result q8.h defines, as the SSE2 path computes it. quantize_act rounds x * (127 / m) like
+// cvtps2dq (|x * inv| <= 127, so the x86 packs never saturate and a plain int8 store is the same); the sums are
+// exact int32 (vmull_s8: int16 products of at most 127 * 127, vpadalq_s16 into int32 lanes), so any lane grouping
+// gives the SSE2 totals; y = float(acc) * sw * sx (+ b), rounded left to right as store_rows does.
+
+static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
+{
+    float m = 0.0f;
+    int bad = 0;
+    for (uint32_t c = 0; c < cols; c++) { /* without a NaN, max is exact in any order */
+        float a = x[c] < 0 ? -x[c] : x[c];
+        bad |= a != a;
+        m = a > m ? a : m;
+    }
+    if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
+        ec_memset(xb, 0, S);
+        return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
+    }
+    float inv = (float)Q8_XMAX / m;
+    for (uint32_t c = 0; c < S; c++)
+        xb[c] = c < cols ? (int8_t)ec_round_s32(x[c] * inv) : 0;
+    return m / (float)Q8_XMAX;
+}
+
+EC_INLINE int32x4_t madd16(int32x4_t acc, int8x16_t x, const int8_t *w)
+{
+    int8x16_t wv = vld1q_s8(w);
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(x), vget_low_s8(wv)));
+    return vpadalq_s16(acc, vmull_high_s8(x, wv));
+}
+
+/* Four rows' sums with SDOT: each int32 lane adds four int8 products per step (exact). */
+__attribute__((target("arch=armv8.2-a+dotprod"))) static void dot4_sdot(int32_t acc[4], const int8_t *xb,
+                                                                       const int8_t *const w[4], uint32_t S)
+{
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 16) {
+        int8x16_t xv = vld1q_s8(xb + c);
+        a0 = vdotq_s32(a0, xv, vld1q_s8(w[0] + c));
+        a1 = vdotq_s32(a1, xv, vld1q_s8(w[1] + c));
+        a2 = vdotq_s32(a2, xv, vld1q_s8(w[2] + c));
+        a3 = vdotq_s32(a3, xv, vld1q_s8(w[3] + c));
+    }
+    acc[0] = vaddvq_s32(a0);
+    acc[1] = vaddvq_s32(a1);
+    acc[2] = vaddvq_s32(a2);
+    acc[3] = vaddvq_s32(a3);
+}
+
+void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
+               int N, void *scratch, int path)
+{
+    if (r0 >= R || N <= 0)
+        return;
+    uint32_t S = q->stride, rowb = 3 * S; /* q8_scratch_bytes' layout; only the int8 row is used */
+    uint8_t *sb = scratch;
+    float *sx = (float *)(void *)(sb + (size_t)N * rowb);
+    for (int n = 0; n < N; n++)
+        sx[n] = quantize_act((int8_t *)(sb + (size_t)n * rowb), in + (size_t)n * q->cols, q->cols, S);
+    for (uint32_t r = r0; r < R; r += 4) { /* a block of four weight rows meets every input row */
+        uint32_t nr = R - r < 4 ? R - r : 4;
+        const int8_t *w[4];
+        for (uint32_t j = 0; j < 4; j++)
+            w[j] = q->w + (size_t)(j < nr ? r + j : r) * S;
+        for (int n = 0; n < N; n++) {
+            const int8_t *xb = (const int8_t *)(sb + (size_t)n * rowb);
+            int32_t acc[4];
+            if (path == Q8_PATH_DOT) {
+                dot4_sdot(acc, xb, w, S);
+            } else {
+                int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+                for (uint32_t c = 0; c < S; c += 16) {
+                    int8x16_t xv = vld1q_s8(xb + c);
+                    a0 = madd16(a0, xv, w[0] + c);
+                    a1 = madd16(a1, xv, w[1] + c);
+                    a2 = madd16(a2, xv, w[2] + c);
+                    a3 = madd16(a3, xv, w[3] + c);
+                }
+                acc[0] = vaddvq_s32(a0);
+                acc[1] = vaddvq_s32(a1);
+                acc[2] = vaddvq_s32(a2);
+                acc[3] = vaddvq_s32(a3);
+            }
+            float *dst = out + (size_t)n * ldo + r;
+            for (uint32_t j = 0; j < nr; j++) {
+                float y = (float)acc[j] * q->scale[r + j] * sx[n];
+                dst[j] = bias ? y + bias[r + j] : y;
+            }
+        }
+    }
+}
+#endif

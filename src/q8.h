@@ -14,15 +14,27 @@ enum q8_path {
     Q8_PATH_SSE2 = 0, /* int8 widened to int16, pmaddwd: every x86-64 CPU */
     Q8_PATH_AVX2 = 1, /* vpsignb + vpmaddubsw + vpmaddwd, 32 columns an instruction */
     Q8_PATH_VNNI = 2, /* AVX-512 VNNI vpdpbusd on (x + 128) with a per-row correction, 64 columns an instruction */
+    Q8_PATH_DOT = 3,  /* AArch64 SDOT (ARMv8.2 dot product): four int8 products into each int32 lane */
 };
-/* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state). */
+/* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state;
+ * on AArch64 path 0 is plain NEON and Q8_PATH_DOT needs ID_AA64ISAR0_EL1.DP). */
 int q8_best_path(void);
+int q8_path_available(int path);
+/* Whether the path runs AVX instructions (so the float parts beside it may use the AVX kernels too). */
+#define Q8_PATH_USES_AVX(path) ((path) == Q8_PATH_AVX2 || (path) == Q8_PATH_VNNI)
 const char *q8_path_name(int path);
 
 /* Bytes a quantised (rows, cols) matrix needs (values, scales, row sums; 64-byte aligned pieces). */
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);
 /* Quantises w (rows, cols) into mem; fills q. Returns the bytes used. */
 size_t q8_matrix_build(QMatrix *q, const float *w, uint32_t rows, uint32_t cols, void *mem);
+/* The same, a row at a time (for weights that exist as floats one row at a time, e.g. dequantised from a file):
+ * begin lays the matrix out in mem (q8_matrix_bytes), set_row quantises row r, end pads and sums the rows. */
+void q8_matrix_begin(QMatrix *q, uint32_t rows, uint32_t cols, void *mem);
+void q8_matrix_set_row(QMatrix *q, uint32_t r, const float *row);
+void q8_matrix_end(QMatrix *q);
+/* Row r as floats, value * scale (one rounding each): the Q8 kernel's embedding lookups. */
+void q8_matrix_row_floats(const QMatrix *q, uint32_t r, float *out);
 /* The same matrix from int8 rows already quantised by q8_quantize_row (a version 2 file): values and scales copied. */
 size_t q8_matrix_from_int8(QMatrix *q, const int8_t *v, const float *scale, uint32_t rows, uint32_t cols, void *mem);
 /* One weight row to int8 (-127..127, round to nearest even of w * 127/max|w|); returns its scale max|w|/127 (0 for

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """run_tests.py - runs every test program and script, counts their PASS/FAIL lines, ends with 'N passed, N failed'.
 
-Protocol for a test program: print one line 'PASS: name' or 'FAIL: name: why' per case, exit 0 iff no case failed.
+Protocol for a test program: print one line 'PASS: name' or 'FAIL: name: why' per case, exit 0 iff no case failed;
+'SKIP: why' (exit 0) when a tool it needs is absent, which counts as neither and is named in the summary.
 A program that exits non-zero without a FAIL line counts as one failure (a crash); one that prints no PASS line and
 no FAIL line counts as one failure too (a test that ran nothing cannot pass).
 Found automatically: BUILD/tests/test_* (host unit programs) and tests/**/test_*.py (run with this Python).
@@ -22,13 +23,14 @@ def main():
     cmds = [c for c in cmds if args.only in c[-1]]
     env = dict(os.environ, EFICHAT_BUILD=args.build, EFICHAT_PY=sys.executable)
     passed = failed = 0
+    skipped = []
     for cmd in cmds:
         name = cmd[-1]
         t0 = time.time()
         print(f"== {name}", flush=True)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
                                 errors="replace")
-        p = f = 0
+        p = f = k = 0
         for line in proc.stdout:
             sys.stdout.write("   " + line)
             sys.stdout.flush()
@@ -36,17 +38,20 @@ def main():
                 p += 1
             elif line.startswith("FAIL:"):
                 f += 1
+            elif line.startswith("SKIP:"):
+                k += 1
         rc = proc.wait()
         if rc != 0 and f == 0:
             print(f"   FAIL: {name} exited with status {rc} without naming a failed case")
             f += 1
-        if p == 0 and f == 0:
+        if p == 0 and f == 0 and not (k and rc == 0):
             print(f"   FAIL: {name} ran no test case")
             f += 1
         print(f"   ({p} passed, {f} failed, {time.time() - t0:.1f} s)", flush=True)
         passed += p
         failed += f
-    print(f"{passed} passed, {failed} failed")
+        skipped += [name] if k else []
+    print(f"{passed} passed, {failed} failed" + (f", {len(skipped)} skipped ({', '.join(skipped)})" if skipped else ""))
     return 1 if failed else 0
 
 if __name__ == "__main__":

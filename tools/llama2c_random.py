@@ -14,10 +14,12 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ctx", type=int, default=256)
+    ap.add_argument("--vocab", type=int, default=256)
+    ap.add_argument("--hidden", type=int, default=0, help="default 8C/3 rounded")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    C, L, V, T, hs = a.dim, a.layers, 256, a.ctx, a.dim // a.heads
-    H = (8 * C + 2) // 3
+    C, L, V, T, hs = a.dim, a.layers, a.vocab, a.ctx, a.dim // a.heads
+    H = a.hidden or (8 * C + 2) // 3
     rng = np.random.default_rng(C)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "model.bin"), "wb") as f:
@@ -31,7 +33,7 @@ def main():
     with open(os.path.join(a.out, "tokenizer.bin"), "wb") as f:
         f.write(struct.pack("<i", 1))
         for i in range(V):
-            f.write(struct.pack("<fi", 0.0, 1) + bytes([i if i >= 32 else 32]))
+            f.write(struct.pack("<fi", 0.0, 1) + bytes([i % 256 if i % 256 >= 32 else 32]))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 # shim would run that fallback loader instead of EFI_APP.
 # Needs no root and no loop device: sgdisk writes the partition table, mtools formats and fills the partition in
 # place through an "image@@offset" path. Never touches anything but OUT (written via OUT.tmp, then renamed).
-# Environment: DISK_MB (image size in MiB, default 64; FAT32 needs at least 34), ESP_LABEL (default EFICHAT).
+# Environment: DISK_MB (image size in MiB, default 64; FAT32 needs at least 34), ESP_LABEL (default EFICHAT),
+# AA64_APP (the AArch64 build, put beside the x86 one as EFI/BOOT/BOOTAA64.EFI, the name ARM firmware starts; no
+# shim for it yet, so an ARM machine boots it with Secure Boot off).
 set -eu
 
 usage() { echo "usage: $0 OUT EFI_APP [ESP_PATH=HOST_FILE ...]" >&2; exit 2; }
@@ -19,6 +21,7 @@ for t in sgdisk mformat mmd mcopy; do
     command -v "$t" >/dev/null 2>&1 || { echo "$0: $t not found (apt-get install gdisk mtools)" >&2; exit 1; }
 done
 [ -f "$app" ] || { echo "$0: no EFI application at $app" >&2; exit 1; }
+[ -z "${AA64_APP:-}" ] || [ -f "$AA64_APP" ] || { echo "$0: no AArch64 EFI application at $AA64_APP" >&2; exit 1; }
 if [ -n "${SHIM_EFI:-}" ]; then
     for f in "$SHIM_EFI" "${MM_EFI:-}"; do
         [ -f "$f" ] || { echo "$0: no shim file '$f' (apt-get install shim-signed shim-helpers-amd64-signed)" >&2; exit 1; }
@@ -51,6 +54,7 @@ if [ -n "${SHIM_EFI:-}" ]; then
 else
     mcopy -i "$esp" "$app" ::/EFI/BOOT/BOOTX64.EFI
 fi
+[ -z "${AA64_APP:-}" ] || mcopy -i "$esp" "$AA64_APP" ::/EFI/BOOT/BOOTAA64.EFI
 
 for spec in "$@"; do
     dest=${spec%%=*}; src=${spec#*=}

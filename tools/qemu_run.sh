@@ -12,6 +12,10 @@
 #   SECURE_BOOT  off | ms | snakeoil  (default off) - Debian's OVMF builds that enforce Secure Boot: ms has
 #              Microsoft's keys (what a PC ships with: shim boots, efichat needs enrolling), snakeoil has Debian's
 #              test key in db (an efichat signed with /usr/share/ovmf/PkKek-1-snakeoil.key boots). Both need SMM.
+#   ARCH       x86_64 | aarch64  (default x86_64) - aarch64: qemu-system-aarch64 -M virt -cpu max (TCG) on AAVMF
+#              (EDK II for ARM, qemu-efi-aarch64), which starts EFI/BOOT/BOOTAA64.EFI from the same image; a
+#              ramfb screen (none in serial mode), the disk on virtio-blk, the keyboard on xHCI (virt has no PS/2);
+#              SECURE_BOOT=off only, OVMF_CODE/OVMF_VARS name the AAVMF files
 #   FIRMWARE   ovmf | uboot  (default ovmf) - uboot: U-Boot's own UEFI (u-boot-qemu's qemu-x86_64 u-boot.rom, or
 #              UBOOT_ROM), no variable store and no Secure Boot; it starts only the plain image (SHIM=0), see
 #              docs/hardware.md
@@ -20,8 +24,8 @@
 #   OVMF_VARS  variable store template (default /usr/share/OVMF/OVMF_VARS_4M.fd, or the SECURE_BOOT one)
 #   VARS_COPY  writable copy of the variable store (default build/OVMF_VARS-$SECURE_BOOT.fd; made when missing or
 #              FRESH_VARS=1)
-#   DISK_BUS   sata | usb | nvme (default sata: the image as an AHCI hard disk; usb: as a USB stick on xHCI;
-#              nvme: as an NVMe drive)
+#   DISK_BUS   sata | usb | nvme | virtio (default sata, on aarch64 virtio: the image as an AHCI hard disk; usb: as
+#              a USB stick on xHCI; nvme: as an NVMe drive; virtio: virtio-blk)
 #   KEYBOARD   both | usb | ps2  (default both; usb turns the PS/2 controller off, ps2 adds no USB keyboard)
 #   SMP, MEM   (default 2, 512M)
 #   ACCEL      kvm | tcg (default: KVM when it really runs OVMF, else TCG; the answer is cached in build/.accel)
@@ -34,6 +38,24 @@ set -eu
 img=$1; shift
 qemu=${QEMU:-qemu-system-x86_64}
 machine=q35
+arch=${ARCH:-x86_64}
+case $arch in
+    x86_64) ;;
+    aarch64)
+        [ "${SECURE_BOOT:-off}" = off ] || { echo "$0: ARCH=aarch64 runs with SECURE_BOOT=off only" >&2; exit 2; }
+        [ "${FIRMWARE:-ovmf}" = ovmf ] || { echo "$0: ARCH=aarch64 runs on AAVMF (FIRMWARE=ovmf) only" >&2; exit 2; }
+        qemu=${QEMU:-qemu-system-aarch64}
+        machine=virt
+        # Debian's AAVMF files are already the 64 MiB that -M virt's two pflash banks must be.
+        OVMF_CODE=${OVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+        OVMF_VARS=${OVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+        ACCEL=tcg    # an x86 host runs AArch64 only under TCG
+        CPU=${CPU:-max}
+        DISK_BUS=${DISK_BUS:-virtio}
+        [ "${KEYBOARD:-both}" != ps2 ] || { echo "$0: -M virt has no PS/2 controller: KEYBOARD=usb" >&2; exit 2; }
+        KEYBOARD=arm-usb ;;
+    *) echo "$0: ARCH must be x86_64 or aarch64, not $arch" >&2; exit 2 ;;
+esac
 case ${SECURE_BOOT:-off} in
     off)      code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
               vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd} ;;
@@ -46,13 +68,16 @@ esac
 # The Secure Boot builds keep their variables behind SMM: without smm=on and a secure pflash they stop at start.
 [ "${SECURE_BOOT:-off}" = off ] || machine="q35,smm=on -global driver=cfi.pflash01,property=secure,value=on"
 vars_copy=${VARS_COPY:-build/OVMF_VARS-${SECURE_BOOT:-off}.fd}
+[ "$arch" = x86_64 ] || vars_copy=${VARS_COPY:-build/AAVMF_VARS.fd}
 bus=${DISK_BUS:-sata}
 kbd=${KEYBOARD:-both}
 if [ -z "${MODE:-}" ]; then
     if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then MODE=window; else MODE=serial; fi
 fi
 
-command -v "$qemu" >/dev/null 2>&1 || { echo "$0: $qemu not found (apt-get install qemu-system-x86)" >&2; exit 1; }
+if ! command -v "$qemu" >/dev/null 2>&1; then
+    echo "$0: $qemu not found (apt-get install qemu-system-x86, or qemu-system-arm for ARCH=aarch64)" >&2; exit 1
+fi
 for f in "$code" "$vars"; do
     [ -f "$f" ] || { echo "$0: no OVMF firmware at $f (apt-get install ovmf, or set OVMF_CODE/OVMF_VARS)" >&2; exit 1; }
 done
@@ -104,12 +129,14 @@ case $bus in
     sata) set -- "$@" -device ide-hd,drive=disk0,bus=ide.0,bootindex=0 ;;
     usb)  set -- "$@" -device usb-storage,drive=disk0,bus=xhci.0,bootindex=0 ;;
     nvme) set -- "$@" -device nvme,drive=disk0,serial=efichat0,bootindex=0 ;;
-    *) echo "$0: DISK_BUS must be sata, usb or nvme, not $bus" >&2; exit 2 ;;
+    virtio) set -- "$@" -device virtio-blk-pci,drive=disk0,bootindex=0 ;;
+    *) echo "$0: DISK_BUS must be sata, usb, nvme or virtio, not $bus" >&2; exit 2 ;;
 esac
 case $kbd in
     both) set -- "$@" -device usb-kbd,bus=xhci.0 ;;
     usb)  set -- "$@" -device usb-kbd,bus=xhci.0 -machine i8042=off ;;
     ps2)  ;;
+    arm-usb) set -- "$@" -device usb-kbd,bus=xhci.0 ;;   # ARCH=aarch64: no i8042 to switch off
     *) echo "$0: KEYBOARD must be both, usb or ps2, not $kbd" >&2; exit 2 ;;
 esac
 
@@ -128,4 +155,8 @@ case $MODE in
         set -- "$@" -display none -serial stdio -monitor none ;;
     *) echo "$0: MODE must be window, serial or test, not $MODE" >&2; exit 2 ;;
 esac
+# -M virt has no display unless one is given: ramfb, the simplest framebuffer AAVMF drives (ARM_SCREEN=none: none).
+if [ "$arch" = aarch64 ] && [ "$MODE" != serial ] && [ "${ARM_SCREEN:-ramfb}" != none ]; then
+    set -- "$@" -device "${ARM_SCREEN:-ramfb}"
+fi
 exec "$qemu" "$@"

@@ -144,7 +144,7 @@ int cmd_llama_generate(int argc, char **argv)
     void *image = read_file(mp, &mlen);
     char msg[300] = "";
     LlamaOpened m;
-    int r = llama_open(&m, image, mlen, msg, sizeof msg);
+    int r = llama_open(&m, image, mlen, 0, msg, sizeof msg); /* float weights: the scalar kernel's bits */
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
     m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);

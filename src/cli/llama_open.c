@@ -20,7 +20,7 @@ static int opened(LlamaOpened *m, char *msg, size_t cap)
     return 1;
 }
 
-int llama_open(LlamaOpened *m, const void *bytes, size_t len, char *msg, size_t cap)
+int llama_open(LlamaOpened *m, const void *bytes, size_t len, int q8, char *msg, size_t cap)
 {
     memset(m, 0, sizeof *m);
     if (len >= 4 && !memcmp(bytes, "EFCM", 4))
@@ -36,23 +36,23 @@ int llama_open(LlamaOpened *m, const void *bytes, size_t len, char *msg, size_t 
             return -1;
         }
         m->kind = g.arch == GGUF_ARCH_QWEN2 ? "gguf qwen2" : "gguf llama";
-        if (!(m->weights_mem = malloc(llama_weights_bytes_gguf(&f, &g)))) {
+        if (!(m->weights_mem = malloc(llama_weights_bytes_gguf(&f, &g, q8)))) {
             snprintf(msg, cap, "out of memory for the dequantised weights");
             llama_close(m);
             return -1;
         }
-        llama_weights_gguf(&f, &g, &m->c, &m->w, m->weights_mem);
+        llama_weights_gguf(&f, &g, q8, &m->c, &m->w, m->weights_mem);
         return opened(m, msg, cap);
     }
     Llama2cFile f;
     if (l2c_open(&f, bytes, len, msg, cap) != L2C_OK)
         return -1;
     m->kind = "llama2.c";
-    if (!(m->weights_mem = malloc(llama_weights_bytes_l2c(&f)))) {
+    if (!(m->weights_mem = malloc(llama_weights_bytes_l2c(&f, q8)))) {
         snprintf(msg, cap, "out of memory for the dequantised weights");
         return -1;
     }
-    llama_weights_l2c(&f, &m->c, &m->w, m->weights_mem);
+    llama_weights_l2c(&f, q8, &m->c, &m->w, m->weights_mem);
     return opened(m, msg, cap);
 }
 

@@ -15,9 +15,10 @@ typedef struct {
     void *weights_mem; /* layer table and dequantised tensors */
 } LlamaOpened;
 
-/* 1: opened (the image must outlive m); 0: an efichat model, not for this path; -1: no reader accepts it or it is no
+/* q8: int8 weights for the Q8 kernel straight from the file (no float copy), else float32.
+ * 1: opened (the image must outlive m); 0: an efichat model, not for this path; -1: no reader accepts it or it is no
  * runnable Llama model, with one line in msg. */
-int llama_open(LlamaOpened *m, const void *bytes, size_t len, char *msg, size_t cap);
+int llama_open(LlamaOpened *m, const void *bytes, size_t len, int q8, char *msg, size_t cap);
 void llama_close(LlamaOpened *m);
 
 #endif

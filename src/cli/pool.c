@@ -43,7 +43,11 @@ static int spin_once(int *spins)
     if (++*spins >= POOL_SPIN)
         return 0;
     if (*spins < POOL_PAUSE)
+#if defined(__aarch64__)
+        __asm__ volatile("yield"); /* AArch64's spin-wait hint, as x86's pause */
+#else
         __asm__ volatile("pause");
+#endif
     else
         sched_yield();
     return 1;

@@ -1,10 +1,11 @@
-/* entry.c - the first code of efichat: switches SSE on, then runs efichat_main (main.c). Built with
- * -mgeneral-regs-only (mk/efi.mk) and tested to hold no SSE instruction (tests/efi/test_pe.py), because everything
- * else, the core included, is compiled for SSE2 and would fault if it ran first.
+/* entry.c - the first code of efichat: switches SSE on (on AArch64: resets the FPCR), then runs efichat_main
+ * (main.c). Built with -mgeneral-regs-only (mk/efi.mk) and tested to hold no SSE instruction (tests/efi/test_pe.py),
+ * because everything else, the core included, is compiled for SSE2 and would fault if it ran first.
  * Why: U-Boot's UEFI on x86_64 starts images with CR4.OSFXSR clear, so the first SSE instruction raises #UD and the
  * machine resets in a loop. The UEFI spec asks x64 firmware to have SSE enabled; EDK II does, U-Boot does not. */
 #include "efisys.h"
 
+#if defined(__x86_64__)
 /* Returns 1 when SSE had to be switched on (the firmware had left it off). */
 static int sse_enable(void)
 {
@@ -24,6 +25,19 @@ static int sse_enable(void)
     __asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
     return 1;
 }
+#else
+/* AArch64: UEFI's binding has FP/SIMD enabled (CPACR_EL1.FPEN) before an image runs, so NEON works from the first
+ * instruction. What bit-identical sums still need is the FPCR at its reset value: round to nearest, no flush of
+ * subnormals to zero, no default-NaN mode, no traps. The spec asks firmware for exactly that; this makes sure. */
+static int sse_enable(void)
+{
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    if (fpcr != 0)
+        __asm__ volatile("msr fpcr, %0" : : "r"((uint64_t)0));
+    return 0; /* "SSE was off" has no AArch64 meaning: nothing to report */
+}
+#endif
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {

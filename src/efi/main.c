@@ -77,6 +77,9 @@ static void load_config(App *a)
  * CPU has no AVX, so this does nothing there; TCG has no AVX-512. Config `avx=0` skips it. */
 static void enable_avx(void)
 {
+#if !defined(__x86_64__)
+    return; /* AArch64: no AVX, and NEON needs no switch (entry.c) */
+#else
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
     int xsave = (c >> 26) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
@@ -98,6 +101,7 @@ static void enable_avx(void)
         lo |= want;
         __asm__ volatile("xsetbv" : : "a"(lo), "d"(hi), "c"(0));
     }
+#endif
 }
 
 static void describe_model_error(Fmt *f, const char *where, ModelError err, const char *msg)
@@ -246,7 +250,11 @@ static void say_setup(App *a)
     fmt_u64(&f, mf_param_count(&a->model.cfg));
     fmt_str(&f, " ctx=");
     fmt_u64(&f, a->model.cfg.ctx);
+#if defined(__aarch64__)
+    fmt_str(&f, a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=neon");
+#else
     fmt_str(&f, a->rs.kernel == KERNEL_AVX ? " kernel=avx" : a->rs.kernel == KERNEL_Q8 ? " kernel=q8" : " kernel=sse2");
+#endif
     if (a->rs.kernel == KERNEL_Q8) { /* which integer instructions: the same numbers on each */
         fmt_str(&f, " q8path=");
         fmt_str(&f, q8_path_name(a->rs.q8_path));

@@ -14,6 +14,7 @@
  * waits for keys, so idle cores stay idle. An AP that does not start within MP_START_US, or a firmware that refuses,
  * leaves the work to the BSP: the parts then run one after another on it, with the same results. */
 #include "mp.h"
+#include "cpu.h"
 
 EFI_GUID mp_services_guid = {0x3fdda605, 0xa76e, 0x4f46, {0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08}};
 
@@ -22,10 +23,11 @@ EFI_GUID mp_services_guid = {0x3fdda605, 0xa76e, 0x4f46, {0xad, 0x29, 0x12, 0xf4
 #define PROCESSOR_ENABLED_BIT 0x2
 #define PROCESSOR_AS_BSP_BIT 0x1
 
-static inline void cpu_relax(void) { __asm__ volatile("pause"); }
-
 static void xcr0_apply(uint64_t xcr0)
 {
+#if !defined(__x86_64__)
+    (void)xcr0; /* AArch64: never called (mp->xcr0 stays 0); FP/SIMD is on in every core the firmware starts */
+#else
     uint64_t cr4;
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
     if (!(cr4 & (1ull << 18))) {
@@ -33,6 +35,7 @@ static void xcr0_apply(uint64_t xcr0)
         __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
     }
     __asm__ volatile("xsetbv" : : "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)), "c"(0));
+#endif
 }
 
 /* The procedure each AP runs from mp_wake to mp_park. */
@@ -42,6 +45,9 @@ static void EFIAPI mp_ap_main(void *arg)
     Mp *mp = slot->mp;
     if (mp->xcr0)
         xcr0_apply(mp->xcr0);
+#if defined(__aarch64__)
+    __asm__ volatile("msr fpcr, %0" : : "r"((uint64_t)0)); /* per core: the defaults entry.c makes sure of */
+#endif
     uint32_t seen = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE);
     __atomic_store_n(&slot->alive, 1, __ATOMIC_RELEASE);
     for (;;) {
@@ -66,6 +72,7 @@ unsigned mp_init(Mp *mp, unsigned max_workers)
     UINTN total = 0, enabled = 0;
     if (EFI_ERROR(mp->proto->GetNumberOfProcessors(mp->proto, &total, &enabled)))
         return 1;
+#if defined(__x86_64__)
     /* The AVX state the BSP runs with: every AP gets the same XCR0. */
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
@@ -76,6 +83,7 @@ unsigned mp_init(Mp *mp, unsigned max_workers)
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         mp->xcr0 = (uint64_t)hi << 32 | lo;
     }
+#endif
     for (UINTN i = 0; i < total && mp->n_slots < MP_MAX_APS && mp->n_slots + 1 < max_workers; i++) {
         MP_PROCESSOR_INFO info;
         if (EFI_ERROR(mp->proto->GetProcessorInfo(mp->proto, i, &info)))

@@ -21,6 +21,7 @@ struct ReportState {
     int failed; /* a write failed: said once, not tried again */
 };
 
+#if defined(__x86_64__)
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
@@ -56,11 +57,27 @@ static void cpu_facts(ReportFacts *f, const RunState *rs)
         if ((r[1] >> 16) & 1 && (r[1] >> 30) & 1 && (r[2] >> 11) & 1)
             f->cpu_has |= CPU_AVX512VNNI;
     }
-    int q8 = rs->kernel == KERNEL_Q8, wide = rs->kernel == KERNEL_AVX || (q8 && rs->q8_path != Q8_PATH_SSE2);
-    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (q8 && rs->q8_path != Q8_PATH_SSE2 ? CPU_AVX2 : 0) |
+    int q8 = rs->kernel == KERNEL_Q8, wide = rs->kernel == KERNEL_AVX || (q8 && Q8_PATH_USES_AVX(rs->q8_path));
+    f->cpu_used = CPU_SSE2 | (wide ? CPU_AVX : 0) | (q8 && Q8_PATH_USES_AVX(rs->q8_path) ? CPU_AVX2 : 0) |
                   (q8 && rs->q8_path == Q8_PATH_VNNI ? CPU_AVX512F | CPU_AVX512VNNI : 0);
     f->kernel = rs->kernel == KERNEL_AVX ? "avx" : rs->kernel == KERNEL_Q8 ? "q8" : "sse2";
 }
+#else
+/* AArch64: no CPUID. The brand is the MIDR_EL1 implementer and part number (readable at EL1 and EL2); NEON is part
+ * of the baseline, so the x86 feature bits stay empty. */
+static void cpu_facts(ReportFacts *f, const RunState *rs)
+{
+    uint64_t midr;
+    __asm__ volatile("mrs %0, midr_el1" : "=r"(midr));
+    static const char hex[] = "0123456789abcdef";
+    char b[] = "AArch64 MIDR 0x00000000";
+    for (int i = 0; i < 8; i++)
+        b[sizeof b - 2 - i] = hex[(midr >> (4 * i)) & 15];
+    fmt_copy(f->cpu_brand, b, sizeof b);
+    f->cpu_has = f->cpu_used = 0;
+    f->kernel = rs->kernel == KERNEL_Q8 ? "q8" : "neon";
+}
+#endif
 
 static void core_facts(ReportFacts *f)
 {

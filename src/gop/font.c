@@ -35,7 +35,11 @@ static double fc_fabs(double x) { return x < 0 ? -x : x; }
 static double fc_sqrt(double x)
 {
     double r;
+#if defined(__aarch64__)
+    __asm__("fsqrt %d0, %d1" : "=w"(r) : "w"(x));
+#else
     __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x));
+#endif
     return r;
 }
 static double fc_fmod(double x, double y) { return x - y * (double)(int64_t)(x / y); }

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         return 2;
     }
     LlamaShape c = {(uint32_t)h[1], (uint32_t)h[2], (uint32_t)h[3], (uint32_t)h[4], (uint32_t)h[5], (uint32_t)h[6],
-                    (uint32_t)h[7], (uint32_t)h[8], 0, 0, h[9]};
+                    (uint32_t)h[7], (uint32_t)h[8], 0, 0, h[9], h[11]};
     int bias = h[10], tied = h[11];
     memcpy(&c.rope_base, img + 48, 4);
     memcpy(&c.norm_eps, img + 52, 4);
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     const float *p = (const float *)(const void *)(img + 56);
     size_t C = c.dim, H = c.hidden, Q = (size_t)c.heads * c.head_dim, KV = (size_t)c.kv_heads * c.head_dim;
     LlamaLayer *layers = calloc(c.layers, sizeof *layers);
-    LlamaWeights w = {p, 0, 0, layers};
+    LlamaWeights w = {p, 0, 0, layers, 0, 0};
     p += c.vocab * C;
     w.output = tied ? w.embed : p;
     p += tied ? 0 : c.vocab * C;

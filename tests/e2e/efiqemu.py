@@ -137,10 +137,13 @@ class Machine:
     `secure_boot`: off | ms | snakeoil (the OVMF build, see tools/qemu_run.sh), with a fresh variable store;
     `snapshot`: False lets the guest write the image itself (boot a private copy then); `readonly`: a write-protected
     disk (needs disk_bus="usb"); `firmware`: ovmf | uboot; `cpu`, `mem`: QEMU's -cpu and -m (tools/qemu_run.sh's
-    defaults otherwise); `disk_bus` may also be nvme."""
+    defaults otherwise); `disk_bus` may also be nvme or virtio; `arch`: x86_64 | aarch64 (qemu-system-aarch64 -M
+    virt on AAVMF, which starts EFI/BOOT/BOOTAA64.EFI; disk_bus=None picks each arch's default)."""
 
     def __init__(self, image, name, keyboard="usb", disk_bus="sata", extra=(), smp=None, accel=None, max_life=600,
-                 mode="test", secure_boot="off", snapshot=True, readonly=False, firmware="ovmf", cpu=None, mem=None):
+                 mode="test", secure_boot="off", snapshot=True, readonly=False, firmware="ovmf", cpu=None, mem=None,
+                 arch="x86_64"):
+        self.arch = arch
         self.image, self.name, self.secure_boot = image, name, secure_boot
         self.firmware, self.cpu, self.mem = firmware, cpu, mem
         self.snapshot, self.readonly = snapshot, readonly
@@ -174,7 +177,9 @@ class Machine:
         env = dict(os.environ, MODE=self.mode, SNAPSHOT="1" if self.snapshot else "0",
                    READONLY="1" if self.readonly else "0", FRESH_VARS="1", KEYBOARD=self.keyboard,
                    DISK_BUS=self.disk_bus, SMP=str(self.smp), ACCEL=self.accel, SECURE_BOOT=self.secure_boot,
-                   VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"), FIRMWARE=self.firmware)
+                   VARS_COPY=os.path.join(self.tmp, "OVMF_VARS.fd"), FIRMWARE=self.firmware, ARCH=self.arch)
+        if not self.disk_bus:
+            del env["DISK_BUS"]
         if self.cpu:
             env["CPU"] = self.cpu
         if self.mem:
@@ -433,12 +438,13 @@ MM_EFI = os.environ.get("MM_EFI", "/usr/lib/shim/mmx64.efi.signed")
 APP_PATH = "/EFI/BOOT/grubx64.efi"   # where efichat lies on the default (shim) image
 
 
-def make_image(out, app, files, shim=True):
+def make_image(out, app, files, shim=True, aa64_app=None):
     """A disk image like build/efichat.img, built by tools/mkimage.sh as `make disk` does: shim + MokManager with
     `app` as grubx64.efi (shim=True, the default layout) or `app` alone as BOOTX64.EFI, plus files
-    {ESP path: host path}. Returns out."""
+    {ESP path: host path}; aa64_app: the AArch64 build as BOOTAA64.EFI beside them. Returns out."""
     specs = [f"{dest}={src}" for dest, src in files.items()]
-    env = dict(os.environ, DISK_MB="64", SHIM_EFI=SHIM_EFI if shim else "", MM_EFI=MM_EFI if shim else "")
+    env = dict(os.environ, DISK_MB="64", SHIM_EFI=SHIM_EFI if shim else "", MM_EFI=MM_EFI if shim else "",
+               AA64_APP=aa64_app or "")
     subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), out, app] + specs, check=True, timeout=120,
                    env=env)
     return out

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """test_disk.py - build/efichat.img is what firmware expects: a valid GPT (both copies, CRCs right) whose only
 partition is an EFI System Partition holding FAT32, with the Secure Boot layout of issue 8 (Debian's signed shim as
-BOOTX64.EFI, its MokManager as mmx64.efi, build/efichat.efi byte for byte as grubx64.efi, no fallback loader) and the
-user README and ENROLL.txt. Reads the image in Python and through mtools; never boots anything (the boot tests do)."""
+BOOTX64.EFI, its MokManager as mmx64.efi, build/efichat.efi byte for byte as grubx64.efi, no fallback loader, and
+build/aarch64/efichat.efi as BOOTAA64.EFI when the image has it) and the user README and ENROLL.txt. Reads the image
+in Python and through mtools; never boots anything (the boot tests do)."""
 import os, struct, subprocess, sys, uuid, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -10,6 +11,7 @@ from efiqemu import MM_EFI, SHIM_EFI, BUILD, ROOT, Cases, check
 
 IMG = os.path.join(BUILD, "efichat.img")
 EFI = os.path.join(BUILD, "efichat.efi")
+AA64_EFI = os.path.join(BUILD, "aarch64", "efichat.efi")
 ESP_TYPE = uuid.UUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
 SECTOR = 512
 
@@ -80,7 +82,13 @@ def main():
         r = subprocess.run(["mdir", "-b", "-i", f"{IMG}@@{start * SECTOR}", "::/EFI/BOOT"], capture_output=True,
                            text=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), timeout=60)
         names = sorted(os.path.basename(line.strip()).lower() for line in r.stdout.splitlines() if line.strip())
-        check(names == ["bootx64.efi", "grubx64.efi", "mmx64.efi"],
+        # BOOTAA64.EFI, the AArch64 build (mk/uefi-aarch64.mk), when the image was made with it (ARM64=1)
+        arm = "bootaa64.efi" in names
+        if arm:
+            with open(AA64_EFI, "rb") as f:
+                check(mtools_read("/EFI/BOOT/BOOTAA64.EFI") == f.read(),
+                      f"EFI/BOOT/BOOTAA64.EFI differs from {AA64_EFI}")
+        check(names == sorted(["bootx64.efi", "grubx64.efi", "mmx64.efi"] + (["bootaa64.efi"] if arm else [])),
               f"EFI/BOOT holds {names}: no fallback loader (fbx64.efi) may be there, nothing else is needed")
 
     def user_text(name):

@@ -5,18 +5,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("EFICHAT_BUILD", "build"))
 TOOL = os.path.join(BUILD, "tests", "formats-tool")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-failures = 0
-
-
-def case(ok, name, why=""):
-    """One PASS/FAIL line for tests/run_tests.py."""
-    global failures
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why), flush=True)
-    failures += 0 if ok else 1
-
-
-def exit_code():
-    return 1 if failures else 0
+sys.path.insert(0, os.path.join(ROOT, "tests", "core"))
+from corecheck import case, exit_code  # noqa: E402,F401  (one PASS/FAIL reporter for every Python test)
 
 
 def tool(*args):

@@ -83,8 +83,8 @@ int main(void)
 
     // vector and scalar forms agree lane by lane
     float xs[4] = {-3.5f, 0.25f, 7.0f, -0.001f}, ye[4], yt[4];
-    _mm_storeu_ps(ye, ec_expf4(_mm_loadu_ps(xs)));
-    _mm_storeu_ps(yt, ec_tanhf4(_mm_loadu_ps(xs)));
+    v4f_store(ye, ec_expf4(v4f_load(xs)));
+    v4f_store(yt, ec_tanhf4(v4f_load(xs)));
     int same = 1;
     for (int i = 0; i < 4; i++)
         same &= ye[i] == ec_expf(xs[i]) && yt[i] == ec_tanhf(xs[i]);
