@@ -80,7 +80,7 @@ static void tok_close(TokOpened *o)
 static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, size_t *n)
 {
     size_t cap = tok_encode_cap(len);
-    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(cap * sizeof *work);
+    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(TOK_WORK_PER_ID * cap * sizeof *work);
     if (!ids || !work)
         die("out of memory for %zu token ids", cap);
     TokError e = tok_encode(t, text, len, bos, ids, work, cap, n);

@@ -4,9 +4,9 @@
  *   2. each character looked up as a piece, else its bytes as byte-fallback tokens;
  *   3. repeatedly merge the adjacent pair whose concatenation is a piece with the highest score (the leftmost pair
  *      on ties) until no pair is a piece.
- * Step 3 keeps the merge candidate of every pair in `work`, so a merge costs two lookups and one scan instead of
- * run.c's lookup of every pair; byte-level BPE (bpe.c) runs the same loop with ranks for scores. No libc, no
- * allocation. */
+ * Step 3 keeps the merge candidate of every pair and a tournament tree over them in `work`, so a merge costs three
+ * lookups and O(log n) instead of run.c's lookup of every pair: the same choices in O(n log n). Byte-level BPE
+ * (bpe.c) runs the same loop with ranks for scores. No libc, no allocation. */
 #include "tok_internal.h"
 
 static const uint8_t SPACE_U2581[3] = {0xE2, 0x96, 0x81}; /* "▁", SentencePiece's space */
@@ -70,33 +70,67 @@ static uint32_t result(const Tokenizer *t, uint32_t c)
     return t->kind == TOK_KIND_BPE ? t->merges[c].result : c;
 }
 
+/* Which of two positions merges first: the valid candidate with the higher value, the leftmost on ties. */
+static uint32_t better(const Tokenizer *t, const uint32_t *cand, uint32_t a, uint32_t b)
+{
+    if (a == TOK_NONE || cand[a] == TOK_NONE)
+        return b;
+    if (b == TOK_NONE || cand[b] == TOK_NONE)
+        return a;
+    float va = value(t, cand[a]), vb = value(t, cand[b]);
+    return va > vb ? a : vb > va ? b : a < b ? a : b;
+}
+
+/* Position i's candidate changed: its leaf and the path above it in the tournament tree. */
+static void update(const Tokenizer *t, const uint32_t *cand, uint32_t *tree, uint32_t m, uint32_t i)
+{
+    tree[m + i] = i;
+    for (uint32_t k = (m + i) / 2; k >= 1; k /= 2)
+        tree[k] = better(t, cand, tree[2 * k], tree[2 * k + 1]);
+}
+
 size_t tok_merge(const Tokenizer *t, uint32_t *ids, uint32_t *work, size_t first, size_t n)
 {
-    /* work[i] is the candidate of ids[i] + ids[i + 1], or TOK_NONE */
-    for (size_t i = first; i + 1 < n; i++)
-        work[i] = candidate(t, ids[i], ids[i + 1]);
-    for (;;) {
-        /* run.c never merges at or below -1e10; ranks (< 2^24) are exact floats far above -3.4e38 */
-        float best = t->kind == TOK_KIND_LLAMA2C ? TOK_SCORE_FLOOR : -3.4e38f;
-        size_t at = n;
-        for (size_t i = first; i + 1 < n; i++)
-            if (work[i] != TOK_NONE && value(t, work[i]) > best) {
-                best = value(t, work[i]);
-                at = i;
-            }
-        if (at == n)
-            return n;
-        ids[at] = result(t, work[at]);
-        for (size_t i = at + 1; i + 1 < n; i++) {
-            ids[i] = ids[i + 1];
-            work[i] = work[i + 1];
-        }
-        n--;
-        if (at > first)
-            work[at - 1] = candidate(t, ids[at - 1], ids[at]);
-        if (at + 1 < n)
-            work[at] = candidate(t, ids[at], ids[at + 1]);
+    if (n <= first + 1)
+        return n;
+    uint32_t m = (uint32_t)(n - first), *sym = ids + first;
+    /* work: cand (m) the candidate of the pair starting at each live position, nxt/prv (m) the live positions as a
+     * list, tree (2m) a tournament tree whose root is the position to merge next (leftmost on ties: positions never
+     * reorder, so the original index is the order). */
+    uint32_t *cand = work, *nxt = work + m, *prv = work + 2 * m, *tree = work + 3 * m;
+    for (uint32_t i = 0; i < m; i++) {
+        nxt[i] = i + 1 < m ? i + 1 : TOK_NONE;
+        prv[i] = i ? i - 1 : TOK_NONE;
+        cand[i] = i + 1 < m ? candidate(t, sym[i], sym[i + 1]) : TOK_NONE;
+        tree[m + i] = i;
     }
+    for (uint32_t k = m - 1; k >= 1; k--)
+        tree[k] = better(t, cand, tree[2 * k], tree[2 * k + 1]);
+    tree[0] = TOK_NONE;
+    /* run.c never merges at or below -1e10; ranks (< 2^24) are exact floats */
+    float floor = t->kind == TOK_KIND_LLAMA2C ? TOK_SCORE_FLOOR : -3.4e38f;
+    for (;;) {
+        uint32_t at = m > 1 ? tree[1] : 0;
+        if (at == TOK_NONE || cand[at] == TOK_NONE || !(value(t, cand[at]) > floor))
+            break;
+        uint32_t right = nxt[at];
+        sym[at] = result(t, cand[at]);
+        nxt[at] = nxt[right];
+        if (nxt[right] != TOK_NONE)
+            prv[nxt[right]] = at;
+        cand[right] = TOK_NONE;
+        update(t, cand, tree, m, right);
+        cand[at] = nxt[at] != TOK_NONE ? candidate(t, sym[at], sym[nxt[at]]) : TOK_NONE;
+        update(t, cand, tree, m, at);
+        if (prv[at] != TOK_NONE) {
+            cand[prv[at]] = candidate(t, sym[prv[at]], sym[at]);
+            update(t, cand, tree, m, prv[at]);
+        }
+    }
+    size_t k = 0;
+    for (uint32_t i = 0; i != TOK_NONE; i = nxt[i])
+        sym[k++] = sym[i];
+    return first + k;
 }
 
 TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids, uint32_t *work,

@@ -25,7 +25,7 @@ TokError tok_check_special(const Tokenizer *t, const char *name, uint32_t id, To
 uint32_t tok_find_eot(const Tokenizer *t);
 
 /* spm.c: merges ids[first..n) in place, best pair first (SentencePiece: highest score; BPE: lowest rank), the
- * leftmost on ties; work (n entries) is scratch. Returns the new n. */
+ * leftmost on ties; work (TOK_WORK_PER_ID * (n - first) entries) is scratch. Returns the new n. */
 size_t tok_merge(const Tokenizer *t, uint32_t *ids, uint32_t *work, size_t first, size_t n);
 /* bpe.c */
 size_t tok_bytes_bpe(const GgufFile *f); /* the merges' share of tok_bytes_gguf */

@@ -88,7 +88,9 @@ TokError tok_init_gguf(Tokenizer *t, const GgufFile *f, void *mem, size_t mem_le
 /* Room encode needs for a text of `len` bytes: one id per byte at most, except that a space falls back to the 3
  * bytes of U+2581 in a vocabulary without that piece; plus BOS and the dummy prefix (3 bytes likewise). */
 size_t tok_encode_cap(size_t len);
-/* Text -> ids (BOS first when add_bos). ids and work both hold `cap` >= tok_encode_cap(len) entries; work is scratch.
+#define TOK_WORK_PER_ID 5 /* scratch entries encode needs per id of room */
+/* Text -> ids (BOS first when add_bos). ids holds `cap` >= tok_encode_cap(len) entries, work (scratch)
+ * TOK_WORK_PER_ID * cap.
  * Control tokens are never produced from text: "<s>" in the text is three characters. */
 TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids, uint32_t *work,
                     size_t cap, size_t *n_ids);

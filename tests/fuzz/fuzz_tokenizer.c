@@ -11,7 +11,7 @@
 static void encode_decode(const Tokenizer *t, const uint8_t *text, size_t len)
 {
     size_t cap = tok_encode_cap(len), n;
-    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(cap * sizeof *work);
+    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(TOK_WORK_PER_ID * cap * sizeof *work);
     uint8_t *piece = malloc(t->max_piece ? t->max_piece : 1);
     FUZZ_CHECK(ids && work && piece);
     FUZZ_CHECK(tok_encode(t, text, len, 1, ids, work, cap - 1, &n) == TOK_ERR_SPACE);

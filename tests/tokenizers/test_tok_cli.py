@@ -34,6 +34,20 @@ r = cli("tokenize", "--tokenizer", l2c, "--text-file", text_path)
 want_rc = tc.runc_encode(pieces, text)
 got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
 tc.case(got == want_rc, f"cli tokenize --tokenizer tokenizer.bin: {len(want_rc)} ids equal run.c's", r.stderr[-300:])
+# long texts as one sequence (merges across lines, thousands of symbols): the first 60 KB against SentencePiece, the
+# first 6 KB against run.c's transcription (quadratic in Python)
+with open(tc.DATA, "rb") as f:
+    head = f.read(60000).decode("utf-8", "ignore")
+for size, path, name, want_fn in ((60000, gguf, "SentencePiece", lambda x: [sp.bos_id()] + sp.encode(x)),
+                                  (6000, l2c, "run.c", lambda x: tc.runc_encode(pieces, x))):
+    long_path = os.path.join(tc.WORK, f"long{size}.txt")
+    with open(long_path, "w", encoding="utf-8") as f:
+        f.write(head[:size])
+    want = want_fn(head[:size])
+    r = cli("tokenize", "--tokenizer", path, "--text-file", long_path)
+    got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+    tc.case(got == want, f"cli tokenize: the first {size} bytes as one text, {len(want)} ids, equal {name}'s",
+            r.stderr[-300:])
 r = cli("tokenize", "--tokenizer", l2c, "--text-file", text_path, "--bos", "0")
 tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_rc[1:], "cli tokenize --bos 0 leaves out BOS",
         r.stderr[-300:])

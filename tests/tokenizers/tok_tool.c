@@ -82,7 +82,7 @@ static int cmd_encode(Opened *o, const char *text_path)
     uint8_t *text = read_all(text_path, &len);
     uint8_t *out = malloc(len + 1);
     size_t cap = tok_encode_cap(len);
-    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(cap * sizeof *work);
+    uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(TOK_WORK_PER_ID * cap * sizeof *work);
     size_t good = 0, bad = 0;
     for (size_t start = 0; start <= len;) {
         size_t end = start;
