@@ -41,7 +41,7 @@ POOL_SRCS := src/cli/pool.c src/cli/pool.h # the host's worker threads (CLI, ben
 all: cli
 
 help:
-	@echo "make run | run-serial | test | fuzz | soak | bench | cli | efi | disk | train | train-bin | deps | clean"
+	@echo "make run | run-serial | run-aarch64 | run-serial-aarch64 | test | fuzz | soak | bench [LLAMA2C=dir] | cli | cli-aarch64 | efi | efi-aarch64 | disk | sign | train | train-bin | deps | clean"
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(MAKEFILE_LIST)   # a package added to DEPS_PKGS is installed on the next make
