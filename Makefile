@@ -14,7 +14,7 @@ Q := @
 endif
 
 # Debian packages every target may need; `make deps` installs the missing ones (apt-get, via sudo when not root).
-DEPS_PKGS := gcc clang make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
+DEPS_PKGS := python3-jinja2 gcc clang make libc6-dev gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk libstb-dev \
              fonts-dejavu-core python3 python3-numpy python3-torch python3-matplotlib libopenblas0-pthread \
              tesseract-ocr tesseract-ocr-eng python3-sentencepiece nodejs
 DEPS_STAMP := $(BUILD)/.deps-ok
@@ -41,7 +41,7 @@ POOL_SRCS := src/cli/pool.c src/cli/pool.h # the host's worker threads (CLI, ben
 all: cli
 
 help:
-	@echo "make run | run-serial | test | fuzz | soak | bench | cli | efi | disk | train | train-bin | deps | clean"
+	@echo "make run | run-serial | run-aarch64 | run-serial-aarch64 | test | fuzz | soak | bench [LLAMA2C=dir] | cli | cli-aarch64 | efi | efi-aarch64 | disk | sign | train | train-bin | deps | clean"
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(MAKEFILE_LIST)   # a package added to DEPS_PKGS is installed on the next make
@@ -92,8 +92,15 @@ $(LLAMA_LOGITS): tests/core/llama_logits.c $(CORE_SAN_OBJS) $(CORE_HDRS)
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< $(CORE_SAN_OBJS) -lm -o $@
 
+# The chat templates' driver for tests/chat/test_template.py (a helper, like llama-logits).
+TEMPLATE_TOOL := $(BUILD)/tests/template-tool
+$(TEMPLATE_TOOL): tests/chat/template_tool.c src/chat/template.c src/chat/template.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Isrc $< src/chat/template.c -o $@
+
 # Fragments add their own prerequisites to TEST_DEPS and their own programs/scripts to the runner's folders.
-TEST_DEPS := $(CLI) $(UNIT_BINS) $(LLAMA_LOGITS)
+TEST_DEPS := $(CLI) $(UNIT_BINS) $(LLAMA_LOGITS) $(TEMPLATE_TOOL)
 
 # ---- benchmarks (numbers are printed, never asserted)
 BENCH_BIN := $(BUILD)/bench-decode

@@ -60,6 +60,11 @@ void *ec_memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
     const uint8_t *s = src;
+    for (; n >= 8; n -= 8, d += 8, s += 8) { /* 8 bytes a move (any alignment): KV cache rows are copied per token */
+        uint64_t v;
+        __builtin_memcpy(&v, s, 8);
+        __builtin_memcpy(d, &v, 8);
+    }
     while (n--)
         *d++ = *s++;
     return dst;

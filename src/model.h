@@ -118,6 +118,7 @@ void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *
 typedef struct {
     int kernel;
     int q8_path;           /* how the Q8 kernel sums (enum q8_path: SSE2, AVX2, VNNI; same results) */
+    int avx2;              /* AVX2 runs here: element-wise math (GELU) 8 lanes at a time beside AVX kernels */
     uint32_t pos;          /* tokens currently in the cache */
     uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
