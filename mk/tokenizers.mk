@@ -36,6 +36,10 @@ $(AA64_CLI): $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS)
 # $(BUILD)/npm; the tests never download (without it test_bpe_gpt2.py fails and says to run make deps).
 GPT2_ORACLE := $(BUILD)/npm/node_modules/gpt-3-encoder/Encoder.js
 deps: $(GPT2_ORACLE)
+TEST_DEPS += $(GPT2_ORACLE)
+# Debian's nodejs comes without npm, which is its own package; a machine whose npm came with another nodejs build
+# (NodeSource's, which conflicts with Debian's npm package) keeps its own.
+DEPS_PKGS += $(if $(shell command -v npm 2>/dev/null),,npm)
 $(GPT2_ORACLE): | $(DEPS_STAMP)
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (Debian's nodejs comes without it)"; exit 1; }
 	@echo "  NPM     gpt-3-encoder@1.1.4"
