@@ -733,7 +733,7 @@ int main(int argc, char **argv)
                                          "  decode tokens/s of a Llama-family file, N tokens one at a time"},
         {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1]\n"
                                    "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF)"},
-        {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N]"
+        {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N] [--kernel float|avx|q8]"
                                                " [--ids 1]\n  greedy continuation of P by a Llama-family file, up to"
                                                " EOS or end of turn"},
     };

@@ -129,7 +129,7 @@ static uint32_t argmax(const float *v, uint32_t n)
 int cmd_llama_generate(int argc, char **argv)
 {
     Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},
-               {"temp", 0, 0},  {"ctx", 0, 0},       {"ids", 0, 0}};
+               {"temp", 0, 0},  {"ctx", 0, 0},       {"ids", 0, 0},    {"kernel", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
@@ -144,7 +144,12 @@ int cmd_llama_generate(int argc, char **argv)
     void *image = read_file(mp, &mlen);
     char msg[300] = "";
     LlamaOpened m;
-    int r = llama_open(&m, image, mlen, 0, msg, sizeof msg); /* float weights: the scalar kernel's bits */
+    /* float weights (the 4-lane kernel by default, AVX on request: the same bits) or q8: int8 rows from the file */
+    const char *kern = opt_str(o, no, "kernel", "float");
+    int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
+    if (!q8 && !avx && strcmp(kern, "float"))
+        die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
+    int r = llama_open(&m, image, mlen, q8, msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
     m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
@@ -159,7 +164,7 @@ int cmd_llama_generate(int argc, char **argv)
     void *mem = malloc(llama_state_bytes(&m.c));
     if (!mem)
         die("out of memory");
-    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
+    llama_state_init(&s, &m.c, mem, q8 ? KERNEL_Q8 : avx ? KERNEL_AVX : KERNEL_SCALAR_SSE2);
     ModelError e = llama_feed(&m.c, &m.w, &s, (const int32_t *)ids, n, NULL);
     uint32_t prev = ids[n - 1];
     uint8_t *piece = malloc(tok.t.max_piece + 1);

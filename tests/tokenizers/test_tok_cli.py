@@ -59,8 +59,10 @@ tc.case(r.returncode == 0 and [int(x) for x in r.stdout.split()] == want_sp,
         "cli tokenize --model GGUF uses the model's own tokenizer", r.stderr[-300:])
 
 
-def check_generate(name, model, prompt, want_prompt, extra=()):
+def check_generate(name, model, prompt, want_prompt, extra=(), kernel=None):
     mx = 24
+    kern = ("--kernel", kernel) if kernel else ()
+    extra = tuple(extra) + kern
     r = cli("llama-generate", "--model", model, "--prompt", prompt, "--max", mx, "--temp", "0", "--ids", "1", *extra)
     if r.returncode != 0:
         tc.case(False, f"{name}: llama-generate runs", r.stderr[-500:])
@@ -71,7 +73,7 @@ def check_generate(name, model, prompt, want_prompt, extra=()):
     ids_path = os.path.join(tc.WORK, "gen_ids.bin")
     out_path = os.path.join(tc.WORK, "gen_logits.bin")
     np.array(p + g, "<i4").tofile(ids_path)
-    r2 = cli("llama-logits", "--model", model, "--tokens-file", ids_path, "--out", out_path)
+    r2 = cli("llama-logits", "--model", model, "--tokens-file", ids_path, "--out", out_path, *kern)
     if r2.returncode != 0:
         tc.case(False, f"{name}: llama-logits runs", r2.stderr[-500:])
         return
@@ -89,6 +91,7 @@ def check_generate(name, model, prompt, want_prompt, extra=()):
 
 prompt = "ROMEO: O, she doth teach the torches to burn bright!"
 check_generate("llama-generate GGUF", model, prompt, [sp.bos_id()] + sp.encode(prompt))
+check_generate("llama-generate GGUF --kernel q8", model, prompt, [sp.bos_id()] + sp.encode(prompt), kernel="q8")
 model2c = os.path.join(tc.WORK, "llama2c_random.bin")
 tc.random_llama2c(V, model2c)
 check_generate("llama-generate llama2.c + tokenizer.bin", model2c, prompt, tc.runc_encode(pieces, prompt),
