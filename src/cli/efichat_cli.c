@@ -21,7 +21,6 @@
 #include "ecmath.h"
 #include "pool.h"
 #include "formats_info.h"
-#include "llama_open.h"
 #include "cli.h"
 #include "llama_cmds.h"
 
@@ -39,7 +38,7 @@ void die(const char *fmt, ...)
     exit(2);
 }
 
-static double now_s(void)
+double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -197,16 +196,7 @@ static void apply_kernel(Loaded *L, const char *kern)
     }
 }
 
-/* The 4-lane float kernel is SSE2 on x86-64 and NEON on AArch64 (the same bits: src/arch/vec4.h). */
-#if defined(__aarch64__)
-#define VEC4_NAME "neon"
-#else
-#define VEC4_NAME "sse2"
-#endif
-
-/* "" (the fastest this CPU has), "-sse2" ("-neon" on AArch64), "-avx2" or "-vnni": the Q8 path (the same numbers
- * on each); -1 when the name is unknown or this CPU lacks the path. */
-static int q8_path_named(const char *suffix)
+int q8_path_named(const char *suffix)
 {
     int p = !*suffix ? q8_best_path() : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2
           : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2 : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI
@@ -561,149 +551,6 @@ static int cmd_logits(int argc, char **argv)
     free(toks);
     free(text);
     free_model(&L);
-    return 0;
-}
-
-/* --kernel for a Llama-family model: sse2, avx, q8 or q8-sse2/-avx2/-vnni (quantising into *q8mem, freed by the
- * caller). Sets the state's kernel and path after llama_state_init. */
-static void llama_kernel(LlamaOpened *m, LlamaState *s, const char *kern, void **q8mem)
-{
-    *q8mem = 0;
-    if (!strcmp(kern, VEC4_NAME) || (!strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX)) {
-        s->kernel = !strcmp(kern, "avx") ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
-        return;
-    }
-    if (strncmp(kern, "q8", 2) || q8_path_named(kern + 2) < 0)
-        die("--kernel: '%s' is not " VEC4_NAME ", avx, q8, q8-" VEC4_NAME ", q8-avx2, q8-vnni or q8-dot on a CPU that has it",
-            kern);
-    if (m->w.q8) /* opened as int8 straight from the file */
-        ;
-    else if (!(*q8mem = malloc(llama_q8_bytes(&m->c))) || !llama_quantize(&m->c, &m->w, *q8mem))
-        die("--kernel q8: cannot quantise this model (out of memory, or a row wider than %u)", Q8_MAX_COLS);
-    s->kernel = KERNEL_Q8;
-    s->q8_path = q8_path_named(kern + 2);
-}
-
-/* --threads N for a Llama-family state: the pool and its scratch (freed by llama_threads_free). */
-typedef struct {
-    Pool *pool;
-    void *mem;
-} LlamaThreads;
-
-static LlamaThreads llama_threads(LlamaState *s, const LlamaShape *c, unsigned n)
-{
-    LlamaThreads t = {0, 0};
-    if (n <= 1)
-        return t;
-    t.pool = pool_new(n);
-    t.mem = malloc(llama_parallel_bytes(c, n));
-    if (!t.pool || !t.mem)
-        die("--threads %u: cannot start the threads or allocate their scratch", n);
-    ModelParallel mp = pool_parallel(t.pool);
-    llama_state_set_parallel(s, c, &mp, t.mem);
-    return t;
-}
-
-static void llama_threads_free(LlamaThreads *t)
-{
-    pool_free(t->pool);
-    free(t->mem);
-}
-
-/* Logits of a Llama-family file (GGUF llama/qwen2, llama2.c) for token ids, for the parity tests until the chat
- * runs these models with their tokenizers. */
-static int cmd_llama_logits(int argc, char **argv)
-{
-    Opt o[] = {{"model", 0, 0}, {"tokens-file", 0, 0}, {"out", 0, 0}, {"kernel", 0, 0}, {"ctx", 0, 0}, {"q8-from", 0, 0},
-               {"threads", 0, 0}};
-    int no = sizeof o / sizeof o[0];
-    parse_opts(argc, argv, o, no);
-    const char *mp = opt_str(o, no, "model", 0), *tf = opt_str(o, no, "tokens-file", 0), *out = opt_str(o, no, "out", 0);
-    const char *kern = opt_str(o, no, "kernel", VEC4_NAME);
-    if (!mp || !tf || !out)
-        die("--model M, --tokens-file FILE (int32 ids) and --out FILE are required");
-    size_t len, tlen;
-    void *image = read_file(mp, &len);
-    char msg[256] = "";
-    LlamaOpened m;
-    const char *from = opt_str(o, no, "q8-from", "file"); /* file: int8 rows straight from it; float: via floats */
-    if (strcmp(from, "file") && strcmp(from, "float"))
-        die("--q8-from: '%s' is not file or float", from);
-    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2) && !strcmp(from, "file"), msg, sizeof msg);
-    if (r <= 0)
-        die("%s: %s", mp, r == 0 ? "an efichat model: use logits --text-file" : msg);
-    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
-    int32_t *toks = read_file(tf, &tlen);
-    size_t n = tlen / 4;
-    LlamaState s;
-    void *mem = malloc(llama_state_bytes(&m.c)), *q8mem;
-    float *lg = malloc((n ? n : 1) * m.c.vocab * sizeof *lg);
-    if (!mem || !lg)
-        die("out of memory");
-    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
-    llama_kernel(&m, &s, kern, &q8mem);
-    LlamaThreads th = llama_threads(&s, &m.c, (unsigned)opt_num(o, no, "threads", 1, 1, 256));
-    ModelError e = llama_feed(&m.c, &m.w, &s, toks, n, lg);
-    llama_threads_free(&th);
-    if (e != MODEL_OK)
-        die("%s: %s", mp, model_error_string(e));
-    FILE *f = fopen(out, "wb");
-    if (!f || fwrite(lg, sizeof *lg, n * m.c.vocab, f) != n * m.c.vocab || fclose(f) != 0)
-        die("%s: write error", out);
-    printf("%s: vocab %u, %zu tokens, slides %u\n", m.kind, m.c.vocab, n, s.slides);
-    free(q8mem);
-    free(lg);
-    free(mem);
-    free(toks);
-    llama_close(&m);
-    free(image);
-    return 0;
-}
-
-/* Decode speed of a Llama-family file: 256 tokens (or the context) fed one at a time, best of 3 rounds. */
-static int cmd_llama_bench(int argc, char **argv)
-{
-    Opt o[] = {{"model", 0, 0}, {"kernel", 0, 0}, {"tokens", 0, 0}, {"threads", 0, 0}};
-    int no = sizeof o / sizeof o[0];
-    parse_opts(argc, argv, o, no);
-    const char *mp = opt_str(o, no, "model", 0), *kern = opt_str(o, no, "kernel", "avx");
-    if (!mp)
-        die("--model M is required");
-    size_t len;
-    void *image = read_file(mp, &len);
-    char msg[256] = "";
-    LlamaOpened m;
-    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2), msg, sizeof msg);
-    if (r <= 0)
-        die("%s: %s", mp, r == 0 ? "an efichat model: use bench" : msg);
-    uint32_t n = (uint32_t)opt_num(o, no, "tokens", 256, 2, 1 << 20);
-    m.c.ctx = n < m.c.ctx ? n : m.c.ctx;
-    LlamaState s;
-    void *mem = malloc(llama_state_bytes(&m.c)), *q8mem;
-    if (!mem)
-        die("out of memory");
-    llama_state_init(&s, &m.c, mem, KERNEL_SCALAR_SSE2);
-    llama_kernel(&m, &s, kern, &q8mem);
-    unsigned threads = (unsigned)opt_num(o, no, "threads", 1, 1, 256);
-    LlamaThreads th = llama_threads(&s, &m.c, threads);
-    double best = 0;
-    for (int round = 0; round < 3; round++) {
-        llama_state_reset(&s);
-        double t0 = now_s();
-        for (uint32_t i = 0; i < m.c.ctx; i++) {
-            int32_t tok = (int32_t)((i * 31 + 7) % m.c.vocab);
-            llama_feed(&m.c, &m.w, &s, &tok, 1, 0);
-        }
-        double tps = m.c.ctx / (now_s() - t0);
-        best = tps > best ? tps : best;
-    }
-    printf("%s: dim %u layers %u heads %u/%u vocab %u, kernel %s, threads %u: decode %.0f tokens/s (%u tokens, best of 3)\n",
-           m.kind, m.c.dim, m.c.layers, m.c.heads, m.c.kv_heads, m.c.vocab, kern, threads, best, m.c.ctx);
-    llama_threads_free(&th);
-    free(q8mem);
-    free(mem);
-    llama_close(&m);
-    free(image);
     return 0;
 }
 
