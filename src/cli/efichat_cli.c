@@ -578,8 +578,9 @@ int main(int argc, char **argv)
                                            "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
         {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N] [--threads N]\n"
                                          "  decode tokens/s of a Llama-family file, N tokens one at a time"},
-        {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1]\n"
-                                   "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF)"},
+        {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1] [--special 0|1]\n"
+                                   "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF); --special 1:"
+                                   " special tokens written in X (<|im_end|>) are those tokens"},
         {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N] [--kernel float|avx|q8]"
                                                " [--ids 1]\n  greedy continuation of P by a Llama-family file, up to"
                                                " EOS or end of turn"},

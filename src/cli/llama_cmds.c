@@ -79,14 +79,15 @@ static void tok_close(TokOpened *o)
     free(o->image);
 }
 
-/* ids of text (BOS first when the tokenizer asks for it), on the heap; *n their count. */
-static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, size_t *n)
+/* ids of text (BOS first when the tokenizer asks for it), on the heap; *n their count. special: special tokens'
+ * pieces in the text are those tokens (tok_encode_special). */
+static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, int special, size_t *n)
 {
-    size_t cap = tok_encode_cap(len);
+    size_t cap = special ? tok_encode_special_cap(len) : tok_encode_cap(len);
     uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(TOK_WORK_PER_ID * cap * sizeof *work);
     if (!ids || !work)
         die("out of memory for %zu token ids", cap);
-    TokError e = tok_encode(t, text, len, bos, ids, work, cap, n);
+    TokError e = (special ? tok_encode_special : tok_encode)(t, text, len, bos, ids, work, cap, n);
     if (e != TOK_OK)
         die("encode: %s", tok_error_string(e));
     free(work);
@@ -95,7 +96,7 @@ static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bo
 
 int cmd_tokenize(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"text-file", 0, 0}, {"bos", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"text-file", 0, 0}, {"bos", 0, 0}, {"special", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
@@ -108,7 +109,7 @@ int cmd_tokenize(int argc, char **argv)
     tok_open(&tok, mp, model, mlen, tp);
     int bos = (int)opt_num(o, no, "bos", tok.t.add_bos, 0, 1);
     char *text = read_file(xp, &tlen);
-    uint32_t *ids = encode(&tok.t, text, tlen, bos, &n);
+    uint32_t *ids = encode(&tok.t, text, tlen, bos, (int)opt_num(o, no, "special", 0, 0, 1), &n);
     for (size_t i = 0; i < n; i++)
         printf(i ? " %u" : "%u", ids[i]);
     printf("\n");
@@ -160,7 +161,7 @@ int cmd_llama_generate(int argc, char **argv)
     tok_open(&tok, mp, image, mlen, tp);
     if (tok.t.vocab > m.c.vocab)
         die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
-    uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, &n);
+    uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, 0, &n);
     if (!n)
         die("an empty prompt and no BOS token: nothing to start from");
     LlamaState s;
