@@ -581,6 +581,10 @@ int main(int argc, char **argv)
         {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1] [--special 0|1]\n"
                                    "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF); --special 1:"
                                    " special tokens written in X (<|im_end|>) are those tokens"},
+        {"chat", cmd_chat, "--model F [--tokenizer T] --script FILE [--template auto|chatml|llama2|zephyr|none]\n"
+                           "  [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S] [--ctx N] [--kernel q8|float|avx] [--ids 1]\n"
+                           "  a conversation with a Llama-family file, one user message per line of FILE (the app's"
+                           " code)"},
         {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N] [--kernel float|avx|q8]"
                                                " [--ids 1]\n  greedy continuation of P by a Llama-family file, up to"
                                                " EOS or end of turn"},

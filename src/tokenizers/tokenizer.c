@@ -295,8 +295,8 @@ static uint32_t special_at(const Tokenizer *t, const uint8_t *text, size_t len, 
 
 size_t tok_encode_special_cap(size_t len) { return 8 * len + 8; }
 
-TokError tok_encode_special(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids,
-                            uint32_t *work, size_t cap, size_t *n_ids)
+TokError tok_encode_special(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, size_t plain_lo,
+                            size_t plain_hi, uint32_t *ids, uint32_t *work, size_t cap, size_t *n_ids)
 {
     *n_ids = 0;
     if (cap < tok_encode_special_cap(len))
@@ -310,7 +310,10 @@ TokError tok_encode_special(const Tokenizer *t, const uint8_t *text, size_t len,
     if (add_bos && t->bos != TOK_NONE)
         ids[n++] = t->bos;
     for (size_t i = 0; i <= len;) {
-        uint32_t plen = 0, id = i < len && maxlen ? special_at(t, text, len, i, maxlen, &plen) : TOK_NONE;
+        /* no special token starts in the plain range, nor runs into it */
+        size_t end = i < plain_lo && plain_lo < len ? plain_lo : len;
+        int may = i < len && maxlen && (i < plain_lo || i >= plain_hi);
+        uint32_t plen = 0, id = may ? special_at(t, text, end, i, maxlen, &plen) : TOK_NONE;
         if (id == TOK_NONE && i < len) {
             i++;
             continue;
