@@ -29,7 +29,8 @@ int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, in
 /* Reads a checkpoint into m (already built) and st, after checking magic, version, size, CRC (header and payload)
  * and that its shape matches m's config and st's batch/seq, then that its values can be trained on: a non-zero
  * RNG state, a step and seed the trainer's options allow, best val +inf or a finite loss >= 0, dropout in [0, 1),
- * finite parameters and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in err. */
+ * finite parameters and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in
+ * err. */
 int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen);
 
 #endif
