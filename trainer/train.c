@@ -383,10 +383,14 @@ int main(int argc, char **argv)
     if (!inp || !tgt || !sbuf)
         die("out of memory");
     int tty = isatty(fileno(stdout));
+    char dropout_note[32] = "";
+    if (a.dropout > 0.0f)
+        snprintf(dropout_note, sizeof dropout_note, ", dropout %g", a.dropout);
     printf("train: %s: %zu bytes (%zu train, %zu val); model L%d H%d C%d T%d hidden %d = %llu parameters; "
-           "batch %d, %d steps, lr %g, %d threads%s\n",
+           "batch %d, %d steps, lr %g, %d threads%s%s\n",
            a.data, d.len, d.ntrain, d.len - d.ntrain, a.layers, a.heads, a.dim, a.ctx, a.hidden,
-           (unsigned long long)m.nparams, a.batch, a.steps, a.lr, a.threads, a.resume ? " (resumed)" : "");
+           (unsigned long long)m.nparams, a.batch, a.steps, a.lr, a.threads, dropout_note,
+           a.resume ? " (resumed)" : "");
     fflush(stdout);
     float last_val = NAN, loss = 0.0f;
     double t_train = 0.0, tok_rate = 0.0, t_start = now_s();
