@@ -128,28 +128,17 @@ int cmd_tokenize(int argc, char **argv)
     return 0;
 }
 
-/* The highest logit, the lowest id among equals (as the sampler's greedy path; it only takes 256 logits). */
-static uint32_t argmax(const float *v, uint32_t n)
-{
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 int cmd_llama_generate(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},
-               {"temp", 0, 0},  {"ctx", 0, 0},       {"ids", 0, 0},    {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},  {"temp", 0, 0},
+               {"ctx", 0, 0},   {"ids", 0, 0},       {"kernel", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0},
+               {"seed", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
     const char *prompt = opt_str(o, no, "prompt", "");
     if (!mp)
         die("--model F is required");
-    if (opt_num(o, no, "temp", 0, 0, 100) != 0)
-        die("--temp: only 0 (greedy) for Llama-family files so far");
     size_t max = (size_t)opt_num(o, no, "max", 64, 0, 1e9);
     int show_ids = (int)opt_num(o, no, "ids", 0, 0, 1);
     size_t mlen, n;
@@ -181,11 +170,17 @@ int cmd_llama_generate(int argc, char **argv)
     uint32_t prev = ids[n - 1];
     uint8_t *piece = malloc(tok.t.max_piece + 1);
     uint32_t *out_ids = malloc((max ? max : 1) * sizeof *out_ids);
-    if (!piece || !out_ids)
+    void *smem = malloc(sampler_scratch_bytes(m.c.vocab));
+    if (!piece || !out_ids || !smem)
         die("out of memory");
+    /* greedy by default (the first of equal logits, as argmax); --temp, --top-k, --top-p as the app samples */
+    Sampler smp;
+    sampler_init(&smp, (float)opt_num(o, no, "temp", 0, 0, 2), (uint32_t)opt_num(o, no, "top-k", 0, 0, 1e6),
+                 (float)opt_num(o, no, "top-p", 1, 0, 1), (uint64_t)opt_num(o, no, "seed", 1337, 1, 1e15));
+    sampler_set_scratch(&smp, smem, m.c.vocab);
     size_t produced = 0;
     for (; e == MODEL_OK && produced < max; produced++) {
-        uint32_t next = argmax(s.logits, m.c.vocab);
+        uint32_t next = (uint32_t)sampler_sample(&smp, s.logits, (int)m.c.vocab);
         if (tok_is_stop(&tok.t, next))
             break;
         out_ids[produced] = next;
@@ -207,6 +202,7 @@ int cmd_llama_generate(int argc, char **argv)
             fprintf(stderr, " %u", out_ids[i]);
         fprintf(stderr, "\n");
     }
+    free(smem);
     free(out_ids);
     free(piece);
     free(mem);
