@@ -55,6 +55,10 @@ static int fail(App *a, LlamaRun *r, const char *name, const char *what, size_t 
         fmt_str(&f, " MiB, ");
         fmt_u64(&f, memory_map_kib(0) >> 10);
         fmt_str(&f, " MiB free)");
+    } else if (what[0] == 'n' && what[1] == 'e' && what[2] == 'e' && what[3] == 'd' && what[4] == 's') {
+        fmt_str(&f, ", "); /* llama_open ran out: "needs N MiB for its weights", M MiB free */
+        fmt_u64(&f, memory_map_kib(0) >> 10);
+        fmt_str(&f, " MiB free");
     }
     fmt_str(&f, "; using the built-in model");
     app_error(a, line);

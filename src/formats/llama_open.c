@@ -20,7 +20,7 @@ static void *take(LlamaOpened *m, size_t bytes, char *msg, size_t cap)
         msg[0] = 0;
         ec_str_append(msg, cap, "needs ");
         ec_str_append_u64(msg, cap, (bytes + (1u << 20) - 1) >> 20);
-        ec_str_append(msg, cap, " MiB for its weights, more than is free");
+        ec_str_append(msg, cap, " MiB for its weights");
     }
     return p;
 }

@@ -29,7 +29,8 @@ typedef struct {
 
 /* q8: int8 weights for the Q8 kernel straight from the file (no float copy), else float32.
  * 1: opened (the image must outlive m); 0: an efichat model (magic EFCM), not for this path; -1: no reader accepts it,
- * it is no runnable Llama model, or memory ran out ("needs N MiB for its weights"), with one line in msg. */
+ * it is no runnable Llama model, or memory ran out ("needs N MiB for its weights": the
+ * caller adds what is free), with one line in msg. */
 int llama_open(LlamaOpened *m, const void *bytes, size_t len, int q8, const LlamaAlloc *al, char *msg, size_t cap);
 void llama_close(LlamaOpened *m);
 
