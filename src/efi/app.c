@@ -398,6 +398,11 @@ static void handle_key(App *a, const Key *k)
     case ACT_TOPP_DOWN: settings_top_p_step(&a->settings, -1); app_settings_changed(a); break;
     case ACT_TOPP_UP: settings_top_p_step(&a->settings, +1); app_settings_changed(a); break;
     case ACT_MODE:
+        if (a->llama) { /* its turns are framed by its chat template, not by play/raw */
+            app_info(a, TURN_INFO, a->llama->tmpl ? "This model's chat template frames the turns; F8 changes nothing."
+                                                  : "This model continues your text as it is; F8 changes nothing.");
+            break;
+        }
         a->settings.mode = a->settings.mode == MODE_PLAY ? MODE_RAW : MODE_PLAY;
         app_info(a, TURN_INFO, a->settings.mode == MODE_PLAY
                                    ? "Play mode: your line is a speech, the model answers with the next one."
