@@ -106,7 +106,13 @@ static void status_text(Fmt *f, const Settings *s, const ChatStatus *st, int com
     fmt_u64(f, st->ctx_used);
     fmt_char(f, '/');
     fmt_u64(f, st->ctx_max);
-    fmt_str(f, s->mode == MODE_PLAY ? (compact ? " play " : " | play | ") : (compact ? " raw " : " | raw | "));
+    if (st->mode_label) { /* a Llama-family model: its chat template instead of play/raw */
+        fmt_str(f, compact ? " " : " | ");
+        fmt_str(f, st->mode_label);
+        fmt_str(f, compact ? " " : " | ");
+    } else {
+        fmt_str(f, s->mode == MODE_PLAY ? (compact ? " play " : " | play | ") : (compact ? " raw " : " | raw | "));
+    }
     fmt_str(f, st->model_name ? st->model_name : "?");
     if (st->cores > 1) { /* the model runs on several cores (src/efi/mp.c) */
         fmt_str(f, compact ? " " : " | ");

@@ -35,6 +35,7 @@ typedef struct {
     const char *secure_boot; /* the firmware's Secure Boot state, shown in the help; NULL: not known */
     int no_key_hint;         /* no key has arrived since start: the empty input line says how to get one */
     uint32_t cores;          /* cores that run the model; shown when more than one */
+    const char *mode_label;  /* shown instead of play/raw when set (a Llama-family model's chat template) */
 } ChatStatus;
 
 /* The hint shown in the empty input line while no key has arrived (and sent once to serial). */

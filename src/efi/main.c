@@ -411,6 +411,7 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
     if (a->llama) {
         sampler_set_scratch(&a->sampler, a->llama->sampler_mem, a->llama->m.c.vocab);
         a->status.model_name = a->llama->name;
+        a->status.mode_label = a->llama->tmpl ? template_name(a->llama->tmpl) : "text";
         a->status.ctx_max = a->llama->m.c.ctx;
     } else {
         a->status.model_name = a->model.cfg.name;
