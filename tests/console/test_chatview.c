@@ -163,7 +163,7 @@ static void test_compose(void)
     transcript_append(&T, "ROMEO:\nWell met.\n\n", 18);
     Settings s;
     settings_default(&s);
-    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL, 0, 0};
+    ChatStatus st = {"tiny", 1, 123, 180, 256, 0, 0, NULL, 0, 0, NULL};
     lineedit_insert(&e, 'a');
     lineedit_insert(&e, 'b');
     lineedit_left(&e);
@@ -188,6 +188,11 @@ static void test_compose(void)
     check_case(strstr(grid_row(&wide, 7), "| play | tiny | 4 cores") != NULL, "compose_status_cores", "'%s'",
                grid_row(&wide, 7));
     st.cores = 0;
+    st.mode_label = "chatml"; /* a Llama-family model: its template where play/raw would be */
+    chatui_compose(&wide, &T, &e, &s, &st);
+    check_case(strstr(grid_row(&wide, 7), "| chatml | tiny") != NULL && !strstr(grid_row(&wide, 7), "play"),
+               "compose_status_template_label", "'%s'", grid_row(&wide, 7));
+    st.mode_label = NULL;
     /* no key since start: the empty input line says what to plug in; a typed character hides the hint */
     st.no_key_hint = 1;
     chatui_compose(&wide, &T, &e, &s, &st);
