@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""plot_loss.py - turns build/train's CSV log (step,train_loss,val_loss,lr,tokens_per_s) into a loss-curve PNG.
+"""plot_loss.py - turns build/train's CSV log (step,train_loss,val_loss,lr,tokens_per_s; with --select-frac
+step,train_loss,select_loss,val_loss,lr,tokens_per_s, val in the last row only) into a loss-curve PNG.
 Usage: plot_loss.py LOG.csv OUT.png [--title TEXT]. Needs matplotlib (Debian python3-matplotlib)."""
 import argparse, csv, sys
 
@@ -15,13 +16,16 @@ def main():
     ap.add_argument("png")
     ap.add_argument("--title", default="efichat training")
     args = ap.parse_args()
-    steps, train, vsteps, val, lrs = [], [], [], [], []
+    steps, train, vsteps, val, lrs, ssteps, sel = [], [], [], [], [], [], []
     with open(args.csv, newline="") as f:
         for row in csv.DictReader(f):
             s = int(row["step"])
             steps.append(s)
             train.append(float(row["train_loss"]))
             lrs.append(float(row["lr"]))
+            if row.get("select_loss"):
+                ssteps.append(s)
+                sel.append(float(row["select_loss"]))
             if row["val_loss"]:
                 vsteps.append(s)
                 val.append(float(row["val_loss"]))
@@ -29,11 +33,15 @@ def main():
         sys.exit(f"plot_loss: {args.csv} has no rows")
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     ax.plot(steps, train, lw=0.8, alpha=0.7, label="train (batch)")
-    if val:
+    if sel:
+        ax.plot(ssteps, sel, "o-", ms=3, lw=1.5, label=f"select (best {min(sel):.3f})")
+        if val:  # scored once, on the model of the best selection loss
+            ax.plot(vsteps, val, "s", ms=6, label=f"val of the chosen model {val[0]:.3f}")
+    elif val:
         ax.plot(vsteps, val, "o-", ms=3, lw=1.5, label=f"val (best {min(val):.3f})")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/byte)")
-    ax.set_ylim(min(train + val) - 0.05, min(max(train + val), 3.5))
+    ax.set_ylim(min(train + val + sel) - 0.05, min(max(train + val + sel), 3.5))
     ax.grid(alpha=0.3)
     ax2 = ax.twinx()
     ax2.plot(steps, lrs, color="gray", lw=0.8, ls="--", label="learning rate")
@@ -44,7 +52,7 @@ def main():
     ax.set_title(args.title)
     fig.tight_layout()
     fig.savefig(args.png)
-    print(f"plot_loss: wrote {args.png} ({len(steps)} rows, {len(val)} evaluations)")
+    print(f"plot_loss: wrote {args.png} ({len(steps)} rows, {len(sel) or len(val)} evaluations)")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* header layout: magic, version, header bytes, layers, heads, dim, ctx, hidden, batch, seq (u32 at 0..39),
- * step, rng, seed, nparams (u64 at 40..71), crc, total steps, best val, dropout (u32/f32 at 72..87), zero to 256.
+ * step, rng, seed, nparams (u64 at 40..71), crc, total steps, best val, dropout, select frac (u32/f32 at 72..91),
+ * zero to 256.
  * The CRC covers the whole header (its own 4 bytes read as zero), then params, m and v. */
 #define CK_CRC_AT 72
 
@@ -92,6 +93,7 @@ int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, in
     put32(h + 76, st->total_steps);
     memcpy(h + 80, &st->best_val, 4);
     memcpy(h + 84, &st->dropout, 4);
+    memcpy(h + 88, &st->select_frac, 4);
     put32(h + CK_CRC_AT, ck_crc(h, m->params, m->m, m->v, n));
     Chunk chunks[4] = {{h, sizeof h}, {m->params, n}, {m->m, n}, {m->v, n}};
     return write_atomic(path, chunks, 4, err, errlen);
@@ -156,9 +158,10 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
         goto done;
     }
     /* A valid CRC only says the file is as written: check that what it holds can be trained on. */
-    float best, dropout;
+    float best, dropout, select_frac;
     memcpy(&best, h + 80, 4);
     memcpy(&dropout, h + 84, 4);
+    memcpy(&select_frac, h + 88, 4);
     const char *bad = NULL;
     if (get64(h + 48) == 0)
         bad = "its RNG state is 0 (xorshift would draw the same batch forever)";
@@ -170,6 +173,8 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
         bad = "its best val is negative or NaN (a loss is >= 0; +inf before the first eval)";
     else if (!(dropout >= 0.0f && dropout < 1.0f))
         bad = "its dropout is outside [0, 1)";
+    else if (!(select_frac >= 0.0f && select_frac < 1.0f))
+        bad = "its select frac is outside [0, 1)";
     for (size_t i = 0; !bad && i < m->nparams; i++) {
         if (!isfinite(params[i]))
             bad = "a parameter is NaN or infinite";
@@ -189,9 +194,45 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
     st->total_steps = get32(h + 76);
     st->best_val = best;
     st->dropout = dropout;
+    st->select_frac = select_frac;
     rc = 0;
 done:
     free(buf);
+    fclose(f);
+    return rc;
+}
+
+int ck_read_model(const char *path, const Gpt *m, float *params, char *err, int errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open model %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = m->nparams * sizeof(float);
+    uint8_t h[MF_HEADER_BYTES], want[MF_HEADER_BYTES];
+    int rc = -1, extra = 0;
+    if (fread(h, 1, sizeof h, f) != sizeof h || fread(params, 1, n, f) != n || fread(&extra, 1, 1, f) != 0) {
+        snprintf(err, errlen, "%s is not a model file of this run's shape (its size is not %zu bytes)", path,
+                 sizeof h + n);
+        goto done;
+    }
+    /* the header ck_write_model would write for these parameters, with the file's own name */
+    ModelConfig c = m->cfg;
+    c.version = MF_VERSION;
+    c.dtype = MF_DTYPE_F32;
+    c.payload_bytes = n;
+    c.payload_crc32 = mf_crc32(0, params, n);
+    memset(c.name, 0, sizeof c.name);
+    memcpy(c.name, h + 64, MF_NAME_BYTES - 1);
+    mf_header_encode(&c, want);
+    if (memcmp(h, want, sizeof h) != 0) {
+        snprintf(err, errlen, "%s is not a float32 model of this run's shape, or its payload CRC does not match",
+                 path);
+        goto done;
+    }
+    rc = 0;
+done:
     fclose(f);
     return rc;
 }

@@ -18,8 +18,10 @@ typedef struct {
     uint64_t seed;
     uint32_t batch, seq; /* B and T of the run */
     uint32_t total_steps;
-    float best_val;     /* best periodic validation loss so far (for --out), +inf before the first eval */
+    float best_val;     /* best periodic loss so far (for --out), +inf before the first eval: on the selection
+                         * slice when select_frac > 0, else on the val split */
     float dropout;      /* the run's --dropout; 0 writes the zero bytes checkpoints held there before it */
+    float select_frac;  /* the run's --select-frac; 0 writes the zero bytes checkpoints held there before it */
 } TrainState;
 
 /* Writes the model file (header + parameters) atomically. Returns 0, or -1 with a message in err. */
@@ -32,5 +34,9 @@ int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, in
  * finite parameters and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in
  * err. */
 int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen);
+/* Reads the parameters of a model file that ck_write_model wrote for m's shape into params (nparams floats), after
+ * checking its size and that its header is the one ck_write_model would write for them (shape, CRC). Returns 0, or
+ * -1 with a message in err. */
+int ck_read_model(const char *path, const Gpt *m, float *params, char *err, int errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* train.c - `build/train`: trains the efichat GPT on a byte file (train = first 90%, val = the rest, as
- * `efichat-cli eval`) with AdamW, warm-up + cosine, clipping, periodic eval/samples/checkpoints, a progress line
- * and a CSV log. Everything is checked before any output file is touched; errors exit with status 1. */
+ * `efichat-cli eval`; with --select-frac the end of train is held out for model selection and val is scored once)
+ * with AdamW, warm-up + cosine, clipping, periodic eval/samples/checkpoints, a progress line and a CSV log.
+ * Everything is checked before any output file is touched; errors exit with status 1. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -22,13 +23,17 @@ typedef struct {
     const char *data, *out, *checkpoint, *resume, *csv, *dump, *name;
     int layers, heads, dim, ctx, hidden, batch, steps, stop_at, warmup, threads;
     int eval_every, eval_batches, sample_every, sample_len, ckpt_every, log_every, gradcheck;
-    float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp, dropout;
+    float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp, dropout, select_frac;
     uint64_t seed;
 } Args;
 
+/* The file's three parts, in order. With --select-frac 0 there is no selection slice (nfit == ntrain) and the
+ * periodic evaluation and --out's choice use val, as they always did. */
 typedef struct {
     uint8_t *bytes;
-    size_t len, ntrain; /* train = bytes[0, ntrain), val = bytes[ntrain, len) */
+    size_t len;
+    size_t nfit;   /* batches come from bytes[0, nfit): the only bytes ever trained on */
+    size_t ntrain; /* the selection slice is bytes[nfit, ntrain), val is bytes[ntrain, len) */
 } Data;
 
 static void die(const char *fmt, ...)
@@ -60,13 +65,16 @@ static void usage(void)
            "          --wd WD (0.1) --beta1 (0.9) --beta2 (0.95) --clip G (1.0) --seed S (1337) --threads N (all)\n"
            "          --dropout P (0: off; 0 <= P < 1, on the embeddings, attention and residual branches while\n"
            "          training, never in eval or samples)\n"
+           "          --select-frac F (0: off; 0 <= F < 1: the last floor(F * train bytes) of the train split are\n"
+           "          never trained on; periodic eval and --out's choice use them, and val is scored once, at the\n"
+           "          last step, on the --out model)\n"
            "  output: --eval-every K (250) --eval-batches K (8) --sample-every K (500) --sample-len N (200)\n"
            "          --temp X (0.8) --log-every K (10) --csv FILE --checkpoint FILE --ckpt-every K (eval-every)\n"
            "          --resume FILE --stop-at N (stop after step N, schedule still planned for --steps)\n"
            "          --dump FILE (parity dump for tools/train_parity.py)\n"
            "          --gradcheck K (print finite-difference checks of K random parameters per tensor, then exit)\n"
-           "--out always holds the model with the best periodic validation loss (and the final model when no\n"
-           "eval ran). Split: train = first floor(0.9 N) bytes, val = the rest.\n");
+           "--out always holds the model with the best periodic validation (or, with --select-frac, selection)\n"
+           "loss, and the final model when no eval ran. Split: train = first floor(0.9 N) bytes, val = the rest.\n");
 }
 
 static long parse_int(const char *opt, const char *s, long lo, long hi)
@@ -140,6 +148,12 @@ static void parse_args(Args *a, int argc, char **argv)
             if (a->dropout >= 1.0f)
                 die("--dropout wants a probability in [0, 1) (1 would drop everything), got '%s'", v);
         }
+        else if (!strcmp(o, "--select-frac")) {
+            a->select_frac = parse_float(o, v, 0.0f, 1.0f);
+            if (a->select_frac >= 1.0f)
+                die("--select-frac wants a fraction of the train split in [0, 1) (1 would leave nothing to train "
+                    "on), got '%s'", v);
+        }
         else if (!strcmp(o, "--seed")) a->seed = (uint64_t)parse_int(o, v, 0, 0x7fffffffL);
         else die("unknown option %s (see --help)", o);
     }
@@ -155,8 +169,9 @@ static void parse_args(Args *a, int argc, char **argv)
         a->stop_at = a->steps;
 }
 
-/* Reads the whole file; needs room for one training window and one validation window. */
-static void load_data(Data *d, const char *path, int T)
+/* Reads the whole file; needs room for one training window and one validation window, and with a selection slice
+ * (the last floor(select_frac * ntrain) train bytes) one window there too. */
+static void load_data(Data *d, const char *path, int T, float select_frac)
 {
     /* Opened without blocking so that a FIFO fails the regular-file check instead of waiting for a writer. */
     int fd = open(path, O_RDONLY | O_NONBLOCK);
@@ -180,27 +195,35 @@ static void load_data(Data *d, const char *path, int T)
     if (d->ntrain < (size_t)T + 1 || d->len - d->ntrain < (size_t)T + 1)
         die("data file %s is too short: %zu bytes give %zu train and %zu val bytes, each split needs at least "
             "ctx+1 = %d (use a longer file or a smaller --ctx)", path, d->len, d->ntrain, d->len - d->ntrain, T + 1);
+    size_t nsel = (size_t)((double)select_frac * (double)d->ntrain);
+    d->nfit = d->ntrain - nsel;
+    if (select_frac > 0.0f && (nsel < (size_t)T + 1 || d->nfit < (size_t)T + 1))
+        die("--select-frac %g of the %zu train bytes of %s leaves %zu bytes to train on and %zu to select on; each "
+            "needs at least ctx+1 = %d (change --select-frac, use a longer file or a smaller --ctx)", select_frac,
+            d->ntrain, path, d->nfit, nsel, T + 1);
 }
 
 // ----------------------------------------------------------------------------------------------------------------
 // batches, eval, samples
 
-/* B random windows of the train split: inputs (B, T) and targets shifted by one */
+/* B random windows of the bytes trained on: inputs (B, T) and targets shifted by one; a window starting at off
+ * reads bytes [off, off + T], so off < nfit - T keeps the selection slice and val out of every batch */
 static void next_batch(Rng *r, const Data *d, uint8_t *inp, uint8_t *tgt, int B, int T)
 {
     for (int b = 0; b < B; b++) {
-        size_t off = (size_t)rng_below(r, d->ntrain - (size_t)T);
+        size_t off = (size_t)rng_below(r, d->nfit - (size_t)T);
         memcpy(inp + (size_t)b * T, d->bytes + off, (size_t)T);
         memcpy(tgt + (size_t)b * T, d->bytes + off + 1, (size_t)T);
     }
 }
 
-/* Mean loss over non-overlapping val windows: all of them when max_batches <= 0, else that many batches of windows
- * spread evenly over the split. */
-static float evaluate(Gpt *m, const Data *d, uint8_t *inp, uint8_t *tgt, int max_batches)
+/* Mean loss over non-overlapping windows of bytes[lo, hi): all of them when max_batches <= 0, else that many
+ * batches of windows spread evenly over the part. */
+static float evaluate(Gpt *m, const uint8_t *bytes, size_t lo, size_t hi, uint8_t *inp, uint8_t *tgt,
+                      int max_batches)
 {
     int B = m->B, T = m->T;
-    size_t nval = d->len - d->ntrain, nwin = (nval - 1) / T;
+    size_t nwin = (hi - lo - 1) / T;
     size_t use = max_batches > 0 && (size_t)max_batches * B < nwin ? (size_t)max_batches * B : nwin;
     double total = 0.0;
     size_t done = 0;
@@ -208,7 +231,7 @@ static float evaluate(Gpt *m, const Data *d, uint8_t *inp, uint8_t *tgt, int max
         int b = use - done < (size_t)B ? (int)(use - done) : B;
         for (int i = 0; i < b; i++) {
             size_t w = (done + i) * nwin / use;
-            const uint8_t *src = d->bytes + d->ntrain + w * T;
+            const uint8_t *src = bytes + lo + w * T;
             memcpy(inp + (size_t)i * T, src, (size_t)T);
             memcpy(tgt + (size_t)i * T, src + 1, (size_t)T);
         }
@@ -321,9 +344,11 @@ int main(int argc, char **argv)
     if (gpt_build(&m, &cfg, a.batch, a.ctx, a.threads, err, sizeof err) != 0)
         die("%s", err);
     Data d;
-    load_data(&d, a.data, a.ctx);
+    load_data(&d, a.data, a.ctx, a.select_frac);
+    int sel = a.select_frac > 0.0f; /* periodic eval and --out's choice on the selection slice, val once */
     TrainState st = {.step = 0, .seed = a.seed, .batch = (uint32_t)a.batch, .seq = (uint32_t)a.ctx,
-                     .total_steps = (uint32_t)a.steps, .best_val = INFINITY, .dropout = a.dropout};
+                     .total_steps = (uint32_t)a.steps, .best_val = INFINITY, .dropout = a.dropout,
+                     .select_frac = a.select_frac};
     Rng rng;
     rng_seed(&rng, a.seed ^ 0xDA7A5EEDull);
     if (a.resume) {
@@ -337,11 +362,27 @@ int main(int argc, char **argv)
             fprintf(stderr, "train: note: checkpoint trained with --dropout %g, this run uses %g\n", st.dropout,
                     a.dropout);
         st.dropout = a.dropout;
+        /* another slice would train on bytes the run selected by, or select by bytes it trained on */
+        if (st.select_frac != a.select_frac)
+            die("%s held out --select-frac %g, this run asks for %g: resume with --select-frac %g", a.resume,
+                st.select_frac, a.select_frac, st.select_frac);
         rng.s = st.rng_state;
         if (st.step >= (uint64_t)a.stop_at)
             die("%s is already at step %llu of %d: nothing to do", a.resume, (unsigned long long)st.step, a.stop_at);
     } else {
         gpt_init_params(&m, a.seed);
+    }
+    /* With a selection slice the --out model is scored on val at the end, so it is kept in memory: best holds it
+     * (read back from --out on resume) and hold the current parameters while it is scored. */
+    float *best = NULL, *hold = NULL;
+    if (sel && !a.gradcheck) {
+        best = malloc(m.nparams * sizeof(float));
+        hold = malloc(m.nparams * sizeof(float));
+        if (!best || !hold)
+            die("out of memory");
+        if (a.resume && a.out && isfinite(st.best_val) && ck_read_model(a.out, &m, best, err, sizeof err) != 0)
+            die("%s (the model of %s's best selection loss %g, scored on val at the end; pass the --out of the "
+                "run that wrote the checkpoint)", err, a.resume, st.best_val);
     }
     if (a.gradcheck) {
         uint8_t *gi = malloc((size_t)a.batch * a.ctx), *gt = malloc((size_t)a.batch * a.ctx);
@@ -364,7 +405,8 @@ int main(int argc, char **argv)
         if (!csv)
             die("cannot write %s: %s", a.csv, strerror(errno));
         if (fresh)
-            fprintf(csv, "step,train_loss,val_loss,lr,tokens_per_s\n");
+            fprintf(csv, sel ? "step,train_loss,select_loss,val_loss,lr,tokens_per_s\n"
+                             : "step,train_loss,val_loss,lr,tokens_per_s\n");
     }
     if (a.dump) {
         dump = fopen(a.dump, "wb");
@@ -386,13 +428,17 @@ int main(int argc, char **argv)
     char dropout_note[32] = "";
     if (a.dropout > 0.0f)
         snprintf(dropout_note, sizeof dropout_note, ", dropout %g", a.dropout);
-    printf("train: %s: %zu bytes (%zu train, %zu val); model L%d H%d C%d T%d hidden %d = %llu parameters; "
+    char split_note[96] = "";
+    if (sel)
+        snprintf(split_note, sizeof split_note, ", %zu select (--select-frac %g)", d.ntrain - d.nfit,
+                 a.select_frac);
+    printf("train: %s: %zu bytes (%zu train%s, %zu val); model L%d H%d C%d T%d hidden %d = %llu parameters; "
            "batch %d, %d steps, lr %g, %d threads%s%s\n",
-           a.data, d.len, d.ntrain, d.len - d.ntrain, a.layers, a.heads, a.dim, a.ctx, a.hidden,
+           a.data, d.len, d.nfit, split_note, d.len - d.ntrain, a.layers, a.heads, a.dim, a.ctx, a.hidden,
            (unsigned long long)m.nparams, a.batch, a.steps, a.lr, a.threads, dropout_note,
            a.resume ? " (resumed)" : "");
     fflush(stdout);
-    float last_val = NAN, loss = 0.0f;
+    float last_val = NAN, val_once = NAN, loss = 0.0f; /* last_val: the last periodic eval, on select or val */
     double t_train = 0.0, tok_rate = 0.0, t_start = now_s();
     int timed_steps = 0;
     while (st.step < (uint64_t)a.stop_at) {
@@ -431,27 +477,57 @@ int main(int argc, char **argv)
         tok_rate = tok_rate == 0.0 ? inst : 0.9 * tok_rate + 0.1 * inst;
         int evaled = 0;
         if (a.eval_every > 0 && (step % a.eval_every == 0 || step == a.stop_at)) {
-            last_val = evaluate(&m, &d, inp, tgt, a.eval_batches);
+            if (sel)
+                last_val = evaluate(&m, d.bytes, d.nfit, d.ntrain, inp, tgt, a.eval_batches);
+            else
+                last_val = evaluate(&m, d.bytes, d.ntrain, d.len, inp, tgt, a.eval_batches);
             evaled = 1;
             if (last_val < st.best_val && a.out) {
                 st.best_val = last_val;
                 if (ck_write_model(a.out, &m, name, err, sizeof err) != 0)
                     die("%s", err);
+                if (best)
+                    memcpy(best, m.params, m.nparams * sizeof(float));
             }
+        }
+        /* The only look at val: once, at the schedule's last step (not at a --stop-at before it), on every val
+         * window, with the model --out holds (the final one when no eval chose another). */
+        if (sel && step == a.steps) {
+            int swap = best && isfinite(st.best_val);
+            if (swap) {
+                memcpy(hold, m.params, m.nparams * sizeof(float));
+                memcpy(m.params, best, m.nparams * sizeof(float));
+            }
+            val_once = evaluate(&m, d.bytes, d.ntrain, d.len, inp, tgt, 0);
+            if (swap)
+                memcpy(m.params, hold, m.nparams * sizeof(float));
         }
         double eta = (a.stop_at - step) * (BT / (tok_rate > 0 ? tok_rate : 1));
         char line[256];
         char val[16] = "-";
         if (!isnan(last_val))
             snprintf(val, sizeof val, "%.4f", last_val);
-        snprintf(line, sizeof line, "step %d/%d  loss %.4f  val %s  lr %.2e  norm %.2f  %.0f tok/s  ETA %dm%02ds",
-                 step, a.steps, loss, val, lr, norm, tok_rate, (int)(eta / 60), (int)eta % 60);
+        snprintf(line, sizeof line, "step %d/%d  loss %.4f  %s %s  lr %.2e  norm %.2f  %.0f tok/s  ETA %dm%02ds",
+                 step, a.steps, loss, sel ? "select" : "val", val, lr, norm, tok_rate, (int)(eta / 60), (int)eta % 60);
         if (tty)
             printf("\r%s\033[K%s", line, evaled ? "\n" : "");
         else if (step % a.log_every == 0 || evaled || step == a.stop_at)
             printf("%s\n", line);
+        if (!isnan(val_once))
+            printf("%sval %.4f: the --out model (%s) on all %zu windows of %d bytes of the val split, scored once\n",
+                   tty && !evaled ? "\n" : "", val_once,
+                   isfinite(st.best_val) ? "best select loss" : "the final model: no eval chose one",
+                   (d.len - d.ntrain - 1) / a.ctx, a.ctx);
         fflush(stdout);
-        if (csv && (step % a.log_every == 0 || evaled || step == a.stop_at)) {
+        if (csv && sel && (step % a.log_every == 0 || evaled || step == a.stop_at)) {
+            char sv[32] = "", vv[32] = "";
+            if (evaled)
+                snprintf(sv, sizeof sv, "%.6f", last_val);
+            if (!isnan(val_once))
+                snprintf(vv, sizeof vv, "%.6f", val_once);
+            fprintf(csv, "%d,%.6f,%s,%s,%.6e,%.1f\n", step, loss, sv, vv, lr, tok_rate);
+            fflush(csv);
+        } else if (csv && (step % a.log_every == 0 || evaled || step == a.stop_at)) {
             if (evaled)
                 fprintf(csv, "%d,%.6f,%.6f,%.6e,%.1f\n", step, loss, last_val, lr, tok_rate);
             else
@@ -480,12 +556,26 @@ int main(int argc, char **argv)
     }
     if (csv)
         fclose(csv);
-    printf("done: step %llu, train loss %.4f, best val %.4f, %.1f tokens/s (mean over %d timed steps), "
-           "wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val,
-           timed_steps ? timed_steps * (double)BT / t_train : 0.0, timed_steps, now_s() - t_start);
+    double speed = timed_steps ? timed_steps * (double)BT / t_train : 0.0;
+    if (sel) {
+        char vv[64];
+        if (isnan(val_once))
+            snprintf(vv, sizeof vv, "not scored (it is, once, at step %d)", a.steps);
+        else
+            snprintf(vv, sizeof vv, "%.4f", val_once);
+        printf("done: step %llu, train loss %.4f, best select %.4f, val %s, %.1f tokens/s (mean over %d timed "
+               "steps), wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val, vv, speed, timed_steps,
+               now_s() - t_start);
+    } else {
+        printf("done: step %llu, train loss %.4f, best val %.4f, %.1f tokens/s (mean over %d timed steps), "
+               "wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val, speed, timed_steps,
+               now_s() - t_start);
+    }
     free(inp);
     free(tgt);
     free(sbuf);
+    free(best);
+    free(hold);
     free(d.bytes);
     gpt_free(&m);
     return 0;

@@ -3,7 +3,7 @@
  * As for the model, every input is also tried with its CRC made right, which reaches the checks of the values.
  * Promises checked: a rejected file leaves the model untouched and says why; an accepted one holds only values
  * a run can resume from (finite parameters and moments, second moments >= 0, RNG state not 0, best val >= 0,
- * dropout in [0, 1)). */
+ * dropout and select frac in [0, 1)). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <string.h>
@@ -43,7 +43,8 @@ static void read_checkpoint(const uint8_t *bytes, size_t len)
             FUZZ_CHECK(model.params[i] == 0.0f);
         return;
     }
-    FUZZ_CHECK(st.rng_state != 0 && st.best_val >= 0.0f && st.dropout >= 0.0f && st.dropout < 1.0f);
+    FUZZ_CHECK(st.rng_state != 0 && st.best_val >= 0.0f && st.dropout >= 0.0f && st.dropout < 1.0f &&
+               st.select_frac >= 0.0f && st.select_frac < 1.0f);
     for (size_t i = 0; i < model.nparams; i++)
         FUZZ_CHECK(isfinite(model.params[i]) && isfinite(model.m[i]) && isfinite(model.v[i]) && model.v[i] >= 0.0f);
 }

@@ -4,7 +4,9 @@ every output file (model, checkpoint, CSV) exactly as it was: missing, empty, to
 regular file (a directory; a FIFO, which must not block); corrupt, truncated,
 foreign or mismatched checkpoints; checkpoints of the old format (version 1); header fields changed without the CRC
 (the CRC covers the header); values no run can resume from under a valid CRC (RNG state 0, best val -1 or NaN,
-dropout 1 or NaN, a NaN parameter or moment); impossible dimensions; a dropout probability outside [0, 1)."""
+dropout 1 or NaN, select frac 1 or NaN, a NaN parameter or moment); impossible dimensions; a dropout probability
+outside [0, 1); a --select-frac outside [0, 1) or one that leaves the slice or the bytes to train on shorter than a
+window; a resume with another --select-frac than the checkpoint's, or whose --out is not the model it selected."""
 import os, shutil, struct, sys, tempfile, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,6 +30,8 @@ with tempfile.TemporaryDirectory() as tmp:
     base = ["--steps", 4, "--eval-every", 2, "--eval-batches", 1, *TINY]
     r = train("--data", p("d.txt"), "--out", p("good.bin"), "--checkpoint", p("good.ck"), *base)
     rep.case(r.returncode == 0, "bad-input-setup-good-run", r.stderr)
+    r = train("--data", p("d.txt"), "--out", p("sel.bin"), "--checkpoint", p("sel.ck"), *base, "--select-frac", 0.25)
+    rep.case(r.returncode == 0, "bad-input-setup-select-run", r.stderr)
     good_ck = read(p("good.ck"))
 
     def corrupt(name, fn):
@@ -57,6 +61,7 @@ with tempfile.TemporaryDirectory() as tmp:
     seed_changed = corrupt("seed.ck", lambda b: struct.pack_into("<Q", b, 56, 7))
     best_changed = corrupt("best.ck", lambda b: struct.pack_into("<f", b, 80, -1.0))
     dropout_changed = corrupt("dropout.ck", lambda b: struct.pack_into("<f", b, 84, 0.5))
+    select_changed = corrupt("select.ck", lambda b: struct.pack_into("<f", b, 88, 0.25))
     # the old format: its header was outside the CRC
     v1 = corrupt("v1.ck", lambda b: struct.pack_into("<I", b, 4, 1))
     # valid CRC, values no run can continue from
@@ -65,6 +70,8 @@ with tempfile.TemporaryDirectory() as tmp:
     best_nan = resealed("bestnan.ck", lambda b: struct.pack_into("<f", b, 80, float("nan")))
     dropout_one = resealed("dropout1.ck", lambda b: struct.pack_into("<f", b, 84, 1.0))
     dropout_nan = resealed("dropoutnan.ck", lambda b: struct.pack_into("<f", b, 84, float("nan")))
+    select_one = resealed("select1.ck", lambda b: struct.pack_into("<f", b, 88, 1.0))
+    select_nan = resealed("selectnan.ck", lambda b: struct.pack_into("<f", b, 88, float("nan")))
     nan_param = resealed("nanparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * 5, float("nan")))
     inf_param = resealed("infparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams - 1), float("inf")))
     nan_moment = resealed("nanm.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams + 3), float("nan")))
@@ -92,12 +99,15 @@ with tempfile.TemporaryDirectory() as tmp:
         ("checkpoint-seed-outside-crc", ["--data", p("d.txt"), "--resume", seed_changed, *more], "corrupt"),
         ("checkpoint-best-val-outside-crc", ["--data", p("d.txt"), "--resume", best_changed, *more], "corrupt"),
         ("checkpoint-dropout-outside-crc", ["--data", p("d.txt"), "--resume", dropout_changed, *more], "corrupt"),
+        ("checkpoint-select-frac-outside-crc", ["--data", p("d.txt"), "--resume", select_changed, *more], "corrupt"),
         ("checkpoint-version-1", ["--data", p("d.txt"), "--resume", v1, *more], "version 1"),
         ("checkpoint-rng-zero", ["--data", p("d.txt"), "--resume", rng_zero, *more], "RNG state is 0"),
         ("checkpoint-best-val-negative", ["--data", p("d.txt"), "--resume", best_negative, *more], "best val"),
         ("checkpoint-best-val-nan", ["--data", p("d.txt"), "--resume", best_nan, *more], "best val"),
         ("checkpoint-dropout-one", ["--data", p("d.txt"), "--resume", dropout_one, *more], "dropout"),
         ("checkpoint-dropout-nan", ["--data", p("d.txt"), "--resume", dropout_nan, *more], "dropout"),
+        ("checkpoint-select-frac-one", ["--data", p("d.txt"), "--resume", select_one, *more], "select frac"),
+        ("checkpoint-select-frac-nan", ["--data", p("d.txt"), "--resume", select_nan, *more], "select frac"),
         ("checkpoint-nan-parameter", ["--data", p("d.txt"), "--resume", nan_param, *more], "parameter is NaN"),
         ("checkpoint-inf-parameter", ["--data", p("d.txt"), "--resume", inf_param, *more], "parameter is NaN or infinite"),
         ("checkpoint-nan-moment", ["--data", p("d.txt"), "--resume", nan_moment, *more], "moment"),
@@ -112,6 +122,18 @@ with tempfile.TemporaryDirectory() as tmp:
         ("dropout-one", ["--data", p("d.txt"), "--dropout", "1"], "--dropout wants a probability in [0, 1)"),
         ("dropout-negative", ["--data", p("d.txt"), "--dropout", "-0.1"], "--dropout"),
         ("dropout-not-a-number", ["--data", p("d.txt"), "--dropout", "nan"], "--dropout"),
+        ("select-frac-one", ["--data", p("d.txt"), "--select-frac", "1"],
+         "--select-frac wants a fraction of the train split in [0, 1)"),
+        ("select-frac-negative", ["--data", p("d.txt"), "--select-frac", "-0.1"], "--select-frac"),
+        ("select-frac-not-a-number", ["--data", p("d.txt"), "--select-frac", "nan"], "--select-frac"),
+        ("select-slice-too-short", ["--data", p("d.txt"), "--select-frac", "0.001"], "to select on"),
+        ("select-leaves-too-little-to-train", ["--data", p("d.txt"), "--select-frac", "0.999"], "to train on"),
+        ("resume-select-with-f0-checkpoint", ["--data", p("d.txt"), "--resume", p("good.ck"), "--select-frac",
+                                              "0.25", *more], "held out --select-frac 0, this run asks for 0.25"),
+        ("resume-f0-with-select-checkpoint", ["--data", p("d.txt"), "--resume", p("sel.ck"), *more],
+         "held out --select-frac 0.25, this run asks for 0"),
+        ("resume-select-out-not-a-model", ["--data", p("d.txt"), "--resume", p("sel.ck"), "--select-frac", "0.25",
+                                           *more], "is not a model file of this run's shape"),
         ("missing-out", ["--data", p("d.txt"), "--no-out"], "--out"),
     ]
     rep.case(read(same) == good_ck, "bad-input-reseal-helper-is-exact", "resealing changed the checkpoint")

@@ -2,8 +2,9 @@
 """test_resume.py - checkpoints resume exactly and runs are deterministic, on a tiny config:
 N steps in one run == N/2 steps, then --resume for the other N/2 (identical model and checkpoint bytes);
 the same seed and thread count give identical checkpoints; so do 1 and 2 threads (every sum has a fixed order).
-All of it twice: without dropout, then with --dropout 0.2 (the masks hash (seed, step, layer, site, element), so a
-resume and any thread count must redraw them exactly); those checks' names end in -dropout."""
+All of it three times: without dropout, then with --dropout 0.2 (the masks hash (seed, step, layer, site, element),
+so a resume and any thread count must redraw them exactly), then with --select-frac 0.25 (selection on the held-out
+slice, val scored once at step 20 by the resumed run); those checks' names end in -dropout and -select."""
 import os, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,7 +59,8 @@ def check(tmp, data, extra, sfx):
 with tempfile.TemporaryDirectory() as tmp:
     data = os.path.join(tmp, "d.txt")
     write_corpus(data)
-    for sub, extra, sfx in (("plain", [], ""), ("dropout", ["--dropout", "0.2"], "-dropout")):
+    for sub, extra, sfx in (("plain", [], ""), ("dropout", ["--dropout", "0.2"], "-dropout"),
+                            ("select", ["--select-frac", "0.25"], "-select")):
         os.mkdir(os.path.join(tmp, sub))
         check(os.path.join(tmp, sub), data, extra, sfx)
 rep.exit()
