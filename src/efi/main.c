@@ -4,6 +4,7 @@
  * the app (back to the firmware's boot menu). */
 #include "app.h"
 #include "config.h"
+#include "models.h"
 #include "../chat/fmt.h"
 #include "../q8.h"
 
@@ -331,6 +332,23 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
         app_error(a, "no usable model: press any key to return to the firmware");
         app_run_fatal(a);
         return EFI_LOAD_ERROR;
+    }
+    /* ---- MODELS ON THE STICK (issue 11 item 5), a stand-in until the Llama engine is wired: the file picked in
+     * \efichat\models is read (with progress), named on serial and freed; the model loaded above still runs.
+     * The engine's set-up replaces this block with its own parse of mc.data / mc.tokenizer. */
+    {
+        ModelChoice mc;
+        if (models_choose(a, a->model.cfg.name, mf_payload_bytes(&a->model.cfg) + MF_HEADER_BYTES, 0, &mc)) {
+            char line[200];
+            Fmt f;
+            fmt_init(&f, line, sizeof line);
+            fmt_str(&f, "efichat: chosen ");
+            fmt_str(&f, mc.file.name);
+            fmt_str(&f, " MiB=");
+            fmt_u64(&f, (mc.data.len + (1u << 20) - 1) >> 20);
+            mirror_line(line);
+            models_choice_free(&mc);
+        }
     }
     model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
     if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */
