@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""test_models_folder.py - models on the stick (issue 11 item 5): \\efichat\\models holding a 150 MB GGUF, its
+truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Three boots of one
+image that the guest writes (a private copy under build/e2e/):
+
+  1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
+     Enter pick the GGUF, which loads with progress lines; efichat.cfg then says model=llama-150m.gguf, every other
+     byte kept; the chat answers (the built-in model until the Llama engine is wired).
+  2. 96 MiB: model= preselects the GGUF; Enter gives "needs N MiB, M MiB free" and the built-in model answers.
+  3. the disk write-protected (a USB stick with its lock on): model= (edited on the host) preselects tiny-l2c.bin;
+     Home and Enter pick the truncated GGUF: "cannot remember the model" (read-only), the file is read and handed
+     over, and the built-in model answers.
+
+Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
+QEMU is killed on every way out; every wait has a deadline."""
+import os, re, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import efiqemu
+from efiqemu import BUILD, LOGS, ROOT, Cases, Machine, check, esp_offset, info, read_esp_file
+
+EFI = os.path.join(BUILD, "efichat.efi")
+FIXTURES = os.path.join(BUILD, "e2e", "model-fixtures")
+IMG = os.path.join(LOGS, "models-folder.img")
+GGUF, TRUNC, L2C = "llama-150m.gguf", "llama-150m-truncated.gguf", "tiny-l2c.bin"
+CFG = b"# written by tests/e2e/test_models_folder.py\r\nmax_reply=12\r\nmodel=gone.gguf\r\ntemp=0.5\r\n"
+READY_S, PICKER_S, LOAD_S, REPLY_S, KEY_S = 300, 300, 300, 120, 30
+REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
+MIB = 1 << 20
+
+
+def mib_up(n):
+    return (n + MIB - 1) // MIB
+
+
+def fixtures():
+    """The fixture files (made once per build folder: about 6 s)."""
+    want = [GGUF, TRUNC, L2C, "tokenizer.bin"]
+    if not all(os.path.exists(os.path.join(FIXTURES, f)) for f in want):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_model_fixtures.py"), "--out", FIXTURES],
+                       check=True, timeout=300, capture_output=True)
+    return {f: os.path.join(FIXTURES, f) for f in want}
+
+
+def put_esp_file(image, host_path, path):
+    subprocess.run(["mcopy", "-o", "-i", f"{image}@@{esp_offset(image)}", host_path, "::" + path], check=True,
+                   timeout=60, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), capture_output=True)
+
+
+def picker_lines(m, since):
+    """The picker's entries {K: (name, MiB)} once its first 'choice' line is there; and that line's end."""
+    n = int(m.wait_for(r"efichat: picker (\d+) entries\r?\n", PICKER_S, since).group(1))
+    first = m.wait_for(r"efichat: picker choice ([^\r\n]*)\r?\n", KEY_S, since)
+    entries = {int(k): (name, int(mib)) for k, name, mib in
+               re.findall(r"efichat: picker (\d+) ([^\r\n]*) (\d+)\r?\n", m.text(since, first.start()))}
+    check(len(entries) == n, f"'picker {n} entries' but {len(entries)} entry lines")
+    return entries, first
+
+
+def answers(m, since):
+    """A typed line gets a reply line (whatever model answers)."""
+    r = m.wait_for(r"efichat: ready\r?\n", READY_S, since)
+    m.type_text("Hi")
+    m.send_key("ret")
+    tokens = int(m.wait_for(REPLY_RX, REPLY_S, r.end()).group(1))
+    check(tokens > 0, f"tokens={tokens}")
+
+
+def main():
+    cases = Cases()
+    if not os.path.exists(EFI):
+        cases.fail("models: image", f"{EFI} missing (make efi)")
+        return 1
+    os.makedirs(LOGS, exist_ok=True)
+    st = {}
+
+    def image():
+        fx = fixtures()
+        cfg = os.path.join(LOGS, "models-folder.cfg")
+        with open(cfg, "wb") as f:
+            f.write(CFG)
+        files = {f"efichat/models/{name}": path for name, path in fx.items()}
+        files["efichat/efichat.cfg"] = cfg
+        efiqemu.make_image(IMG, EFI, files, disk_mb=256)
+        st["sizes"] = {name: os.path.getsize(path) for name, path in fx.items()}
+
+    cases.run("models: image with \\efichat\\models (150 MB GGUF, truncated copy, llama2.c pair) and efichat.cfg",
+              image)
+    IMAGE = ["models: image with \\efichat\\models (150 MB GGUF, truncated copy, llama2.c pair) and efichat.cfg"]
+    sizes = st.get("sizes", {})
+
+    # ---- boot 1: pick the GGUF with Down and Enter, watch it load
+    if all(cases.status.values()):
+        with Machine(IMG, "models-pick", keyboard="usb", snapshot=False, max_life=600) as m:
+            def picker_lists():
+                entries, first = picker_lines(m, 0)
+                info(f"picker entries: {entries}")
+                want = [(TRUNC, mib_up(sizes[TRUNC])), (GGUF, mib_up(sizes[GGUF])), (L2C, mib_up(sizes[L2C]))]
+                check([entries.get(k) for k in (1, 2, 3)] == want, f"entries 1..3 are {entries}, not {want}")
+                check(len(entries) == 4 and entries[4][0].startswith("built-in: "), "no built-in entry last")
+                check(first.group(1) == TRUNC, f"model=gone.gguf preselected {first.group(1)!r}, not the first")
+                st["first"] = first.end()
+
+            def pick_and_load():
+                m.send_key("down")
+                since = m.wait_for(r"efichat: picker choice " + re.escape(GGUF) + r"\r?\n", KEY_S, st["first"]).end()
+                m.send_key("ret")
+                since = m.wait_for(r"efichat: picker selected " + re.escape(GGUF) + r"\r?\n", KEY_S, since).end()
+                done = m.wait_for(r"efichat: loaded " + re.escape(GGUF) + r" MiB=(\d+) ms=(\d+)\r?\n", LOAD_S, since)
+                ms = int(done.group(2))
+                check(int(done.group(1)) == mib_up(sizes[GGUF]), f"loaded MiB={done.group(1)}")
+                progress = re.findall(r"efichat: load " + re.escape(GGUF) + r" (\d+)/(\d+) MiB (\d+) MiB/s eta (\d+) s",
+                                      m.text(since, done.start()))
+                info(f"loaded {mib_up(sizes[GGUF])} MiB in {ms} ms; {len(progress)} progress lines, last "
+                     f"{progress[-1] if progress else None}")
+                check(len(progress) >= ms // 1000 - 1 and len(progress) <= ms // 500 + 1,
+                      f"{len(progress)} progress lines for a {ms} ms load (wanted about 2 a second)")
+                check(all(int(t) == mib_up(sizes[GGUF]) for _, t, _, _ in progress), "a progress line's total is off")
+                check([int(d) for d, _, _, _ in progress] == sorted(int(d) for d, _, _, _ in progress),
+                      "progress went backwards")
+                m.wait_for(r"efichat: chosen " + re.escape(GGUF) + r" MiB=\d+\r?\n", KEY_S, done.end())
+                st["loaded"] = done.end()
+
+            def still_answers():
+                answers(m, st["loaded"])
+
+            cases.run("models: the picker lists 3 files and the built-in model; a vanished model= preselects the first",
+                      picker_lists, needs=IMAGE)
+            P = ["models: the picker lists 3 files and the built-in model; a vanished model= preselects the first"]
+            cases.run("models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line",
+                      pick_and_load, needs=P)
+            L = ["models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line"]
+            cases.run("models: after the load the chat answers (built-in model until the Llama engine is wired)",
+                      still_answers, needs=L)
+
+        def remembered():
+            got = read_esp_file(IMG, "/efichat/efichat.cfg")
+            want = CFG.replace(b"model=gone.gguf", b"model=" + GGUF.encode())
+            check(got == want, f"efichat.cfg is {got!r}, wanted {want!r}")
+
+        cases.run("models: the pick is remembered as model=NAME in efichat.cfg, every other byte kept", remembered,
+                  needs=["models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line"])
+    else:
+        cases.fail("models: boot 1", "not run, the image was not made")
+
+    # ---- boot 2: too little memory for the remembered GGUF
+    R = ["models: the pick is remembered as model=NAME in efichat.cfg, every other byte kept"]
+    if all(cases.status.get(n) for n in R):
+        with Machine(IMG, "models-small-memory", keyboard="usb", mem="96M", max_life=500) as m:
+            def no_room():
+                entries, first = picker_lines(m, 0)
+                check(first.group(1) == GGUF, f"model={GGUF} preselected {first.group(1)!r}")
+                m.send_key("ret")
+                e = m.wait_for(r"efichat: error: " + re.escape(GGUF) + r" needs (\d+) MiB, (\d+) MiB free\r?\n",
+                               LOAD_S, first.end())
+                info(e.group(0).strip())
+                check(int(e.group(1)) == mib_up(sizes[GGUF]) and int(e.group(2)) < int(e.group(1)),
+                      f"needs {e.group(1)}, free {e.group(2)}")
+                check(not re.search(r"efichat: load(ed)? ", m.text(first.end())), "a load began anyway")
+                st["no_room"] = e.end()
+
+            cases.run("models: with 96 MiB the remembered GGUF is refused: 'NAME needs N MiB, M MiB free'", no_room)
+            cases.run("models: after the refusal the built-in model answers", lambda: answers(m, st["no_room"]),
+                      needs=["models: with 96 MiB the remembered GGUF is refused: 'NAME needs N MiB, M MiB free'"])
+    else:
+        cases.fail("models: boot 2 (96 MiB)", f"not run, needs {R[0]}")
+
+    # ---- boot 3: write-protected stick, the truncated GGUF picked with Home
+    if all(cases.status.get(n) for n in R):
+        cfg = os.path.join(LOGS, "models-folder-l2c.cfg")
+        with open(cfg, "wb") as f:
+            f.write(CFG.replace(b"model=gone.gguf", b"model=" + L2C.encode()))
+        put_esp_file(IMG, cfg, "/efichat/efichat.cfg")
+        with Machine(IMG, "models-readonly", keyboard="usb", disk_bus="usb", readonly=True, max_life=500) as m:
+            def truncated_read():
+                entries, first = picker_lines(m, 0)
+                check(first.group(1) == L2C, f"model={L2C} preselected {first.group(1)!r}")
+                m.send_key("home")
+                since = m.wait_for(r"efichat: picker choice " + re.escape(TRUNC) + r"\r?\n", KEY_S, first.end()).end()
+                m.send_key("ret")
+                e = m.wait_for(r"efichat: error: cannot remember the model in \\efichat\\efichat\.cfg: ([^\r\n]*)\r?\n",
+                               LOAD_S, since)
+                info(e.group(0).strip())
+                check("read-only" in e.group(1), f"the phrase is {e.group(1)!r}")
+                d = m.wait_for(r"efichat: loaded " + re.escape(TRUNC) + r" MiB=(\d+) ms=\d+\r?\n", LOAD_S, since)
+                check(int(d.group(1)) == mib_up(sizes[TRUNC]), f"MiB={d.group(1)}")
+                c = m.wait_for(r"efichat: chosen " + re.escape(TRUNC) + r" MiB=\d+\r?\n", KEY_S, d.end())
+                st["trunc"] = c.end()
+
+            T = ["models: read-only stick: Home and Enter pick the truncated GGUF; 'cannot remember' line; the file "
+                 "is read and handed over"]
+            cases.run(T[0], truncated_read)
+            cases.run("models: after the truncated file the built-in model answers", lambda: answers(m, st["trunc"]),
+                      needs=T)
+    else:
+        cases.fail("models: boot 3 (read-only, truncated)", f"not run, needs {R[0]}")
+    # Not run until the Llama engine parses the chosen bytes (src/efi/main.c's MODELS ON THE STICK block):
+    #   "llama: the 150 MB GGUF answers a typed line"             (boot 1, after 'loaded')
+    #   "llama: the truncated GGUF is refused with its error line" (boot 3, then the built-in model answers)
+    return cases.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
