@@ -346,6 +346,10 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
             fmt_str(&f, mc.file.name);
             fmt_str(&f, " MiB=");
             fmt_u64(&f, (mc.data.len + (1u << 20) - 1) >> 20);
+            if (mc.tokenizer) {
+                fmt_str(&f, " tokenizer_bytes=");
+                fmt_u64(&f, mc.tokenizer_len);
+            }
             mirror_line(line);
             models_choice_free(&mc);
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_models_folder.py - models on the stick (issue 11 item 5): \\efichat\\models holding a 150 MB GGUF, its
-truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Three boots of one
-image that the guest writes (a private copy under build/e2e/):
+truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Four boots of one
+image that the guest writes (built under build/e2e/):
 
   1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
      Enter pick the GGUF, which loads with progress lines; efichat.cfg then says model=llama-150m.gguf, every other
@@ -10,6 +10,8 @@ image that the guest writes (a private copy under build/e2e/):
   3. the disk write-protected (a USB stick with its lock on): model= (edited on the host) preselects tiny-l2c.bin;
      Home and Enter pick the truncated GGUF: "cannot remember the model" (read-only), the file is read and handed
      over, and the built-in model answers.
+  4. no screen (-vga none): the numbered list on the serial console; Up typed as VT100 and the digit 3 pick the
+     llama2.c checkpoint, which comes with its tokenizer.bin.
 
 Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
 QEMU is killed on every way out; every wait has a deadline."""
@@ -194,6 +196,32 @@ def main():
                       needs=T)
     else:
         cases.fail("models: boot 3 (read-only, truncated)", f"not run, needs {R[0]}")
+    # ---- boot 4: no screen, the picker on the serial console; Up as a VT100 sequence, then a digit picks the pair
+    T = ["models: read-only stick: Home and Enter pick the truncated GGUF; 'cannot remember' line; the file "
+         "is read and handed over"]
+    if all(cases.status.get(n) for n in T):
+        with Machine(IMG, "models-serial", keyboard="usb", extra=["-vga", "none"], max_life=500) as m:
+            def serial_pick():
+                entries, first = picker_lines(m, 0)
+                check(first.group(1) == L2C, f"model={L2C} preselected {first.group(1)!r}")
+                listing = m.text(0, first.start())
+                check(re.search(r"> 3\) " + re.escape(L2C) + r"  1 MiB", listing) and re.search(r"  1\) " + re.escape(TRUNC),
+                                                                                              listing),
+                      f"no numbered list on the text console: {listing[-400:]!r}")
+                m.serial_write("\x1b[A")
+                since = m.wait_for(r"efichat: picker choice " + re.escape(GGUF) + r"\r?\n", KEY_S, first.end()).end()
+                m.serial_write("3")
+                since = m.wait_for(r"efichat: picker selected " + re.escape(L2C) + r"\r?\n", KEY_S, since).end()
+                c = m.wait_for(r"efichat: chosen " + re.escape(L2C) + r" MiB=1 tokenizer_bytes=(\d+)\r?\n", LOAD_S, since)
+                check(int(c.group(1)) == sizes["tokenizer.bin"], f"tokenizer_bytes={c.group(1)}")
+                r = m.wait_for(r"efichat: ready\r?\n", READY_S, c.end())
+                m.serial_write("Hi\r")
+                m.wait_for(REPLY_RX, REPLY_S, r.end())
+
+            cases.run("models: text console: numbered list, Up (VT100) and a digit pick the llama2.c pair and its "
+                      "tokenizer; the chat answers", serial_pick)
+    else:
+        cases.fail("models: boot 4 (serial console)", f"not run, needs {T[0]}")
     # Not run until the Llama engine parses the chosen bytes (src/efi/main.c's MODELS ON THE STICK block):
     #   "llama: the 150 MB GGUF answers a typed line"             (boot 1, after 'loaded')
     #   "llama: the truncated GGUF is refused with its error line" (boot 3, then the built-in model answers)
