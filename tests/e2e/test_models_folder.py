@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_models_folder.py - models on the stick (issue 11 item 5): \\efichat\\models holding a 150 MB GGUF, its
-truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Four boots of one
+truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Five boots of one
 image that the guest writes (built under build/e2e/):
 
   1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
@@ -12,6 +12,7 @@ image that the guest writes (built under build/e2e/):
      over, and the built-in model answers.
   4. no screen (-vga none): the numbered list on the serial console; Up typed as VT100 and the digit 3 pick the
      llama2.c checkpoint, which comes with its tokenizer.bin.
+  5. the digit 2 picks the GGUF and Esc right behind it cancels the load; the built-in model answers.
 
 Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
 QEMU is killed on every way out; every wait has a deadline."""
@@ -222,6 +223,23 @@ def main():
                       "tokenizer; the chat answers", serial_pick)
     else:
         cases.fail("models: boot 4 (serial console)", f"not run, needs {T[0]}")
+    # ---- boot 5: a digit picks the GGUF and Esc, queued right behind it, cancels the load
+    if all(cases.status.get(n) for n in T):
+        with Machine(IMG, "models-cancel", keyboard="usb", max_life=500) as m:
+            def esc_cancels():
+                entries, first = picker_lines(m, 0)
+                m.send_key("2", gap=0)
+                m.send_key("esc")
+                since = m.wait_for(r"efichat: picker selected " + re.escape(GGUF) + r"\r?\n", KEY_S, first.end()).end()
+                c = m.wait_for(r"efichat: load cancelled\r?\n", LOAD_S, since)
+                r = m.wait_for(r"efichat: ready\r?\n", READY_S, c.end())
+                check(not re.search(r"efichat: (loaded|chosen) ", m.text(since, r.end())), "the load went on")
+                answers(m, r.start())
+
+            cases.run("models: Esc during the load cancels it, then the built-in model answers",
+                      esc_cancels)
+    else:
+        cases.fail("models: boot 5 (Esc)", f"not run, needs {T[0]}")
     # Not run until the Llama engine parses the chosen bytes (src/efi/main.c's MODELS ON THE STICK block):
     #   "llama: the 150 MB GGUF answers a typed line"             (boot 1, after 'loaded')
     #   "llama: the truncated GGUF is refused with its error line" (boot 3, then the built-in model answers)
