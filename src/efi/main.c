@@ -339,18 +339,7 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
     {
         ModelChoice mc;
         if (models_choose(a, a->model.cfg.name, mf_payload_bytes(&a->model.cfg) + MF_HEADER_BYTES, 0, &mc)) {
-            char line[200];
-            Fmt f;
-            fmt_init(&f, line, sizeof line);
-            fmt_str(&f, "efichat: chosen ");
-            fmt_str(&f, mc.file.name);
-            fmt_str(&f, " MiB=");
-            fmt_u64(&f, (mc.data.len + (1u << 20) - 1) >> 20);
-            if (mc.tokenizer) {
-                fmt_str(&f, " tokenizer_bytes=");
-                fmt_u64(&f, mc.tokenizer_len);
-            }
-            mirror_line(line);
+            models_choice_line(&mc);
             models_choice_free(&mc);
         }
     }

@@ -229,6 +229,22 @@ done:
     return ok;
 }
 
+void models_choice_line(const ModelChoice *c)
+{
+    char buf[200];
+    Fmt f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_str(&f, "efichat: chosen ");
+    fmt_str(&f, c->file.name);
+    fmt_str(&f, " MiB=");
+    fmt_u64(&f, picker_mib_up(c->data.len));
+    if (c->tokenizer) {
+        fmt_str(&f, " tokenizer_bytes=");
+        fmt_u64(&f, c->tokenizer_len);
+    }
+    mirror_line(buf);
+}
+
 void models_choice_free(ModelChoice *c)
 {
     models_bytes_free(&c->data);

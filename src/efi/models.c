@@ -253,7 +253,7 @@ enum models_read_result models_read(App *a, const ModelFile *m, uint64_t extra_b
     MemFree mem;
     models_free_memory(&mem);
     uint64_t need = m->bytes + extra_bytes;
-    if (need > mem.largest) {
+    if (mem.total && need > mem.largest) { /* no map at all (total 0): AllocatePages alone decides */
         fmt_init(&f, buf, sizeof buf);
         fmt_str(&f, m->name);
         fmt_str(&f, " needs ");

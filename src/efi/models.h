@@ -79,6 +79,8 @@ typedef struct {
  * pick as `model=NAME` in \efichat\efichat.cfg; then read the file (and a .bin's tokenizer) with progress.
  * extra_bytes as for models_read. Returns 1 when out holds a file, 0 for the built-in model (out->builtin = 1). */
 int models_choose(App *a, const char *builtin_name, uint64_t builtin_bytes, uint64_t extra_bytes, ModelChoice *out);
+/* "efichat: chosen NAME MiB=N" (plus " tokenizer_bytes=N" for a llama2.c pair) on the mirror: what was handed over. */
+void models_choice_line(const ModelChoice *c);
 /* Frees a choice's bytes and tokenizer (after the caller has copied what it keeps, or when its parse failed). */
 void models_choice_free(ModelChoice *c);
 
