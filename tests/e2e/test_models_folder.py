@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_models_folder.py - models on the stick (issue 11 item 5): \\efichat\\models holding a 150 MB GGUF, its
 truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Five boots of one
-image that the guest writes (built under build/e2e/):
+image that the guest writes (built under build/e2e/), and a sixth of a small one:
 
   1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
      Enter pick the GGUF, which loads with progress lines; efichat.cfg then says model=llama-150m.gguf, every other
@@ -13,6 +13,8 @@ image that the guest writes (built under build/e2e/):
   4. no screen (-vga none): the numbered list on the serial console; Up typed as VT100 and the digit 3 pick the
      llama2.c checkpoint, which comes with its tokenizer.bin.
   5. the digit 2 picks the GGUF and Esc right behind it cancels the load; the built-in model answers.
+  6. (another image) one llama2.c file alone, without its tokenizer: no picker, the file is read, the missing
+     tokenizer is an error line, and the built-in model answers.
 
 Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
 QEMU is killed on every way out; every wait has a deadline."""
@@ -240,6 +242,25 @@ def main():
                       esc_cancels)
     else:
         cases.fail("models: boot 5 (Esc)", f"not run, needs {T[0]}")
+    # ---- boot 6: a folder with one llama2.c file and no tokenizer: no picker, the file is the choice, and the missing
+    # tokenizer is one error line before the built-in model answers
+    if all(cases.status.get(n) for n in IMAGE):
+        lone = efiqemu.make_image(os.path.join(LOGS, "models-lone.img"), EFI,
+                                  {f"efichat/models/{L2C}": os.path.join(FIXTURES, L2C)})
+        with Machine(lone, "models-lone", keyboard="usb", max_life=500) as m:
+            def lone_file():
+                r = m.wait_for(r"efichat: ready\r?\n", READY_S)
+                head = m.text(0, r.end())
+                check("efichat: picker" not in head, "a picker for one file")
+                check(re.search(r"efichat: loaded " + re.escape(L2C) + r" MiB=1 ", head), "the one file was not read")
+                e = re.search(r"efichat: error: " + re.escape(L2C) + r" has no tokenizer[^\r\n]*", head)
+                check(e, "no error line for the missing tokenizer")
+                info(e.group(0))
+                check("efichat: chosen" not in head, "a file without its tokenizer was handed over")
+                answers(m, r.start())
+
+            cases.run("models: one file is taken without a picker; a llama2.c file without tokenizer.bin is one error "
+                      "line, then the built-in model answers", lone_file)
     # Not run until the Llama engine parses the chosen bytes (src/efi/main.c's MODELS ON THE STICK block):
     #   "llama: the 150 MB GGUF answers a typed line"             (boot 1, after 'loaded')
     #   "llama: the truncated GGUF is refused with its error line" (boot 3, then the built-in model answers)
