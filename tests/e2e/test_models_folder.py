@@ -39,11 +39,12 @@ def mib_up(n):
 
 
 def fixtures():
-    """The fixture files (made once per build folder: about 6 s)."""
+    """The fixture files (made once per build folder, again when the script changes: about 6 s)."""
     want = [GGUF, TRUNC, L2C, "tokenizer.bin"]
-    if not all(os.path.exists(os.path.join(FIXTURES, f)) for f in want):
-        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_model_fixtures.py"), "--out", FIXTURES],
-                       check=True, timeout=300, capture_output=True)
+    script = os.path.join(ROOT, "tools", "make_model_fixtures.py")
+    paths = [os.path.join(FIXTURES, f) for f in want]
+    if not all(os.path.exists(p) and os.path.getmtime(p) >= os.path.getmtime(script) for p in paths):
+        subprocess.run([sys.executable, script, "--out", FIXTURES], check=True, timeout=300, capture_output=True)
     return {f: os.path.join(FIXTURES, f) for f in want}
 
 
