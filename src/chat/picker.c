@@ -34,6 +34,10 @@ int picker_preselect(Picker *p, const char *remembered)
     p->sel = 0;
     if (!remembered || !remembered[0])
         return 0;
+    if (p->has_builtin && fmt_streq(remembered, PICKER_BUILTIN_NAME)) {
+        p->sel = p->n - 1;
+        return 1;
+    }
     for (uint32_t i = 0; i < p->n; i++)
         if (!picker_is_builtin(p, i) && fmt_streq(p->entries[i].name, remembered)) {
             p->sel = i;

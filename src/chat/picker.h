@@ -34,8 +34,10 @@ void picker_init(Picker *p);
 /* Adds an entry; returns 0 when the list is full. The built-in entry is added last, as "built-in: NAME". */
 int picker_add(Picker *p, const char *name, uint64_t bytes);
 int picker_add_builtin(Picker *p, const char *model_name, uint64_t bytes);
-/* Selects the file entry named `remembered` (config `model=`, compared exactly); the first entry when it is empty
- * or names no entry. Returns 1 when it matched. */
+/* What `model=` says when the built-in model was picked. */
+#define PICKER_BUILTIN_NAME "built-in"
+/* Selects the file entry named `remembered` (config `model=`, compared exactly), or the built-in entry for
+ * PICKER_BUILTIN_NAME; the first entry when it is empty or names no entry. Returns 1 when it matched. */
 int picker_preselect(Picker *p, const char *remembered);
 /* Up/Down move (no wrap), Home/End jump, Enter picks, Esc picks the built-in, digits 1..9 pick that entry. */
 enum picker_event picker_key(Picker *p, const Key *k);

@@ -209,9 +209,9 @@ int models_choose(App *a, const char *builtin_name, uint64_t builtin_bytes, uint
         picker_add_builtin(p, builtin_name, builtin_bytes);
         picker_preselect(p, a->settings.model);
         pick = run_picker(a, p);
+        remember(a, picker_is_builtin(p, pick) ? PICKER_BUILTIN_NAME : list->files[pick].name);
         if (picker_is_builtin(p, pick))
             goto done;
-        remember(a, list->files[pick].name);
     }
     const ModelFile *m = &list->files[pick];
     if (models_read(a, m, extra_bytes, &out->data) != MODELS_READ_OK)

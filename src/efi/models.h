@@ -76,7 +76,7 @@ typedef struct {
 
 /* The whole start-up path: list \efichat\models; with one file take it, with more show the picker (config `model=`
  * preselected; the built-in model, named builtin_name and builtin_bytes big, as the last entry) and remember the
- * pick as `model=NAME` in \efichat\efichat.cfg; then read the file (and a .bin's tokenizer) with progress.
+ * pick as `model=NAME` (`model=built-in` for the built-in entry) in \efichat\efichat.cfg; then read the file (and a .bin's tokenizer) with progress.
  * extra_bytes as for models_read. Returns 1 when out holds a file, 0 for the built-in model (out->builtin = 1). */
 int models_choose(App *a, const char *builtin_name, uint64_t builtin_bytes, uint64_t extra_bytes, ModelChoice *out);
 /* "efichat: chosen NAME MiB=N" (plus " tokenizer_bytes=N" for a llama2.c pair) on the mirror: what was handed over. */

@@ -52,7 +52,9 @@ static void test_preselect(void)
     hit = picker_preselect(&p, "gone.gguf");
     check_case(!hit && p.sel == 0, "picker_vanished_model_preselects_first", "hit %d sel %u", hit, p.sel);
     hit = picker_preselect(&p, "built-in: shakespeare");
-    check_case(!hit && p.sel == 0, "picker_model_never_names_the_builtin", "hit %d sel %u", hit, p.sel);
+    check_case(!hit && p.sel == 0, "picker_model_matches_files_not_the_builtin_label", "hit %d sel %u", hit, p.sel);
+    hit = picker_preselect(&p, "built-in");
+    check_case(hit && p.sel == 3, "picker_model_built_in_preselects_the_builtin", "hit %d sel %u", hit, p.sel);
     hit = picker_preselect(&p, "");
     check_case(!hit && p.sel == 0, "picker_no_model_preselects_first", "hit %d sel %u", hit, p.sel);
 }
