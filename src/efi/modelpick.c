@@ -155,9 +155,10 @@ static void say(App *a, const char *head, const char *name, const char *tail)
 static int read_tokenizer(App *a, const ModelFile *m, ModelChoice *out)
 {
     static CHAR16 path[MODELS_PATH_CHARS];
-    if (models_tokenizer_path(a->image, m, path) != EFI_SUCCESS) {
+    if (models_tokenizer_path(a->image, m, path, out->tokenizer_name) != EFI_SUCCESS) {
         say(a, m->name, " has no tokenizer: put its tokenizer.bin beside it in \\efichat\\models (or NAME.tokenizer"
                         ".bin for NAME.bin)", "; using the built-in model");
+        out->tokenizer_name[0] = 0;
         return 0;
     }
     EFI_STATUS st = file_read_all(a->image, path, TOKENIZER_MAX_BYTES, &out->tokenizer, &out->tokenizer_len);
@@ -165,10 +166,13 @@ static int read_tokenizer(App *a, const ModelFile *m, ModelChoice *out)
         char buf[160];
         Fmt f;
         fmt_init(&f, buf, sizeof buf);
-        fmt_str(&f, "'s tokenizer cannot be read: ");
+        fmt_str(&f, "'s tokenizer ");
+        fmt_str(&f, out->tokenizer_name);
+        fmt_str(&f, " cannot be read: ");
         fmt_str(&f, st == EFI_BAD_BUFFER_SIZE ? "larger than 64 MiB" : file_error_phrase(st));
         fmt_str(&f, "; using the built-in model");
         say(a, m->name, buf, "");
+        out->tokenizer_name[0] = 0;
         return 0;
     }
     return 1;
@@ -239,6 +243,8 @@ void models_choice_line(const ModelChoice *c)
     fmt_str(&f, " MiB=");
     fmt_u64(&f, picker_mib_up(c->data.len));
     if (c->tokenizer) {
+        fmt_str(&f, " tokenizer=");
+        fmt_str(&f, c->tokenizer_name);
         fmt_str(&f, " tokenizer_bytes=");
         fmt_u64(&f, c->tokenizer_len);
     }

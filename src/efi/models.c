@@ -140,7 +140,8 @@ EFI_STATUS models_list(EFI_HANDLE image, ModelList *out)
     return EFI_ERROR(st) ? st : EFI_SUCCESS;
 }
 
-EFI_STATUS models_tokenizer_path(EFI_HANDLE image, const ModelFile *m, CHAR16 out[MODELS_PATH_CHARS])
+EFI_STATUS models_tokenizer_path(EFI_HANDLE image, const ModelFile *m, CHAR16 out[MODELS_PATH_CHARS],
+                                 char name[MODELS_NAME_BYTES])
 {
     /* X.bin -> X.tokenizer.bin: the path without ".bin", then the suffix */
     size_t n = len16(m->path);
@@ -150,10 +151,13 @@ EFI_STATUS models_tokenizer_path(EFI_HANDLE image, const ModelFile *m, CHAR16 ou
             out[i] = m->path[i];
         for (size_t i = 0; i < sizeof suffix; i++)
             out[n - 4 + i] = (CHAR16)suffix[i];
-        if (file_exists(image, out) == EFI_SUCCESS)
+        if (file_exists(image, out) == EFI_SUCCESS) {
+            utf8_from16(name, MODELS_NAME_BYTES, out + len16(MODELS_DIR) + 1); /* after "\efichat\models\" */
             return EFI_SUCCESS;
+        }
     }
     path_join(out, MODELS_PATH_CHARS, MODELS_DIR, L"tokenizer.bin");
+    fmt_copy(name, "tokenizer.bin", sizeof "tokenizer.bin");
     return file_exists(image, out) == EFI_SUCCESS ? EFI_SUCCESS : EFI_NOT_FOUND;
 }
 

@@ -29,9 +29,10 @@ typedef struct {
  * folders. A missing folder is an empty list and EFI_SUCCESS; another error is returned (the list stays empty). */
 EFI_STATUS models_list(EFI_HANDLE image, ModelList *out);
 
-/* The tokenizer of a llama2.c X.bin: X.tokenizer.bin beside it when it exists, else tokenizer.bin there.
- * EFI_NOT_FOUND when neither exists (out then holds the tokenizer.bin path, for the error line). */
-EFI_STATUS models_tokenizer_path(EFI_HANDLE image, const ModelFile *m, CHAR16 out[MODELS_PATH_CHARS]);
+/* The tokenizer of a llama2.c X.bin: X.tokenizer.bin beside it when it exists, else tokenizer.bin there; name gets
+ * its file name as UTF-8. EFI_NOT_FOUND when neither exists (out and name then say tokenizer.bin). */
+EFI_STATUS models_tokenizer_path(EFI_HANDLE image, const ModelFile *m, CHAR16 out[MODELS_PATH_CHARS],
+                                 char name[MODELS_NAME_BYTES]);
 
 /* From the memory map: all EfiConventionalMemory and its largest physically contiguous run, in bytes (0 and 0 when
  * the map cannot be read). */
@@ -72,6 +73,7 @@ typedef struct {
     ModelBytes data;
     uint8_t *tokenizer;
     size_t tokenizer_len;
+    char tokenizer_name[MODELS_NAME_BYTES]; /* its file name (UTF-8), "" with no tokenizer */
 } ModelChoice;
 
 /* The whole start-up path: list \efichat\models; with one file take it, with more show the picker (config `model=`
@@ -79,7 +81,7 @@ typedef struct {
  * pick as `model=NAME` (`model=built-in` for the built-in entry) in \efichat\efichat.cfg; then read the file (and a .bin's tokenizer) with progress.
  * extra_bytes as for models_read. Returns 1 when out holds a file, 0 for the built-in model (out->builtin = 1). */
 int models_choose(App *a, const char *builtin_name, uint64_t builtin_bytes, uint64_t extra_bytes, ModelChoice *out);
-/* "efichat: chosen NAME MiB=N" (plus " tokenizer_bytes=N" for a llama2.c pair) on the mirror: what was handed over. */
+/* "efichat: chosen NAME MiB=N" (plus " tokenizer=NAME tokenizer_bytes=N" for a llama2.c pair) on the mirror: what was handed over. */
 void models_choice_line(const ModelChoice *c);
 /* Frees a choice's bytes and tokenizer (after the caller has copied what it keeps, or when its parse failed). */
 void models_choice_free(ModelChoice *c);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_models_folder.py - models on the stick (issue 11 item 5): \\efichat\\models holding a 150 MB GGUF, its
-truncated copy and a llama2.c pair (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Five boots of one
-image that the guest writes (built under build/e2e/), and a sixth of a small one:
+truncated copy, a llama2.c checkpoint with tokenizer.bin and its own X.tokenizer.bin, and a copy of it named in
+capitals (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Six boots of one image that the guest writes
+(built under build/e2e/), and one of a small image:
 
   1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
      Enter pick the GGUF, which loads with progress lines; efichat.cfg then says model=llama-150m.gguf, every other
@@ -13,7 +14,9 @@ image that the guest writes (built under build/e2e/), and a sixth of a small one
   4. no screen (-vga none): the numbered list on the serial console; Up typed as VT100 and the digit 3 pick the
      llama2.c checkpoint, which comes with its tokenizer.bin.
   5. the digit 2 picks the GGUF and Esc right behind it cancels the load; the built-in model answers.
-  6. (another image) one llama2.c file alone, without its tokenizer: no picker, the file is read, the missing
+  6. the digit 4 picks Z-UPPER.BIN (a copy of the checkpoint without its own X.tokenizer.bin): tokenizer.bin comes
+     with it.
+  7. (another image) one llama2.c file alone, without its tokenizer: no picker, the file is read, the missing
      tokenizer is an error line, and the built-in model answers.
 
 Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
@@ -28,6 +31,7 @@ EFI = os.path.join(BUILD, "efichat.efi")
 FIXTURES = os.path.join(BUILD, "e2e", "model-fixtures")
 IMG = os.path.join(LOGS, "models-folder.img")
 GGUF, TRUNC, L2C = "llama-150m.gguf", "llama-150m-truncated.gguf", "tiny-l2c.bin"
+L2C_TOK, UPPER = "tiny-l2c.tokenizer.bin", "Z-UPPER.BIN"   # the pair's own tokenizer; a copy whose is tokenizer.bin
 CFG = b"# written by tests/e2e/test_models_folder.py\r\nmax_reply=12\r\nmodel=gone.gguf\r\ntemp=0.5\r\n"
 READY_S, PICKER_S, LOAD_S, REPLY_S, KEY_S = 300, 300, 300, 120, 30
 REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
@@ -86,6 +90,8 @@ def main():
         with open(cfg, "wb") as f:
             f.write(CFG)
         files = {f"efichat/models/{name}": path for name, path in fx.items()}
+        files[f"efichat/models/{L2C_TOK}"] = fx["tokenizer.bin"]   # X.tokenizer.bin: X's own, never listed
+        files[f"efichat/models/{UPPER}"] = fx[L2C]                 # .BIN in capitals is a model too
         files["efichat/efichat.cfg"] = cfg
         efiqemu.make_image(IMG, EFI, files, disk_mb=256)
         st["sizes"] = {name: os.path.getsize(path) for name, path in fx.items()}
@@ -101,9 +107,10 @@ def main():
             def picker_lists():
                 entries, first = picker_lines(m, 0)
                 info(f"picker entries: {entries}")
-                want = [(TRUNC, mib_up(sizes[TRUNC])), (GGUF, mib_up(sizes[GGUF])), (L2C, mib_up(sizes[L2C]))]
-                check([entries.get(k) for k in (1, 2, 3)] == want, f"entries 1..3 are {entries}, not {want}")
-                check(len(entries) == 4 and entries[4][0].startswith("built-in: "), "no built-in entry last")
+                want = [(TRUNC, mib_up(sizes[TRUNC])), (GGUF, mib_up(sizes[GGUF])), (L2C, mib_up(sizes[L2C])),
+                        (UPPER, mib_up(sizes[L2C]))]
+                check([entries.get(k) for k in (1, 2, 3, 4)] == want, f"entries 1..4 are {entries}, not {want}")
+                check(len(entries) == 5 and entries[5][0].startswith("built-in: "), "no built-in entry last")
                 check(first.group(1) == TRUNC, f"model=gone.gguf preselected {first.group(1)!r}, not the first")
                 st["first"] = first.end()
 
@@ -130,9 +137,9 @@ def main():
             def still_answers():
                 answers(m, st["loaded"])
 
-            cases.run("models: the picker lists 3 files and the built-in model; a vanished model= preselects the first",
-                      picker_lists, needs=IMAGE)
-            P = ["models: the picker lists 3 files and the built-in model; a vanished model= preselects the first"]
+            P = ["models: the picker lists the 4 model files by name (not tokenizers; .BIN too) and the built-in model; "
+                 "a vanished model= preselects the first"]
+            cases.run(P[0], picker_lists, needs=IMAGE)
             cases.run("models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line",
                       pick_and_load, needs=P)
             L = ["models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line"]
@@ -216,14 +223,15 @@ def main():
                 since = m.wait_for(r"efichat: picker choice " + re.escape(GGUF) + r"\r?\n", KEY_S, first.end()).end()
                 m.serial_write("3")
                 since = m.wait_for(r"efichat: picker selected " + re.escape(L2C) + r"\r?\n", KEY_S, since).end()
-                c = m.wait_for(r"efichat: chosen " + re.escape(L2C) + r" MiB=1 tokenizer_bytes=(\d+)\r?\n", LOAD_S, since)
+                c = m.wait_for(r"efichat: chosen " + re.escape(L2C) + r" MiB=1 tokenizer=" + re.escape(L2C_TOK) +
+                               r" tokenizer_bytes=(\d+)\r?\n", LOAD_S, since)
                 check(int(c.group(1)) == sizes["tokenizer.bin"], f"tokenizer_bytes={c.group(1)}")
                 r = m.wait_for(r"efichat: ready\r?\n", READY_S, c.end())
                 m.serial_write("Hi\r")
                 m.wait_for(REPLY_RX, REPLY_S, r.end())
 
-            cases.run("models: text console: numbered list, Up (VT100) and a digit pick the llama2.c pair and its "
-                      "tokenizer; the chat answers", serial_pick)
+            cases.run("models: text console: numbered list, Up (VT100) and a digit pick the llama2.c pair, with its own "
+                      "X.tokenizer.bin; the chat answers", serial_pick)
     else:
         cases.fail("models: boot 4 (serial console)", f"not run, needs {T[0]}")
     # ---- boot 5: a digit picks the GGUF and Esc, queued right behind it, cancels the load
@@ -243,7 +251,22 @@ def main():
                       esc_cancels)
     else:
         cases.fail("models: boot 5 (Esc)", f"not run, needs {T[0]}")
-    # ---- boot 6: a folder with one llama2.c file and no tokenizer: no picker, the file is the choice, and the missing
+    # ---- boot 6: the digit 4 picks the capitals copy, whose tokenizer is tokenizer.bin
+    if all(cases.status.get(n) for n in T):
+        with Machine(IMG, "models-fallback-tokenizer", keyboard="usb", max_life=500) as m:
+            def fallback_tokenizer():
+                entries, first = picker_lines(m, 0)
+                m.send_key("4")
+                since = m.wait_for(r"efichat: picker selected " + re.escape(UPPER) + r"\r?\n", KEY_S, first.end()).end()
+                c = m.wait_for(r"efichat: chosen " + re.escape(UPPER) + r" MiB=1 tokenizer=tokenizer\.bin "
+                               r"tokenizer_bytes=(\d+)\r?\n", LOAD_S, since)
+                check(int(c.group(1)) == sizes["tokenizer.bin"], f"tokenizer_bytes={c.group(1)}")
+
+            cases.run("models: a .BIN without its own X.tokenizer.bin comes with tokenizer.bin", fallback_tokenizer)
+    else:
+        cases.fail("models: boot 6 (tokenizer.bin)", f"not run, needs {T[0]}")
+
+    # ---- boot 7: a folder with one llama2.c file and no tokenizer: no picker, the file is the choice, and the missing
     # tokenizer is one error line before the built-in model answers
     if all(cases.status.get(n) for n in IMAGE):
         lone = efiqemu.make_image(os.path.join(LOGS, "models-lone.img"), EFI,
