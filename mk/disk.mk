@@ -4,7 +4,13 @@
 
 EFI_APP   ?= $(BUILD)/efichat.efi
 DISK_IMG  := $(BUILD)/efichat.img
-DISK_MB   ?= 64
+# MODELS="a.gguf stories15M.bin tokenizer.bin": files copied to \efichat\models\ on the stick (docs/models.md); the
+# image then grows to hold them (their MiB + 48) unless DISK_MB says otherwise.
+MODELS    ?=
+$(foreach f,$(MODELS),$(if $(wildcard $(f)),,$(error MODELS: no file '$(f)')))
+MODELS_MB := $(if $(strip $(MODELS)),$(shell du -cm -L $(MODELS) | tail -n 1 | cut -f 1),0)
+DISK_MB   ?= $(shell n=$(MODELS_MB); echo $$(( n + 48 > 64 ? n + 48 : 64 )))
+DISK_MODELS := $(foreach f,$(MODELS),efichat/models/$(notdir $(f))=$(f))
 # SECURE_BOOT=ms boots on firmware with Microsoft's keys (the enrolment walk-through), snakeoil on Debian's test
 # key; OVMF_CODE/OVMF_VARS override the firmware files (defaults in tools/qemu_run.sh). Each firmware keeps its
 # own variable store under build/, so an enrolment made with `make run SECURE_BOOT=ms` is remembered.
@@ -70,7 +76,8 @@ endif
 # The image is rebuilt when the layout changes (SHIM, signing), not only when a file does.
 $(BUILD)/disk-choice: FORCE_DISK_CHOICE
 	@mkdir -p $(dir $@)
-	@echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI)" | cmp -s - $@ || echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI)" > $@
+	@echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI) $(MODELS) $(DISK_MB)" | cmp -s - $@ || \
+	    echo "$(SHIM) $(DISK_APP) $(SHIM_EFI) $(MM_EFI) $(MODELS) $(DISK_MB)" > $@
 .PHONY: FORCE_DISK_CHOICE
 
 .PHONY: disk run run-serial
@@ -82,10 +89,11 @@ $(BUILD)/disk/%.txt: disk/%.txt
 	@mkdir -p $(dir $@)
 	$(Q)sed 's/\r*$$/\r/' $< > $@
 
-$(DISK_IMG): $(DISK_APP) $(BUILD)/disk/README.txt $(BUILD)/disk/ENROLL.txt $(BUILD)/disk-choice tools/mkimage.sh | $(DEPS_STAMP)
-	@echo "  IMG     $@ ($(if $(filter 1,$(SHIM)),shim + ,)$(notdir $(DISK_APP)))"
+$(DISK_IMG): $(DISK_APP) $(BUILD)/disk/README.txt $(BUILD)/disk/ENROLL.txt $(BUILD)/disk-choice tools/mkimage.sh \
+             $(MODELS) | $(DEPS_STAMP)
+	@echo "  IMG     $@ ($(if $(filter 1,$(SHIM)),shim + ,)$(notdir $(DISK_APP))$(if $(strip $(MODELS)), + $(notdir $(MODELS))), $(DISK_MB) MiB)"
 	$(Q)$(DISK_ENV) DISK_MB=$(DISK_MB) sh tools/mkimage.sh $@ $(DISK_APP) efichat/README.txt=$(BUILD)/disk/README.txt \
-	    $(DISK_EXTRA)
+	    $(DISK_EXTRA) $(DISK_MODELS)
 
 # Window when a display is there, else the chat over serial in this terminal (tools/qemu_run.sh decides and says
 # how to quit). run-serial always uses the terminal.

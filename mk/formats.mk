@@ -20,8 +20,8 @@ $(BUILD)/formats/%.o: src/formats/%.c $(FORMATS_HDRS) $(CORE_HDRS) | $(DEPS_STAM
 
 # `efichat-cli info` describes GGUF and llama2.c files (src/cli/formats_info.c); the Makefile's link line adds
 # $(CLI_FORMATS).
-CLI_FORMATS := src/cli/formats_info.c src/cli/llama_open.c $(FORMATS_OBJS)
-$(CLI): src/cli/formats_info.c src/cli/formats_info.h src/cli/llama_open.c src/cli/llama_open.h $(FORMATS_OBJS) \
+CLI_FORMATS := src/cli/formats_info.c $(FORMATS_OBJS)
+$(CLI): src/cli/formats_info.c src/cli/formats_info.h $(FORMATS_OBJS) \
         $(FORMATS_HDRS)
 
 .PHONY: formats

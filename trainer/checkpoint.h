@@ -19,6 +19,7 @@ typedef struct {
     uint32_t batch, seq; /* B and T of the run */
     uint32_t total_steps;
     float best_val;     /* best periodic validation loss so far (for --out), +inf before the first eval */
+    float dropout;      /* the run's --dropout; 0 writes the zero bytes checkpoints held there before it */
 } TrainState;
 
 /* Writes the model file (header + parameters) atomically. Returns 0, or -1 with a message in err. */
@@ -27,8 +28,9 @@ int ck_write_model(const char *path, const Gpt *m, const char *name, char *err, 
 int ck_write(const char *path, const Gpt *m, const TrainState *st, char *err, int errlen);
 /* Reads a checkpoint into m (already built) and st, after checking magic, version, size, CRC (header and payload)
  * and that its shape matches m's config and st's batch/seq, then that its values can be trained on: a non-zero
- * RNG state, a step and seed the trainer's options allow, best val +inf or a finite loss >= 0, finite parameters
- * and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in err. */
+ * RNG state, a step and seed the trainer's options allow, best val +inf or a finite loss >= 0, dropout in [0, 1),
+ * finite parameters and moments, second moments >= 0. m is untouched on failure. Returns 0, or -1 with a message in
+ * err. */
 int ck_read(const char *path, Gpt *m, TrainState *st, char *err, int errlen);
 
 #endif

@@ -76,6 +76,7 @@ static size_t carve_acts(Gpt *m, float *base)
     TAKE(m->dln, N * C);
     TAKE(m->dqkv, N * 3 * C);
     TAKE(m->dh, N * HD);
+    TAKE(m->ddrop, N * C);
     TAKE(m->scratch, (size_t)m->nthreads * attention_scratch_floats((int)(C / m->cfg.heads), (int)T));
 #undef TAKE
     return off;
@@ -173,26 +174,56 @@ void gpt_init_params(Gpt *m, uint64_t seed)
 // ----------------------------------------------------------------------------------------------------------------
 // forward / backward
 
-float gpt_forward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, int t)
+/* A residual branch: out = resid + inp w^T + bias, or with dropout out = resid + mask(inp w^T + bias). Without
+ * dropout the residual is the GEMM's starting value, as it always was, so p = 0 keeps the old bytes. */
+static void branch_forward(const Gpt *m, float *out, const float *inp, const float *w, const float *bias,
+                           const float *resid, const DropMask *dm, int N, int IC, int OC)
+{
+    matmul_forward(&m->gemm, out, inp, w, bias, dm ? NULL : resid, N, IC, OC);
+    if (dm)
+        dropout_forward(out, resid, dm, (size_t)N * OC, m->nthreads);
+}
+
+/* in forward out = resid + mask(y): returns d(y), which is dout itself without dropout, else dout times the mask
+ * factors in m->ddrop */
+static const float *branch_backward_mask(Gpt *m, const float *dout, const DropMask *dm, int N, int C)
+{
+    if (!dm)
+        return dout;
+    dropout_backward(m->ddrop, dout, dm, (size_t)N * C, m->nthreads);
+    return m->ddrop;
+}
+
+float gpt_forward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, int t, const Dropout *drop)
 {
     const int C = m->cfg.dim, NH = m->cfg.heads, HD = m->cfg.hidden, N = b * t, nt = m->nthreads;
     const Gemm *g = &m->gemm;
     size_t spt = attention_scratch_floats(C / NH, m->T);
+    m->drop = drop && drop->p > 0.0f ? *drop : (Dropout){0};
+    const int on = m->drop.p > 0.0f;
+    DropMask dm[4];
     encoder_forward(m->x0, inputs, m->p.wte, m->p.wpe, b, t, C);
+    if (on) {
+        dm[DROP_EMB] = dropmask_for(&m->drop, 0, DROP_EMB);
+        dropout_forward(m->x0, NULL, &dm[DROP_EMB], (size_t)N * C, nt);
+    }
     const float *x = m->x0;
     for (uint32_t l = 0; l < m->cfg.layers; l++) {
         GptActs *a = &m->acts[l];
         const GptLayer *w = &m->lp[l];
-        // attention block: x + proj(attention(ln1(x)))
+        for (int s = DROP_ATT; on && s <= DROP_MLP_RESID; s++)
+            dm[s] = dropmask_for(&m->drop, l, s);
+        // attention block: x + drop(proj(attention(ln1(x)))), the attention dropping its probabilities
         layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, x, w->ln1_w, w->ln1_b, N, C, nt);
         matmul_forward(g, a->qkv, a->ln1, w->qkv_w, w->qkv_b, NULL, N, C, 3 * C);
-        attention_forward(a->atty, a->att, a->qkv, m->scratch, spt, b, t, C, NH, nt);
-        matmul_forward(g, a->res2, a->atty, w->proj_w, w->proj_b, x, N, C, C);
-        // MLP block: res2 + fcproj(gelu(fc(ln2(res2))))
+        attention_forward(a->atty, a->att, a->qkv, m->scratch, spt, on ? &dm[DROP_ATT] : NULL, b, t, C, NH, nt);
+        branch_forward(m, a->res2, a->atty, w->proj_w, w->proj_b, x, on ? &dm[DROP_ATT_RESID] : NULL, N, C, C);
+        // MLP block: res2 + drop(fcproj(gelu(fc(ln2(res2)))))
         layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res2, w->ln2_w, w->ln2_b, N, C, nt);
         matmul_forward(g, a->fch, a->ln2, w->fc_w, w->fc_b, NULL, N, C, HD);
         gelu_forward(a->fch_gelu, a->fch, (size_t)N * HD, nt);
-        matmul_forward(g, a->res3, a->fch_gelu, w->fcproj_w, w->fcproj_b, a->res2, N, HD, C);
+        branch_forward(m, a->res3, a->fch_gelu, w->fcproj_w, w->fcproj_b, a->res2, on ? &dm[DROP_MLP_RESID] : NULL,
+                       N, HD, C);
         x = a->res3;
     }
     layernorm_forward(m->lnf, m->lnf_mean, m->lnf_rstd, x, m->p.lnf_w, m->p.lnf_b, N, C, nt);
@@ -209,6 +240,8 @@ void gpt_backward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, 
     const int L = (int)m->cfg.layers;
     const Gemm *g = &m->gemm;
     size_t spt = attention_scratch_floats(C / NH, m->T);
+    const int on = m->drop.p > 0.0f;
+    DropMask dm[4];
     memset(m->grads, 0, m->nparams * sizeof(float));
     memset(m->dres, 0, (size_t)N * C * sizeof(float));
     // head: in forward logits = lnf wte^T, so dwte += dlogits^T lnf and dlnf = dlogits wte
@@ -222,18 +255,28 @@ void gpt_backward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, 
         const GptLayer *w = &m->lp[l];
         GptLayer *dw = &m->lg[l];
         const float *x = l > 0 ? m->acts[l - 1].res3 : m->x0;
-        // dres holds d(res3); the residual passes it to res2 unchanged, the MLP adds its part
-        matmul_backward(g, m->dh, dw->fcproj_w, dw->fcproj_b, m->dres, a->fch_gelu, w->fcproj_w, N, HD, C, nt);
+        for (int s = DROP_ATT; on && s <= DROP_MLP_RESID; s++)
+            dm[s] = dropmask_for(&m->drop, (uint32_t)l, s);
+        // dres holds d(res3); the residual passes it to res2 unchanged, the MLP (through its mask) adds its part
+        const float *dy = branch_backward_mask(m, m->dres, on ? &dm[DROP_MLP_RESID] : NULL, N, C);
+        matmul_backward(g, m->dh, dw->fcproj_w, dw->fcproj_b, dy, a->fch_gelu, w->fcproj_w, N, HD, C, nt);
         gelu_backward(m->dh, a->fch, (size_t)N * HD, nt);
         matmul_backward(g, m->dln, dw->fc_w, dw->fc_b, m->dh, a->ln2, w->fc_w, N, C, HD, nt);
         layernorm_backward(m->dres, dw->ln2_w, dw->ln2_b, m->dln, a->res2, w->ln2_w, a->ln2_mean, a->ln2_rstd, N,
                            C, nt);
         // dres holds d(res2); through the attention block to d(x)
-        matmul_backward(g, m->dln, dw->proj_w, dw->proj_b, m->dres, a->atty, w->proj_w, N, C, C, nt);
+        dy = branch_backward_mask(m, m->dres, on ? &dm[DROP_ATT_RESID] : NULL, N, C);
+        matmul_backward(g, m->dln, dw->proj_w, dw->proj_b, dy, a->atty, w->proj_w, N, C, C, nt);
         memset(m->dqkv, 0, (size_t)N * 3 * C * sizeof(float));
-        attention_backward(m->dqkv, m->dln, a->qkv, a->att, m->scratch, spt, b, t, C, NH, nt);
+        attention_backward(m->dqkv, m->dln, a->qkv, a->att, m->scratch, spt, on ? &dm[DROP_ATT] : NULL, b, t, C,
+                           NH, nt);
         matmul_backward(g, m->dln, dw->qkv_w, dw->qkv_b, m->dqkv, a->ln1, w->qkv_w, N, C, 3 * C, nt);
         layernorm_backward(m->dres, dw->ln1_w, dw->ln1_b, m->dln, x, w->ln1_w, a->ln1_mean, a->ln1_rstd, N, C, nt);
+    }
+    // dres holds d(x0); in forward x0 was the embeddings times their mask
+    if (on) {
+        dm[DROP_EMB] = dropmask_for(&m->drop, 0, DROP_EMB);
+        dropout_backward(m->dres, m->dres, &dm[DROP_EMB], (size_t)N * C, nt);
     }
     encoder_backward(m->g.wte, m->g.wpe, m->dres, inputs, b, t, C);
 }

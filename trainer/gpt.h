@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../src/modelfile.h"
+#include "dropout.h"
 #include "gemm.h"
 
 typedef struct {
@@ -58,8 +59,10 @@ typedef struct {
     float *logits;         /* (B, T, V) logits, then probabilities, then their gradient */
     float *losses;         /* (B, T) */
     float *dres, *dln, *dqkv, *dh; /* (B,T,C), (B,T,C), (B,T,3C), (B,T,HD): one layer's gradients, reused */
+    float *ddrop;          /* (B, T, C) a residual branch's gradient through its dropout mask */
     float *scratch;        /* (nthreads, 2*hs*T + 2*T) per-thread attention scratch */
     Gemm gemm;
+    Dropout drop;          /* what the last forward dropped (p = 0: nothing), for backward */
 } Gpt;
 
 /* Checks dims (the model file limits, heads | dim, B >= 1, 1 <= T <= ctx) and allocates everything.
@@ -72,9 +75,11 @@ void gpt_free(Gpt *m);
 void gpt_init_params(Gpt *m, uint64_t seed);
 
 /* Forward over inputs (b, t) with batch b <= B and t <= T; with targets, fills losses and returns the mean loss,
- * else returns 0 and leaves the logits (b, t, V) in m->logits. */
-float gpt_forward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, int t);
-/* Backward of the last forward (which must have had targets); gradients are overwritten, not accumulated. */
+ * else returns 0 and leaves the logits (b, t, V) in m->logits. drop: the training step's dropout, NULL (or p = 0)
+ * for none, as evaluation and sampling want; with p = 0 the forward is bit for bit the one without dropout. */
+float gpt_forward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, int t, const Dropout *drop);
+/* Backward of the last forward (which must have had targets), under the same dropout masks; gradients are
+ * overwritten, not accumulated. */
 void gpt_backward(Gpt *m, const uint8_t *inputs, const uint8_t *targets, int b, int t);
 
 /* Clips the gradient to max global norm `clip` (no clipping when clip <= 0); returns the norm before clipping. */

@@ -122,6 +122,28 @@ void matmul_backward(const Gemm *g, float *dinp, float *dw, float *dbias, const 
     gemm(g, N, IC, OC, dout, OC, 1, w, IC, 1, dinp, IC, 0);
 }
 
+/* out = [resid +] out * factor: each element on its own, so any split over threads gives the same bytes */
+void dropout_forward(float *out, const float *resid, const DropMask *dm, size_t n, int nthreads)
+{
+    if (resid) {
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+        for (size_t i = 0; i < n; i++)
+            out[i] = resid[i] + out[i] * dropmask_factor(dm, i);
+    } else {
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+        for (size_t i = 0; i < n; i++)
+            out[i] *= dropmask_factor(dm, i);
+    }
+}
+
+/* in forward out = [resid +] y * factor, so dy = dout * factor (the residual's share passes by unchanged) */
+void dropout_backward(float *dinp, const float *dout, const DropMask *dm, size_t n, int nthreads)
+{
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] = dout[i] * dropmask_factor(dm, i);
+}
+
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
@@ -231,11 +253,12 @@ static void exp_scaled(float *restrict dst, const float *src, float shift, float
 }
 
 /* the per-thread attention scratch: a (hs, tp) transposed K or V, a (4, tp) block of rows, a (t, tp) block of
- * score gradients and an (hs) sink for the rows past the sequence end of the last block */
+ * score gradients, a (t, tp) copy of the dropped probabilities (backward with dropout) and an (hs) sink for the
+ * rows past the sequence end of the last block */
 size_t attention_scratch_floats(int hs, int T)
 {
     size_t tp = ((size_t)T + 15) & ~(size_t)15;
-    return (size_t)hs * tp + ATT_RB * tp + (size_t)T * tp + (size_t)hs + 64;
+    return (size_t)hs * tp + ATT_RB * tp + 2 * (size_t)T * tp + (size_t)hs + 64;
 }
 
 /* Copies the (t, hs) slice at src (row stride rs) into dst as (hs, tp), zero-padded to tp columns. */
@@ -253,9 +276,10 @@ static void block_rows(const float *rows[ATT_RB], const float *base, ptrdiff_t r
         rows[k] = base + (i0 + k < t ? i0 + k : i0) * rs;
 }
 
-/* Causal self-attention, one (batch, head) per task. qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t). */
-void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread, int b,
-                       int t, int C, int NH, int nthreads)
+/* Causal self-attention, one (batch, head) per task. qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t). With
+ * dropout, element (bh, i, j) of att is dropped by mask element (bh t + i) t + j. */
+void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread,
+                       const DropMask *dm, int b, int t, int C, int NH, int nthreads)
 {
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
@@ -265,7 +289,7 @@ void attention_forward(float *out, float *att, const float *qkv, float *scratch,
         int bb = bh / NH, h = bh % NH;
         float *kt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) keys transposed */
         float *sblk = kt + (size_t)hs * tp;                                       /* (4, tp) raw scores */
-        float *sink = sblk + ATT_RB * (size_t)tp + (size_t)t * tp;                /* (hs) */
+        float *sink = sblk + ATT_RB * (size_t)tp + 2 * (size_t)t * tp;            /* (hs) */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
         float *att_bh = att + (size_t)bh * t * t;
         transpose_head(kt, base + C, C3, t, hs, tp);
@@ -291,26 +315,36 @@ void attention_forward(float *out, float *att, const float *qkv, float *scratch,
                     row[j] = 0.0f;
             }
         }
-        // out_i = sum_j att_ij v_j, 4 rows at once (att is zero above the diagonal, so the block shares j's range)
+        // out_i = sum_j att_ij v_j, 4 rows at once (att is zero above the diagonal, so the block shares j's range);
+        // with dropout the block's rows are first copied into sblk times their mask factors
         for (int i0 = 0; i0 < t; i0 += ATT_RB) {
             float *o[ATT_RB];
             const float *w[ATT_RB];
+            int jend = i0 + ATT_RB < t ? i0 + ATT_RB : t;
             for (int k = 0; k < ATT_RB; k++) {
                 int i = i0 + k < t ? i0 + k : i0;
                 o[k] = i0 + k < t ? out + ((size_t)bb * t + i) * C + (size_t)h * hs : sink;
                 w[k] = att_bh + (size_t)i * t;
+                if (dm) {
+                    float *drow = sblk + (size_t)k * tp;
+                    uint64_t at = ((uint64_t)bh * t + i) * t;
+                    for (int j = 0; j < jend; j++)
+                        drow[j] = w[k][j] * dropmask_factor(dm, at + j);
+                    w[k] = drow;
+                }
                 memset(o[k], 0, sizeof(float) * hs);
             }
-            weighted_rows4(o, w, 1, base + 2 * C, C3, 0, i0 + ATT_RB < t ? i0 + ATT_RB : t, hs);
+            weighted_rows4(o, w, 1, base + 2 * C, C3, 0, jend, hs);
         }
     }
 }
 
 /* dqkv must be zero on entry. In forward out_i = sum_j att_ij v_j with att = softmax(scale q.k), so now
  * datt_ij = dout_i . v_j, ds = att (datt - sum_j att datt) scale, dq_i = sum_j ds_ij k_j, dk_j = sum_i ds_ij q_i,
- * dv_j = sum_i att_ij dout_i. Rows first (4 query rows at a time), then columns (4 keys at a time). */
+ * dv_j = sum_i att_ij dout_i. Rows first (4 query rows at a time), then columns (4 keys at a time). With dropout
+ * forward summed under att_ij f_ij (f the mask factors), so datt_ij picks up f_ij and dv_j sums under att_ij f_ij. */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, float *scratch,
-                        size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads)
+                        size_t scratch_per_thread, const DropMask *dm, int b, int t, int C, int NH, int nthreads)
 {
     int hs = C / NH, tp = (t + 15) & ~15;
     float scale = 1.0f / sqrtf((float)hs);
@@ -321,11 +355,13 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
         float *vt = scratch + (size_t)omp_get_thread_num() * scratch_per_thread; /* (hs, tp) values transposed */
         float *dblk = vt + (size_t)hs * tp;                                       /* (4, tp) datt rows */
         float *ds = dblk + ATT_RB * (size_t)tp;                                   /* (t, tp) score gradients */
-        float *sink = ds + (size_t)t * tp;                                        /* (hs) */
+        float *attd = ds + (size_t)t * tp;                                        /* (t, tp) dropped att */
+        float *sink = attd + (size_t)t * tp;                                      /* (hs) */
         const float *base = qkv + (size_t)bb * t * C3 + (size_t)h * hs;
         const float *dbase_out = dout + (size_t)bb * t * C + (size_t)h * hs;
         float *dbase = dqkv + (size_t)bb * t * C3 + (size_t)h * hs;
         const float *att_bh = att + (size_t)bh * t * t;
+        const uint64_t at_bh = (uint64_t)bh * t * t; /* this head's first mask element */
         transpose_head(vt, base + 2 * C, C3, t, hs, tp);
         for (int i0 = 0; i0 < t; i0 += ATT_RB) {
             // datt_ij = dout_i . v_j for 4 rows, then the softmax backward of each row into ds (zero past i)
@@ -333,8 +369,11 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
             block_rows(d_out, dbase_out, C, i0, t);
             rows_times_transposed4(dblk, d_out, vt, hs, tp, i0 + ATT_RB < t ? i0 + ATT_RB : t);
             for (int i = i0; i < i0 + ATT_RB && i < t; i++) {
-                const float *row = att_bh + (size_t)i * t, *drow = dblk + (size_t)(i - i0) * tp;
-                float *dsi = ds + (size_t)i * tp;
+                const float *row = att_bh + (size_t)i * t;
+                float *drow = dblk + (size_t)(i - i0) * tp, *dsi = ds + (size_t)i * tp;
+                if (dm)
+                    for (int j = 0; j <= i; j++)
+                        drow[j] *= dropmask_factor(dm, at_bh + (uint64_t)i * t + j);
                 float s = 0.0f;
                 for (int j = 0; j <= i; j++)
                     s += row[j] * drow[j];
@@ -343,6 +382,17 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
                 for (int j = i + 1; j < t; j++)
                     dsi[j] = 0.0f;
             }
+        }
+        // dv sums under the dropped probabilities: a (t, tp) copy, zero above the diagonal as att is
+        const float *attv = att_bh;
+        ptrdiff_t attv_stride = t;
+        if (dm) {
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < tp; j++)
+                    attd[(size_t)i * tp + j] =
+                        j <= i ? att_bh[(size_t)i * t + j] * dropmask_factor(dm, at_bh + (uint64_t)i * t + j) : 0.0f;
+            attv = attd;
+            attv_stride = tp;
         }
         float *o[ATT_RB];
         const float *w[ATT_RB];
@@ -364,9 +414,9 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
             for (int k = 0; k < ATT_RB; k++) {
                 int j = j0 + k < t ? j0 + k : j0;
                 o[k] = j0 + k < t ? dbase + j * C3 + 2 * C : sink;
-                w[k] = att_bh + j;
+                w[k] = attv + j;
             }
-            weighted_rows4(o, w, t, dbase_out, C, j0, t, hs);
+            weighted_rows4(o, w, attv_stride, dbase_out, C, j0, t, hs);
         }
     }
 }

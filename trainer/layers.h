@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dropout.h"
 #include "gemm.h"
 
 #define GPT_V 256
@@ -27,14 +28,20 @@ void matmul_forward(const Gemm *g, float *out, const float *inp, const float *w,
 void matmul_backward(const Gemm *g, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                      const float *w, int N, int IC, int OC, int nthreads);
 
+/* inverted dropout over n floats: out = [resid +] out * factor, factor = 1/(1-p) for kept elements, 0 for dropped */
+void dropout_forward(float *out, const float *resid, const DropMask *dm, size_t n, int nthreads);
+/* in forward out was scaled by the mask, so dinp (n) = dout * factor; dinp may be dout (in place) */
+void dropout_backward(float *dinp, const float *dout, const DropMask *dm, size_t n, int nthreads);
+
 /* floats of scratch one thread needs for attention with head size hs and sequence length T */
 size_t attention_scratch_floats(int hs, int T);
-/* qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t) softmax rows, zero above the diagonal */
-void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread, int b,
-                       int t, int C, int NH, int nthreads);
-/* dqkv (b, t, 3C) must be zero on entry */
+/* qkv (b, t, 3C) -> out (b, t, C), att (b, NH, t, t) softmax rows, zero above the diagonal. With a mask dm (else
+ * NULL), out sums v under the dropped probabilities att * factor; att itself stays undropped for backward. */
+void attention_forward(float *out, float *att, const float *qkv, float *scratch, size_t scratch_per_thread,
+                       const DropMask *dm, int b, int t, int C, int NH, int nthreads);
+/* dqkv (b, t, 3C) must be zero on entry; dm is the forward's mask (or NULL) */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, float *scratch,
-                        size_t scratch_per_thread, int b, int t, int C, int NH, int nthreads);
+                        size_t scratch_per_thread, const DropMask *dm, int b, int t, int C, int NH, int nthreads);
 
 /* GELU, tanh approximation, elementwise over n floats; the backward scales dinout in place */
 void gelu_forward(float *out, const float *inp, size_t n, int nthreads);

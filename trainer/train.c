@@ -22,7 +22,7 @@ typedef struct {
     const char *data, *out, *checkpoint, *resume, *csv, *dump, *name;
     int layers, heads, dim, ctx, hidden, batch, steps, stop_at, warmup, threads;
     int eval_every, eval_batches, sample_every, sample_len, ckpt_every, log_every, gradcheck;
-    float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp;
+    float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp, dropout;
     uint64_t seed;
 } Args;
 
@@ -58,6 +58,8 @@ static void usage(void)
            "  model:  --layers L (4) --heads H (4) --dim C (256) --ctx T (256) --hidden HD (4C) --name NAME\n"
            "  run:    --batch B (16) --steps N (5000) --lr LR (1e-3) --min-lr-frac F (0.1) --warmup W (100)\n"
            "          --wd WD (0.1) --beta1 (0.9) --beta2 (0.95) --clip G (1.0) --seed S (1337) --threads N (all)\n"
+           "          --dropout P (0: off; 0 <= P < 1, on the embeddings, attention and residual branches while\n"
+           "          training, never in eval or samples)\n"
            "  output: --eval-every K (250) --eval-batches K (8) --sample-every K (500) --sample-len N (200)\n"
            "          --temp X (0.8) --log-every K (10) --csv FILE --checkpoint FILE --ckpt-every K (eval-every)\n"
            "          --resume FILE --stop-at N (stop after step N, schedule still planned for --steps)\n"
@@ -133,6 +135,11 @@ static void parse_args(Args *a, int argc, char **argv)
         else if (!strcmp(o, "--beta2")) a->beta2 = parse_float(o, v, 0.0f, 0.9999999f);
         else if (!strcmp(o, "--clip")) a->clip = parse_float(o, v, 0.0f, 1e9f);
         else if (!strcmp(o, "--temp")) a->temp = parse_float(o, v, 0.0f, 100.0f);
+        else if (!strcmp(o, "--dropout")) {
+            a->dropout = parse_float(o, v, 0.0f, 1.0f);
+            if (a->dropout >= 1.0f)
+                die("--dropout wants a probability in [0, 1) (1 would drop everything), got '%s'", v);
+        }
         else if (!strcmp(o, "--seed")) a->seed = (uint64_t)parse_int(o, v, 0, 0x7fffffffL);
         else die("unknown option %s (see --help)", o);
     }
@@ -205,7 +212,7 @@ static float evaluate(Gpt *m, const Data *d, uint8_t *inp, uint8_t *tgt, int max
             memcpy(inp + (size_t)i * T, src, (size_t)T);
             memcpy(tgt + (size_t)i * T, src + 1, (size_t)T);
         }
-        total += (double)gpt_forward(m, inp, tgt, b, T) * b;
+        total += (double)gpt_forward(m, inp, tgt, b, T, NULL) * b; /* no dropout in evaluation */
         done += b;
     }
     return (float)(total / use);
@@ -220,7 +227,7 @@ static void sample_text(Gpt *m, uint8_t *buf, int len, float temp, uint64_t seed
     buf[0] = '\n';
     for (int i = 0; i < len; i++) {
         int start = n > T ? n - T : 0, t = n - start;
-        gpt_forward(m, buf + start, NULL, 1, t);
+        gpt_forward(m, buf + start, NULL, 1, t, NULL);
         const float *l = m->logits + (size_t)(t - 1) * 256;
         int next = 0;
         if (temp <= 0.0f) {
@@ -262,12 +269,41 @@ static float lr_at(const Args *a, int step) /* step counts from 1 */
 }
 
 // ----------------------------------------------------------------------------------------------------------------
-// parity dump: initial parameters, then per step the batch, loss, lr and (first step) logits and gradients
+// parity dump (tools/train_parity.py reads it): a header of 9 u32 (B, T, L, NH, C, HD, steps, nparams, dropout as
+// f32 bits), the initial parameters, the first step's logits and gradients, then per step the batch, loss, lr, norm
+// and, with dropout, the step's masks; the final parameters last
 
 static void dump_floats(FILE *f, const float *p, size_t n)
 {
     if (fwrite(p, sizeof(float), n, f) != n)
         die("cannot write the dump");
+}
+
+/* One site's mask as n bytes, 1 kept and 0 dropped, from the dropout.h calls the forward makes. */
+static void dump_mask(FILE *f, const Dropout *drop, uint32_t layer, int site, uint64_t n)
+{
+    DropMask dm = dropmask_for(drop, layer, site);
+    uint8_t buf[4096];
+    for (uint64_t i0 = 0; i0 < n; i0 += sizeof buf) {
+        size_t k = n - i0 < sizeof buf ? (size_t)(n - i0) : sizeof buf;
+        for (size_t i = 0; i < k; i++)
+            buf[i] = (uint8_t)dropmask_keep(&dm, i0 + i);
+        if (fwrite(buf, 1, k, f) != k)
+            die("cannot write the dump");
+    }
+}
+
+/* A step's masks: the embeddings (B, T, C), then per layer attention (B, NH, T, T), the attention branch (B, T, C)
+ * and the MLP branch (B, T, C). */
+static void dump_masks(FILE *f, const Dropout *drop, const ModelConfig *c, int B, int T)
+{
+    uint64_t btc = (uint64_t)B * T * c->dim;
+    dump_mask(f, drop, 0, DROP_EMB, btc);
+    for (uint32_t l = 0; l < c->layers; l++) {
+        dump_mask(f, drop, l, DROP_ATT, (uint64_t)B * c->heads * T * T);
+        dump_mask(f, drop, l, DROP_ATT_RESID, btc);
+        dump_mask(f, drop, l, DROP_MLP_RESID, btc);
+    }
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -287,7 +323,7 @@ int main(int argc, char **argv)
     Data d;
     load_data(&d, a.data, a.ctx);
     TrainState st = {.step = 0, .seed = a.seed, .batch = (uint32_t)a.batch, .seq = (uint32_t)a.ctx,
-                     .total_steps = (uint32_t)a.steps, .best_val = INFINITY};
+                     .total_steps = (uint32_t)a.steps, .best_val = INFINITY, .dropout = a.dropout};
     Rng rng;
     rng_seed(&rng, a.seed ^ 0xDA7A5EEDull);
     if (a.resume) {
@@ -297,6 +333,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "train: note: checkpoint planned %u steps, this run plans %d (the schedule changes)\n",
                     st.total_steps, a.steps);
         st.total_steps = (uint32_t)a.steps;
+        if (st.dropout != a.dropout)
+            fprintf(stderr, "train: note: checkpoint trained with --dropout %g, this run uses %g\n", st.dropout,
+                    a.dropout);
+        st.dropout = a.dropout;
         rng.s = st.rng_state;
         if (st.step >= (uint64_t)a.stop_at)
             die("%s is already at step %llu of %d: nothing to do", a.resume, (unsigned long long)st.step, a.stop_at);
@@ -308,7 +348,8 @@ int main(int argc, char **argv)
         if (!gi || !gt)
             die("out of memory");
         next_batch(&rng, &d, gi, gt, a.batch, a.ctx);
-        if (gradcheck_print(&m, gi, gt, a.batch, a.ctx, a.gradcheck, 1e-2f, a.seed) != 0)
+        Dropout gdrop = {.p = a.dropout, .seed = st.seed, .step = st.step + 1};
+        if (gradcheck_print(&m, gi, gt, a.batch, a.ctx, a.gradcheck, 1e-2f, a.seed, &gdrop) != 0)
             die("out of memory");
         free(gi);
         free(gt);
@@ -329,8 +370,9 @@ int main(int argc, char **argv)
         dump = fopen(a.dump, "wb");
         if (!dump)
             die("cannot write %s: %s", a.dump, strerror(errno));
-        uint32_t h[8] = {(uint32_t)a.batch, (uint32_t)a.ctx, (uint32_t)a.layers, (uint32_t)a.heads,
+        uint32_t h[9] = {(uint32_t)a.batch, (uint32_t)a.ctx, (uint32_t)a.layers, (uint32_t)a.heads,
                          (uint32_t)a.dim, (uint32_t)a.hidden, (uint32_t)(a.stop_at - st.step), (uint32_t)m.nparams};
+        memcpy(&h[8], &a.dropout, 4);
         if (fwrite(h, sizeof h, 1, dump) != 1)
             die("cannot write the dump");
         dump_floats(dump, m.params, m.nparams);
@@ -341,23 +383,29 @@ int main(int argc, char **argv)
     if (!inp || !tgt || !sbuf)
         die("out of memory");
     int tty = isatty(fileno(stdout));
+    char dropout_note[32] = "";
+    if (a.dropout > 0.0f)
+        snprintf(dropout_note, sizeof dropout_note, ", dropout %g", a.dropout);
     printf("train: %s: %zu bytes (%zu train, %zu val); model L%d H%d C%d T%d hidden %d = %llu parameters; "
-           "batch %d, %d steps, lr %g, %d threads%s\n",
+           "batch %d, %d steps, lr %g, %d threads%s%s\n",
            a.data, d.len, d.ntrain, d.len - d.ntrain, a.layers, a.heads, a.dim, a.ctx, a.hidden,
-           (unsigned long long)m.nparams, a.batch, a.steps, a.lr, a.threads, a.resume ? " (resumed)" : "");
+           (unsigned long long)m.nparams, a.batch, a.steps, a.lr, a.threads, dropout_note,
+           a.resume ? " (resumed)" : "");
     fflush(stdout);
     float last_val = NAN, loss = 0.0f;
     double t_train = 0.0, tok_rate = 0.0, t_start = now_s();
     int timed_steps = 0;
     while (st.step < (uint64_t)a.stop_at) {
         int step = (int)st.step + 1;
+        /* the masks are a function of (seed, step): a resumed run redraws exactly the ones it would have */
+        Dropout drop = {.p = a.dropout, .seed = st.seed, .step = (uint64_t)step};
         next_batch(&rng, &d, inp, tgt, a.batch, a.ctx);
         double t0 = now_s();
         if (dump && st.step == 0) { /* the raw logits, before the loss turns them into probabilities */
-            gpt_forward(&m, inp, NULL, a.batch, a.ctx);
+            gpt_forward(&m, inp, NULL, a.batch, a.ctx, &drop);
             dump_floats(dump, m.logits, BT * 256);
         }
-        loss = gpt_forward(&m, inp, tgt, a.batch, a.ctx);
+        loss = gpt_forward(&m, inp, tgt, a.batch, a.ctx, &drop);
         gpt_backward(&m, inp, tgt, a.batch, a.ctx);
         if (dump && st.step == 0)
             dump_floats(dump, m.grads, m.nparams);
@@ -372,6 +420,8 @@ int main(int argc, char **argv)
             if (fwrite(inp, 1, BT, dump) != BT || fwrite(tgt, 1, BT, dump) != BT)
                 die("cannot write the dump");
             dump_floats(dump, rec, 3);
+            if (a.dropout > 0.0f)
+                dump_masks(dump, &drop, &cfg, a.batch, a.ctx);
         }
         if (step > 2 || a.stop_at <= 2) { /* the first steps warm caches and page in buffers */
             t_train += dt;

@@ -15,6 +15,7 @@ void settings_default(Settings *s)
     fmt_copy(s->user_name, "YOU", 4);
     s->input = -1;
     s->avx = 1;
+    s->chat_template = -1;
     s->q8 = 1; /* the integer kernel: ~2x faster under QEMU and on memory-bound real CPUs, ~0.0002 nats/byte */
 }
 

@@ -35,6 +35,7 @@ typedef struct {
     uint32_t q8;                 /* 1 (default) = the integer Q8 kernel, 0 = float (the host CLI's default) */
     uint32_t memlog;             /* 1 = "efichat: memory free_kib=.. ctx_slides=.." after every reply (make soak) */
     uint32_t cores;              /* cores that run the model: 0 = every core the firmware offers, 1 = the BSP only */
+    int32_t chat_template;       /* a Llama-family model's chat template (enum chat_template), -1 = from its file */
     char model[SETTINGS_MODEL_BYTES]; /* the model picker's last choice (a name in \efichat\models); "" = none */
 } Settings;
 

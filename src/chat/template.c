@@ -48,7 +48,8 @@ int template_from_name(const char *name, size_t n)
 const char *template_name(int t) { return t >= 0 && t <= TEMPLATE_ZEPHYR ? names[t] : "?"; }
 
 /* Appends the pieces (NUL-terminated strings, and one counted content) only if all fit. */
-static int put(char *out, size_t *len, size_t cap, const char *a, const char *text, size_t n, const char *b)
+static int put_at(char *out, size_t *len, size_t cap, const char *a, const char *text, size_t n, const char *b,
+                  size_t *at)
 {
     size_t la = 0, lb = 0;
     while (a[la])
@@ -58,6 +59,7 @@ static int put(char *out, size_t *len, size_t cap, const char *a, const char *te
     if (*len > cap || la + n + lb > cap - *len)
         return 0;
     char *p = out + *len;
+    *at = *len + la;
     for (size_t i = 0; i < la; i++)
         *p++ = a[i];
     for (size_t i = 0; i < n; i++)
@@ -68,7 +70,19 @@ static int put(char *out, size_t *len, size_t cap, const char *a, const char *te
     return 1;
 }
 
+static int put(char *out, size_t *len, size_t cap, const char *a, const char *text, size_t n, const char *b)
+{
+    size_t at;
+    return put_at(out, len, cap, a, text, n, b, &at);
+}
+
 int template_turn(int t, int role, const char *text, size_t n, char *out, size_t *len, size_t cap)
+{
+    size_t at;
+    return template_turn_at(t, role, text, n, out, len, cap, &at);
+}
+
+int template_turn_at(int t, int role, const char *text, size_t n, char *out, size_t *len, size_t cap, size_t *at)
 {
     static const char *const chatml[] = {"<|im_start|>system\n", "<|im_start|>user\n", "<|im_start|>assistant\n"};
     static const char *const zephyr[] = {"<|system|>\n", "<|user|>\n", "<|assistant|>\n"};
@@ -76,20 +90,20 @@ int template_turn(int t, int role, const char *text, size_t n, char *out, size_t
         return 0;
     switch (t) {
     case TEMPLATE_CHATML:
-        return put(out, len, cap, chatml[role], text, n, "<|im_end|>\n");
+        return put_at(out, len, cap, chatml[role], text, n, "<|im_end|>\n", at);
     case TEMPLATE_ZEPHYR:
-        return put(out, len, cap, zephyr[role], text, n, "</s>\n");
+        return put_at(out, len, cap, zephyr[role], text, n, "</s>\n", at);
     case TEMPLATE_LLAMA2: {
         if (role == ROLE_SYSTEM)
-            return put(out, len, cap, "[INST] <<SYS>>\n", text, n, "\n<</SYS>>\n\n");
+            return put_at(out, len, cap, "[INST] <<SYS>>\n", text, n, "\n<</SYS>>\n\n", at);
         if (role == ROLE_ASSISTANT)
-            return put(out, len, cap, " ", text, n, " </s>");
+            return put_at(out, len, cap, " ", text, n, " </s>", at);
         /* a user turn right after the system block continues its [INST]; any other opens one ("<s>" after a reply) */
         int after_sys = *len >= 13 && has(out + *len - 13, 13, "\n<</SYS>>\n\n");
-        return put(out, len, cap, after_sys ? "" : *len ? "<s>[INST] " : "[INST] ", text, n, " [/INST]");
+        return put_at(out, len, cap, after_sys ? "" : *len ? "<s>[INST] " : "[INST] ", text, n, " [/INST]", at);
     }
     default: /* no template: the text as typed */
-        return put(out, len, cap, "", text, n, "");
+        return put_at(out, len, cap, "", text, n, "", at);
     }
 }
 

@@ -21,6 +21,9 @@ const char *template_name(int t);
  * in cap. Llama 2 folds a system message into the next user turn, so its system turn writes only the <<SYS>> block
  * and the user turn after it opens with it: pass them in order. */
 int template_turn(int t, int role, const char *text, size_t n, char *out, size_t *len, size_t cap);
+/* As template_turn, and *at is where the content starts in out (so a caller can tell the template's text from the
+ * user's). */
+int template_turn_at(int t, int role, const char *text, size_t n, char *out, size_t *len, size_t cap, size_t *at);
 /* The text that opens the assistant's reply (the generation prompt), appended the same way. */
 int template_reply_open(int t, char *out, size_t *len, size_t cap);
 /* The text that ends a reply turn ("<|im_end|>", "</s>"): generation stops there. "" for TEMPLATE_NONE. */

@@ -244,8 +244,26 @@ static int32_t *bytes_to_tokens(const char *s, size_t n)
 // ----------------------------------------------------------------------------
 // commands
 
+/* 1 when the --model of argv names a file that is not an efichat model (GGUF, llama2.c): the Llama-family commands
+ * take it. A missing or unreadable file is left to the efichat path, which says so. */
+static int llama_family_model(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 0; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--model"))
+            path = argv[i + 1];
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    char magic[4] = {0};
+    size_t got = f ? fread(magic, 1, 4, f) : 0;
+    if (f)
+        fclose(f);
+    return got == 4 && memcmp(magic, "EFCM", 4) != 0;
+}
+
 static int cmd_generate(int argc, char **argv)
 {
+    if (llama_family_model(argc, argv))
+        return cmd_llama_generate(argc, argv);
     Opt o[] = {{"model", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0}, {"temp", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0}, {"seed", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
@@ -341,6 +359,8 @@ static int cmd_eval(int argc, char **argv)
 
 static int cmd_bench(int argc, char **argv)
 {
+    if (llama_family_model(argc, argv))
+        return cmd_llama_bench(argc, argv);
     Opt o[] = {{"model", 0, 0}, {"seconds", 0, 0}, {"kernel", 0, 0}, {"threads", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
@@ -562,10 +582,12 @@ int main(int argc, char **argv)
         const char *usage; /* the options after the command */
     } cmds[] = {
         {"generate", cmd_generate, "--model M --prompt TEXT [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S]"
-                                   " [--kernel sse2|avx|q8] [--threads N]\n  streams N bytes sampled after TEXT"},
+                                   " [--kernel sse2|avx|q8] [--threads N]\n  streams N bytes sampled after TEXT (a GGUF or llama2.c M: llama-generate,"
+                                   " N tokens)"},
         {"eval", cmd_eval, "--model M --data FILE [--split val|train|all] [--kernel sse2|avx|q8] [--threads N]\n"
                            "  loss in nats/byte on the split (train: the first 90% of FILE, val: the rest)"},
-        {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8] [--threads N]\n  prefill and decode tokens/s"},
+        {"bench", cmd_bench, "--model M [--seconds S] [--kernel sse2|avx|q8] [--threads N]\n  prefill and decode tokens/s"
+                             " (a GGUF or llama2.c M: llama-bench)"},
         {"info", cmd_info, "--model M\n  the model's header and parameter count (of a GGUF or llama2.c file: config "
                            "and tensors)"},
         {"quantize", cmd_quantize, "--in FLOAT.bin --out INT8.bin\n  writes the model with int8 matrices (format"
@@ -578,11 +600,16 @@ int main(int argc, char **argv)
                                            "  float32 logits (ids, vocab) of a Llama-family file for token ids (int32)"},
         {"llama-bench", cmd_llama_bench, "--model GGUF|LLAMA2C [--kernel sse2|avx|q8] [--tokens N] [--threads N]\n"
                                          "  decode tokens/s of a Llama-family file, N tokens one at a time"},
-        {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1]\n"
-                                   "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF)"},
-        {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp 0] [--ctx N] [--kernel float|avx|q8]"
-                                               " [--ids 1]\n  greedy continuation of P by a Llama-family file, up to"
-                                               " EOS or end of turn"},
+        {"tokenize", cmd_tokenize, "--model F [--tokenizer T] --text-file X [--bos 0|1] [--special 0|1]\n"
+                                   "  the token ids of X's bytes (the tokenizer of GGUF F, or T: tokenizer.bin or GGUF); --special 1:"
+                                   " special tokens written in X (<|im_end|>) are those tokens"},
+        {"chat", cmd_chat, "--model F [--tokenizer T] --script FILE [--template auto|chatml|llama2|zephyr|none]\n"
+                           "  [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S] [--ctx N] [--kernel q8|float|avx] [--ids 1]\n"
+                           "  a conversation with a Llama-family file, one user message per line of FILE (the app's"
+                           " code)"},
+        {"llama-generate", cmd_llama_generate, "--model F [--tokenizer T] --prompt P [--max N] [--temp T] [--top-k K] [--top-p P] [--seed S] [--ctx N] [--kernel float|avx|q8]"
+                                               " [--ids 1]\n  continuation of P by a Llama-family file (greedy unless"
+                                               " --temp), up to EOS or end of turn"},
     };
     size_t ncmds = sizeof cmds / sizeof cmds[0];
     int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));

@@ -8,12 +8,19 @@
 
 #include "cli.h"
 #include "llama_cmds.h"
-#include "llama_open.h"
+#include "formats/llama_open.h"
 #include "pool.h"
 #include "q8.h"
 #include "formats/gguf.h"
 #include "formats/llama2c.h"
 #include "tokenizers/tokenizer.h"
+#include "chat/llchat.h"
+#include "chat/template.h"
+#include "sampler.h"
+
+static void *heap_alloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
+static void heap_release(void *ctx, void *p) { (void)ctx; free(p); }
+static const LlamaAlloc heap = {heap_alloc, heap_release, NULL};
 
 typedef struct {
     Tokenizer t;
@@ -79,14 +86,16 @@ static void tok_close(TokOpened *o)
     free(o->image);
 }
 
-/* ids of text (BOS first when the tokenizer asks for it), on the heap; *n their count. */
-static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, size_t *n)
+/* ids of text (BOS first when the tokenizer asks for it), on the heap; *n their count. special: special tokens'
+ * pieces in the text are those tokens (tok_encode_special). */
+static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bos, int special, size_t *n)
 {
-    size_t cap = tok_encode_cap(len);
+    size_t cap = special ? tok_encode_special_cap(len) : tok_encode_cap(len);
     uint32_t *ids = malloc(cap * sizeof *ids), *work = malloc(TOK_WORK_PER_ID * cap * sizeof *work);
     if (!ids || !work)
         die("out of memory for %zu token ids", cap);
-    TokError e = tok_encode(t, text, len, bos, ids, work, cap, n);
+    TokError e = special ? tok_encode_special(t, text, len, bos, 0, 0, ids, work, cap, n)
+                         : tok_encode(t, text, len, bos, ids, work, cap, n);
     if (e != TOK_OK)
         die("encode: %s", tok_error_string(e));
     free(work);
@@ -95,7 +104,7 @@ static uint32_t *encode(const Tokenizer *t, const void *text, size_t len, int bo
 
 int cmd_tokenize(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"text-file", 0, 0}, {"bos", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"text-file", 0, 0}, {"bos", 0, 0}, {"special", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
@@ -108,7 +117,7 @@ int cmd_tokenize(int argc, char **argv)
     tok_open(&tok, mp, model, mlen, tp);
     int bos = (int)opt_num(o, no, "bos", tok.t.add_bos, 0, 1);
     char *text = read_file(xp, &tlen);
-    uint32_t *ids = encode(&tok.t, text, tlen, bos, &n);
+    uint32_t *ids = encode(&tok.t, text, tlen, bos, (int)opt_num(o, no, "special", 0, 0, 1), &n);
     for (size_t i = 0; i < n; i++)
         printf(i ? " %u" : "%u", ids[i]);
     printf("\n");
@@ -119,28 +128,17 @@ int cmd_tokenize(int argc, char **argv)
     return 0;
 }
 
-/* The highest logit, the lowest id among equals (as the sampler's greedy path; it only takes 256 logits). */
-static uint32_t argmax(const float *v, uint32_t n)
-{
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 int cmd_llama_generate(int argc, char **argv)
 {
-    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},
-               {"temp", 0, 0},  {"ctx", 0, 0},       {"ids", 0, 0},    {"kernel", 0, 0}};
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},  {"temp", 0, 0},
+               {"ctx", 0, 0},   {"ids", 0, 0},       {"kernel", 0, 0}, {"top-k", 0, 0}, {"top-p", 0, 0},
+               {"seed", 0, 0}};
     int no = sizeof o / sizeof o[0];
     parse_opts(argc, argv, o, no);
     const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
     const char *prompt = opt_str(o, no, "prompt", "");
     if (!mp)
         die("--model F is required");
-    if (opt_num(o, no, "temp", 0, 0, 100) != 0)
-        die("--temp: only 0 (greedy) for Llama-family files so far");
     size_t max = (size_t)opt_num(o, no, "max", 64, 0, 1e9);
     int show_ids = (int)opt_num(o, no, "ids", 0, 0, 1);
     size_t mlen, n;
@@ -152,7 +150,7 @@ int cmd_llama_generate(int argc, char **argv)
     int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
     if (!q8 && !avx && strcmp(kern, "float"))
         die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
-    int r = llama_open(&m, image, mlen, q8, msg, sizeof msg);
+    int r = llama_open(&m, image, mlen, q8, &heap, msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
     m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
@@ -160,7 +158,7 @@ int cmd_llama_generate(int argc, char **argv)
     tok_open(&tok, mp, image, mlen, tp);
     if (tok.t.vocab > m.c.vocab)
         die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
-    uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, &n);
+    uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, 0, &n);
     if (!n)
         die("an empty prompt and no BOS token: nothing to start from");
     LlamaState s;
@@ -172,11 +170,17 @@ int cmd_llama_generate(int argc, char **argv)
     uint32_t prev = ids[n - 1];
     uint8_t *piece = malloc(tok.t.max_piece + 1);
     uint32_t *out_ids = malloc((max ? max : 1) * sizeof *out_ids);
-    if (!piece || !out_ids)
+    void *smem = malloc(sampler_scratch_bytes(m.c.vocab));
+    if (!piece || !out_ids || !smem)
         die("out of memory");
+    /* greedy by default (the first of equal logits, as argmax); --temp, --top-k, --top-p as the app samples */
+    Sampler smp;
+    sampler_init(&smp, (float)opt_num(o, no, "temp", 0, 0, 2), (uint32_t)opt_num(o, no, "top-k", 0, 0, 1e6),
+                 (float)opt_num(o, no, "top-p", 1, 0, 1), (uint64_t)opt_num(o, no, "seed", 1337, 1, 1e15));
+    sampler_set_scratch(&smp, smem, m.c.vocab);
     size_t produced = 0;
     for (; e == MODEL_OK && produced < max; produced++) {
-        uint32_t next = argmax(s.logits, m.c.vocab);
+        uint32_t next = (uint32_t)sampler_sample(&smp, s.logits, (int)m.c.vocab);
         if (tok_is_stop(&tok.t, next))
             break;
         out_ids[produced] = next;
@@ -198,6 +202,7 @@ int cmd_llama_generate(int argc, char **argv)
             fprintf(stderr, " %u", out_ids[i]);
         fprintf(stderr, "\n");
     }
+    free(smem);
     free(out_ids);
     free(piece);
     free(mem);
@@ -276,7 +281,7 @@ int cmd_llama_logits(int argc, char **argv)
     const char *from = opt_str(o, no, "q8-from", "file"); /* file: int8 rows straight from it; float: via floats */
     if (strcmp(from, "file") && strcmp(from, "float"))
         die("--q8-from: '%s' is not file or float", from);
-    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2) && !strcmp(from, "file"), msg, sizeof msg);
+    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2) && !strcmp(from, "file"), &heap, msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use logits --text-file" : msg);
     m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
@@ -320,7 +325,7 @@ int cmd_llama_bench(int argc, char **argv)
     void *image = read_file(mp, &len);
     char msg[256] = "";
     LlamaOpened m;
-    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2), msg, sizeof msg);
+    int r = llama_open(&m, image, len, !strncmp(kern, "q8", 2), &heap, msg, sizeof msg);
     if (r <= 0)
         die("%s: %s", mp, r == 0 ? "an efichat model: use bench" : msg);
     uint32_t n = (uint32_t)opt_num(o, no, "tokens", 256, 2, 1 << 20);
@@ -350,6 +355,100 @@ int cmd_llama_bench(int argc, char **argv)
     free(q8mem);
     free(mem);
     llama_close(&m);
+    free(image);
+    return 0;
+}
+
+/* A conversation through src/chat/llchat.c, the code the UEFI app runs: each line of the script is one user message;
+ * each reply is printed, then a line break. stderr: "reply tokens=N end=stop|max ctx=USED" per reply. */
+int cmd_chat(int argc, char **argv)
+{
+    Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"script", 0, 0}, {"max", 0, 0}, {"temp", 0, 0},
+               {"top-k", 0, 0}, {"top-p", 0, 0},     {"seed", 0, 0},   {"ctx", 0, 0}, {"kernel", 0, 0},
+               {"template", 0, 0}, {"ids", 0, 0}};
+    int no = sizeof o / sizeof o[0];
+    parse_opts(argc, argv, o, no);
+    const char *mp = opt_str(o, no, "model", 0), *tp = opt_str(o, no, "tokenizer", 0);
+    const char *sp = opt_str(o, no, "script", 0);
+    int show_ids = (int)opt_num(o, no, "ids", 0, 0, 1);
+    if (!mp || !sp)
+        die("--model F and --script FILE are required");
+    size_t mlen, slen;
+    void *image = read_file(mp, &mlen);
+    char *script = read_file(sp, &slen);
+    char msg[300] = "";
+    const char *kern = opt_str(o, no, "kernel", "q8");
+    int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
+    if (!q8 && !avx && strcmp(kern, "float"))
+        die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
+    LlamaOpened m;
+    int r = llama_open(&m, image, mlen, q8, &heap, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
+    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
+    TokOpened tok;
+    tok_open(&tok, mp, image, mlen, tp);
+    if (tok.t.vocab > m.c.vocab)
+        die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
+    const char *tn = opt_str(o, no, "template", "auto");
+    int tmpl = !strcmp(tn, "auto") ? (m.is_gguf ? llchat_template_of_gguf(&m.gguf) : TEMPLATE_NONE)
+                                   : template_from_name(tn, strlen(tn));
+    if (tmpl < 0)
+        die("--template: '%s' is not auto, chatml, llama2, zephyr or none", tn);
+    uint32_t max = (uint32_t)opt_num(o, no, "max", 64, 1, 1e6);
+    Sampler smp;
+    sampler_init(&smp, (float)opt_num(o, no, "temp", 0, 0, 2), (uint32_t)opt_num(o, no, "top-k", 0, 0, 1e6),
+                 (float)opt_num(o, no, "top-p", 1, 0, 1), (uint64_t)opt_num(o, no, "seed", 1, 1, 1e15));
+    void *smem = malloc(sampler_scratch_bytes(m.c.vocab)), *smem_state = malloc(llama_state_bytes(&m.c));
+    void *cmem = malloc(llchat_bytes(&m.c, 2048));
+    uint8_t *piece = malloc(tok.t.max_piece + 1);
+    LlamaState s;
+    LlChat h;
+    if (!smem || !smem_state || !cmem || !piece)
+        die("out of memory");
+    sampler_set_scratch(&smp, smem, m.c.vocab);
+    llama_state_init(&s, &m.c, smem_state, q8 ? KERNEL_Q8 : avx ? KERNEL_AVX : KERNEL_SCALAR_SSE2);
+    llchat_init(&h, &m.c, &m.w, &s, &tok.t, tmpl, 2048, cmem);
+    fprintf(stderr, "template %s\n", template_name(tmpl));
+    for (char *line = script; line < script + slen;) {
+        char *end = memchr(line, '\n', (size_t)(script + slen - line));
+        size_t n = end ? (size_t)(end - line) : (size_t)(script + slen - line);
+        r = llchat_user(&h, line, n);
+        if (r == LLCHAT_TOO_LONG)
+            die("a message of %zu bytes does not fit in the context of %u tokens", n, m.c.ctx);
+        uint32_t tokens = 0;
+        int done = 0;
+        while (r == LLCHAT_OK && !done && tokens < max) {
+            size_t k;
+            r = llchat_step(&h, &smp, piece, tok.t.max_piece, &k, &done);
+            fwrite(piece, 1, k, stdout);
+            tokens++;
+        }
+        if (r == LLCHAT_OK && !done)
+            r = llchat_end_reply(&h);
+        if (r == LLCHAT_MODEL)
+            die("%s: %s", mp, model_error_string(h.model_error));
+        if (r != LLCHAT_OK)
+            die("a message could not be encoded");
+        printf("\n");
+        fflush(stdout);
+        fprintf(stderr, "reply tokens=%u end=%s ctx=%u slides=%u\n", tokens, done ? "stop" : "max",
+                llchat_ctx_used(&h), h.slides);
+        if (show_ids) { /* the whole context after the reply, oldest first */
+            fprintf(stderr, "context ids:");
+            for (uint32_t i = 0; i < s.pos; i++)
+                fprintf(stderr, " %d", s.tokens[i]);
+            fprintf(stderr, "\n");
+        }
+        line += n + 1;
+    }
+    free(piece);
+    free(cmem);
+    free(smem_state);
+    free(smem);
+    tok_close(&tok);
+    llama_close(&m);
+    free(script);
     free(image);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 int cmd_tokenize(int argc, char **argv);
 int cmd_llama_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_llama_logits(int argc, char **argv);
 int cmd_llama_bench(int argc, char **argv);
 

@@ -3,6 +3,7 @@
  * a reply streams (a token costs ~70 ms under QEMU TCG), and Esc stops a reply before the next token.
  * Timing: a reply's ms run from Enter to its last token (prompt included); tokens/s count the decode only. */
 #include "app.h"
+#include "llama_app.h"
 #include "../chat/fmt.h"
 
 #define MESSAGE_BYTES 2048
@@ -13,7 +14,7 @@ static void draw(App *a)
 {
     if (!a->graphics || !a->dirty)
         return;
-    a->status.ctx_used = a->rs.pos;
+    a->status.ctx_used = a->llama ? llchat_ctx_used(&a->llama->chat) : a->rs.pos;
     a->status.generating = a->generating;
     chatui_compose(&a->grid, &a->transcript, a->edit, &a->settings, &a->status);
     render_frame(&a->renderer, &a->grid);
@@ -103,7 +104,10 @@ static ModelError feed_bytes(App *a, const char *s, size_t n)
 /* The model overflowed to NaN or Inf: the context holds them now, so it is emptied, and the user told why. */
 static void model_failed(App *a, ModelError e)
 {
-    model_state_reset(&a->rs);
+    if (a->llama)
+        llchat_reset(&a->llama->chat);
+    else
+        model_state_reset(&a->rs);
     a->tail_newlines = 2;
     app_error(a, model_error_string(e));
     if (!a->graphics)
@@ -112,6 +116,8 @@ static void model_failed(App *a, ModelError e)
 
 static void end_reply(App *a, int stopped)
 {
+    /* a Llama reply that did not end by itself gets the template's end of turn, so the next turn is well formed */
+    int lr = a->llama ? llchat_end_reply(&a->llama->chat) : LLCHAT_OK;
     uint64_t now = clock_us();
     uint64_t ms = (now - a->reply_start_us) / 1000, decode_us = now - a->decode_start_us;
     a->generating = 0;
@@ -127,17 +133,47 @@ static void end_reply(App *a, int stopped)
     mirror_bytes("\n", 1);
     mirror_line(buf);
     if (a->settings.memlog)
-        memory_log_line(a->rs.slides);
+        memory_log_line(a->llama ? a->llama->chat.slides : a->rs.slides);
     if (stopped)
         app_info(a, TURN_INFO, "(stopped)");
     if (!a->graphics)
         mirror_str("> ");
     a->dirty = 1;
     report_reply(a, a->reply.tokens, ms);
+    if (lr == LLCHAT_MODEL)
+        model_failed(a, a->llama->chat.model_error);
+}
+
+/* One token of a Llama-family reply: its bytes shown, the reply ended by the model (end of turn), its length limit
+ * or a failure. */
+static void generate_one_llama(App *a)
+{
+    LlamaRun *r = a->llama;
+    size_t n = 0;
+    int done = 0;
+    int res = llchat_step(&r->chat, &a->sampler, r->piece, r->tok.max_piece, &n, &done);
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)r->piece[i], shown = fmt_terminal_byte(c);
+        mirror_bytes(&shown, 1);
+    }
+    transcript_append(&a->transcript, (const char *)r->piece, n);
+    a->reply.tokens++;
+    a->dirty = 1;
+    if (res == LLCHAT_MODEL) {
+        ModelError e = r->chat.model_error;
+        end_reply(a, 1);
+        model_failed(a, e);
+    } else if (done || a->reply.tokens >= a->reply.max_reply) {
+        end_reply(a, 0);
+    }
 }
 
 static void generate_one(App *a)
 {
+    if (a->llama) {
+        generate_one_llama(a);
+        return;
+    }
     int32_t tok = sampler_sample(&a->sampler, a->rs.logits, MF_VOCAB);
     char c = (char)tok, shown = fmt_terminal_byte(c);
     transcript_append(&a->transcript, &c, 1);
@@ -166,10 +202,47 @@ static void show_user_turn(App *a, const char *framed, size_t n)
     transcript_append(&a->transcript, framed + lo, n - lo);
 }
 
+/* A Llama-family model: the typed line becomes a templated turn (llchat); the reply opens. */
+static void submit_llama(App *a, const char *text)
+{
+    size_t n = 0;
+    while (text[n])
+        n++;
+    show_user_turn(a, text, n);
+    mirror_bytes(text, n);
+    mirror_bytes("\n", 1);
+    mp_wake(&a->mp);
+    int res = llchat_user(&a->llama->chat, text, n);
+    if (res == LLCHAT_MODEL) {
+        model_failed(a, a->llama->chat.model_error);
+        return;
+    }
+    if (res != LLCHAT_OK) {
+        app_error(a, res == LLCHAT_TOO_LONG ? "that message is longer than the model's whole context: not sent"
+                                            : "that message cannot be encoded: not sent");
+        if (!a->graphics)
+            mirror_str("> ");
+        return;
+    }
+    transcript_begin_turn(&a->transcript, TURN_MODEL);
+    transcript_scroll_bottom(&a->transcript);
+    reply_begin(&a->reply, &a->settings);
+    a->generating = 1;
+    a->decode_start_us = clock_us();
+    a->dirty = 1;
+}
+
 static void submit(App *a)
 {
     char text[MESSAGE_BYTES], framed[MESSAGE_BYTES + 64];
     lineedit_submit(a->edit, text, sizeof text);
+    if (a->llama) {
+        if (!a->graphics)
+            mirror_bytes("\n", 1); /* ends the echoed input line */
+        a->reply_start_us = clock_us();
+        submit_llama(a, text);
+        return;
+    }
     size_t n = convo_frame_user(&a->settings, a->tail_newlines, text, framed, sizeof framed);
     if (!a->graphics)
         mirror_bytes("\n", 1); /* ends the echoed input line */
@@ -199,7 +272,10 @@ static void new_conversation(App *a)
 {
     if (a->generating)
         end_reply(a, 1);
-    model_state_reset(&a->rs);
+    if (a->llama)
+        llchat_reset(&a->llama->chat);
+    else
+        model_state_reset(&a->rs);
     a->tail_newlines = 2;
     transcript_clear(&a->transcript);
     app_info(a, TURN_INFO, "New conversation: the context is empty.");
@@ -322,6 +398,11 @@ static void handle_key(App *a, const Key *k)
     case ACT_TOPP_DOWN: settings_top_p_step(&a->settings, -1); app_settings_changed(a); break;
     case ACT_TOPP_UP: settings_top_p_step(&a->settings, +1); app_settings_changed(a); break;
     case ACT_MODE:
+        if (a->llama) { /* its turns are framed by its chat template, not by play/raw */
+            app_info(a, TURN_INFO, a->llama->tmpl ? "This model's chat template frames the turns; F8 changes nothing."
+                                                  : "This model continues your text as it is; F8 changes nothing.");
+            break;
+        }
         a->settings.mode = a->settings.mode == MODE_PLAY ? MODE_RAW : MODE_PLAY;
         app_info(a, TURN_INFO, a->settings.mode == MODE_PLAY
                                    ? "Play mode: your line is a speech, the model answers with the next one."

@@ -40,6 +40,7 @@ typedef struct {
     void *par_mem; /* the workers' scratch (model_parallel_bytes) */
     void *dequant_mem; /* float copies of an int8 (version 2) model's matrices, when a float kernel runs it */
     Sampler sampler;
+    struct LlamaRun *llama; /* a Llama-family model from \efichat\models\ (llama_app.h); NULL: the GPT one above */
     int random_model;
     uint32_t tail_newlines; /* '\n' at the end of the context, for play-mode framing */
 

@@ -1,7 +1,8 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, model. Values are checked against the same ranges the
- * hotkeys keep; a bad line changes nothing. */
+ * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, template, model. Values are checked against the same
+ * ranges the hotkeys keep; a bad line changes nothing. */
 #include "config.h"
+#include "../chat/template.h"
 
 typedef struct {
     const char *p;
@@ -108,6 +109,11 @@ static int apply(Settings *s, Span k, Span v, const char **why)
         if (!parse_uint(v, &u) || u > 64)
             return *why = "cores must be 0 (all) or 1 to 64, got", 0;
         s->cores = (uint32_t)u;
+    } else if (span_is(k, "template")) {
+        int t = span_is(v, "auto") ? -1 : template_from_name(v.p, v.n);
+        if (t < 0 && !span_is(v, "auto"))
+            return *why = "template must be auto, chatml, llama2, zephyr or none, got", 0;
+        s->chat_template = t;
     } else if (span_is(k, "mode")) {
         if (span_is(v, "play"))
             s->mode = MODE_PLAY;

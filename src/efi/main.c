@@ -4,7 +4,9 @@
  * the app (back to the firmware's boot menu). */
 #include "app.h"
 #include "config.h"
+#include "llama_app.h"
 #include "models.h"
+#include "../chat/template.h"
 #include "../chat/fmt.h"
 #include "../q8.h"
 
@@ -179,13 +181,17 @@ static void start_cores(App *a)
     if (a->mp.failed)
         app_error(a, "an application processor did not start: the model runs on one core");
     if (workers > 1) {
-        a->par_mem = efi_alloc(model_parallel_bytes(&a->model.cfg, workers));
+        LlamaRun *r = a->llama;
+        a->par_mem = efi_alloc(r ? llama_parallel_bytes(&r->m.c, workers) : model_parallel_bytes(&a->model.cfg, workers));
         if (!a->par_mem) {
             app_error(a, "out of memory for the other cores' scratch: the model runs on one core");
             workers = 1;
         } else {
             ModelParallel par = {mp_run, &a->mp, workers};
-            model_state_set_parallel(&a->rs, &a->model.cfg, &par, a->par_mem);
+            if (r)
+                llama_state_set_parallel(&r->s, &r->m.c, &par, a->par_mem);
+            else
+                model_state_set_parallel(&a->rs, &a->model.cfg, &par, a->par_mem);
         }
     }
     a->status.cores = workers;
@@ -244,6 +250,11 @@ static void say_setup(App *a)
     fmt_str(&f, "efichat: input ");
     fmt_str(&f, input_source_name(&a->input));
     mirror_line(buf);
+    if (a->llama) {
+        llama_app_describe(a, buf, sizeof buf);
+        mirror_line(buf);
+        return;
+    }
     fmt_init(&f, buf, sizeof buf);
     fmt_str(&f, "efichat: model ");
     fmt_str(&f, a->model.cfg.name);
@@ -272,6 +283,22 @@ static void welcome(App *a)
     char buf[400];
     Fmt f;
     fmt_init(&f, buf, sizeof buf);
+    if (a->llama) {
+        LlamaRun *r = a->llama;
+        fmt_str(&f, "efichat - ");
+        fmt_str(&f, r->name);
+        fmt_str(&f, " (");
+        fmt_str(&f, r->m.kind);
+        fmt_str(&f, ", ");
+        fmt_u64(&f, (llama_app_params(&r->m.c) + 500000) / 1000000);
+        fmt_str(&f, "M parameters, context ");
+        fmt_u64(&f, r->m.c.ctx);
+        fmt_str(&f, " tokens, chat template ");
+        fmt_str(&f, template_name(r->tmpl));
+        fmt_str(&f, "), running in UEFI, no OS. Type a line and press Enter; F1 lists the keys.");
+        app_info(a, TURN_INFO, buf);
+        return;
+    }
     fmt_str(&f, "efichat - a byte-level GPT running in UEFI, no OS. Model: ");
     fmt_str(&f, a->model.cfg.name);
     fmt_str(&f, " (");
@@ -288,6 +315,54 @@ static void welcome(App *a)
     if (a->random_model)
         app_info(a, TURN_ERROR, "This is a RANDOM TEST MODEL: its replies are noise. Put a trained model in "
                                 "\\efichat\\model.bin on the boot volume.");
+}
+
+/* A Llama-family model from \efichat\models (models_choose: the picker, the read with progress, the tokenizer of a
+ * llama2.c file), else nothing (the GPT model runs). The chosen bytes stay allocated while the model runs. */
+static void open_llama(App *a)
+{
+    /* The built-in entry's name, from the embedded file's header (docs/model-format.md: bytes 64..127, NUL-padded). */
+    char builtin[MF_NAME_BYTES];
+    fmt_copy(builtin, efichat_model_bin + 64, MF_NAME_BYTES - 1);
+    builtin[MF_NAME_BYTES - 1] = 0;
+    ModelChoice mc;
+    if (!models_choose(a, builtin, (size_t)(efichat_model_bin_end - efichat_model_bin), 0, &mc))
+        return;
+    models_choice_line(&mc);
+    if (!llama_app_open(a, mc.file.name, mc.data.bytes, mc.data.len, mc.tokenizer, mc.tokenizer_len))
+        models_choice_free(&mc); /* its error line is out; the built-in model runs */
+}
+
+/* The GPT-family model (\efichat\model.bin or the embedded one) with its kernel; an error that leaves no model ends
+ * the app after a key. */
+static EFI_STATUS setup_gpt(App *a)
+{
+    if (!load_model(a)) {
+        app_error(a, "no usable model: press any key to return to the firmware");
+        app_run_fatal(a);
+        return EFI_LOAD_ERROR;
+    }
+    model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
+    if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */
+        a->q8_mem = efi_alloc(model_q8_bytes(&a->model.cfg));
+        if (a->q8_mem && model_quantize(&a->model, a->q8_mem))
+            a->rs.kernel = KERNEL_Q8;
+        else
+            app_error(a, "q8=1: cannot quantise the model (out of memory or too wide); using float");
+    }
+    /* An int8 (version 2) model under a float kernel runs its matrices dequantised; Q8 needs no float copy. */
+    size_t dequant = model_dequant_bytes(&a->model.cfg);
+    if (a->rs.kernel != KERNEL_Q8 && dequant) {
+        a->dequant_mem = efi_alloc(dequant);
+        if (!a->dequant_mem) {
+            app_error(a, "out of memory for the float copy of the int8 model's matrices (the float kernel runs"
+                         " them; q8=1 does not): press any key to return to the firmware");
+            app_run_fatal(a);
+            return EFI_OUT_OF_RESOURCES;
+        }
+        model_dequantize(&a->model, a->dequant_mem);
+    }
+    return EFI_SUCCESS;
 }
 
 EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
@@ -328,49 +403,26 @@ EFI_STATUS efichat_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, int sse_was_off)
 
     if (a->settings.avx)
         enable_avx();
-    if (!load_model(a)) {
-        app_error(a, "no usable model: press any key to return to the firmware");
-        app_run_fatal(a);
-        return EFI_LOAD_ERROR;
-    }
-    /* ---- MODELS ON THE STICK (issue 11 item 5), a stand-in until the Llama engine is wired: the file picked in
-     * \efichat\models is read (with progress), named on serial and freed; the model loaded above still runs.
-     * The engine's set-up replaces this block with its own parse of mc.data / mc.tokenizer. */
-    {
-        ModelChoice mc;
-        if (models_choose(a, a->model.cfg.name, mf_payload_bytes(&a->model.cfg) + MF_HEADER_BYTES, 0, &mc)) {
-            models_choice_line(&mc);
-            models_choice_free(&mc);
-        }
-    }
-    model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
-    if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */
-        a->q8_mem = efi_alloc(model_q8_bytes(&a->model.cfg));
-        if (a->q8_mem && model_quantize(&a->model, a->q8_mem))
-            a->rs.kernel = KERNEL_Q8;
-        else
-            app_error(a, "q8=1: cannot quantise the model (out of memory or too wide); using float");
-    }
-    /* An int8 (version 2) model under a float kernel runs its matrices dequantised; Q8 needs no float copy. */
-    size_t dequant = model_dequant_bytes(&a->model.cfg);
-    if (a->rs.kernel != KERNEL_Q8 && dequant) {
-        a->dequant_mem = efi_alloc(dequant);
-        if (!a->dequant_mem) {
-            app_error(a, "out of memory for the float copy of the int8 model's matrices (the float kernel runs"
-                         " them; q8=1 does not): press any key to return to the firmware");
-            app_run_fatal(a);
-            return EFI_OUT_OF_RESOURCES;
-        }
-        model_dequantize(&a->model, a->dequant_mem);
+    open_llama(a);
+    if (!a->llama) {
+        EFI_STATUS gs = setup_gpt(a);
+        if (EFI_ERROR(gs))
+            return gs;
     }
     start_cores(a);
     a->tail_newlines = 2;
     uint64_t seed = a->settings.seed ? a->settings.seed : clock_us() ^ 0x9E3779B97F4A7C15ull;
     sampler_init(&a->sampler, (float)a->settings.temp / 100.0f, a->settings.top_k,
                  (float)a->settings.top_p / 100.0f, seed);
-    a->status.model_name = a->model.cfg.name;
-    a->status.random_model = a->random_model;
-    a->status.ctx_max = a->model.cfg.ctx;
+    if (a->llama) {
+        sampler_set_scratch(&a->sampler, a->llama->sampler_mem, a->llama->m.c.vocab);
+        a->status.model_name = a->llama->name;
+        a->status.ctx_max = a->llama->m.c.ctx;
+    } else {
+        a->status.model_name = a->model.cfg.name;
+        a->status.random_model = a->random_model;
+        a->status.ctx_max = a->model.cfg.ctx;
+    }
     secureboot_query(&a->secure_boot);
     a->status.secure_boot = secureboot_describe(&a->secure_boot);
 

@@ -3,6 +3,7 @@
  * reply, when the model's speed and the keyboard that worked are known. Read-only media or a full stick give one
  * "efichat: error:" line and no further tries; the chat always goes on. Only reads firmware state. */
 #include "app.h"
+#include "llama_app.h"
 #include "../kernels.h"
 #include "../q8.h"
 #include "../chat/fmt.h"
@@ -213,6 +214,11 @@ void report_start(App *a)
     f->model_name = a->model.cfg.name;
     f->params = mf_param_count(&a->model.cfg);
     f->ctx = a->model.cfg.ctx;
+    if (a->llama) { /* a Llama-family file runs */
+        f->model_name = a->llama->name;
+        f->params = llama_app_params(&a->llama->m.c);
+        f->ctx = a->llama->m.c.ctx;
+    }
     f->random_model = a->random_model;
     f->startup_ms = clock_ms();
     write_report(a, r);

@@ -272,3 +272,65 @@ int tok_is_stop(const Tokenizer *t, uint32_t id)
         return 0;
     return id == t->eos || id == t->eot || (t->kind == TOK_KIND_LLAMA2C && id == t->bos);
 }
+
+// ----------------------------------------------------------------------------
+// text with special tokens written in it (chat templates)
+
+static int is_special(const TokPiece *p) { return p->type == TOK_TYPE_CONTROL || p->type == TOK_TYPE_USER_DEFINED; }
+
+/* The special token (control or user-defined, as tokenizer.ggml.token_type marks it) whose piece starts text[i..],
+ * the longest when several do; TOK_NONE when none. maxlen: the longest special piece. */
+static uint32_t special_at(const Tokenizer *t, const uint8_t *text, size_t len, size_t i, uint32_t maxlen,
+                           uint32_t *plen)
+{
+    for (uint32_t l = (uint32_t)(len - i < maxlen ? len - i : maxlen); l > 0; l--) {
+        uint32_t id = tok_find(t, text + i, l);
+        if (id != TOK_NONE && is_special(&t->pieces[id])) {
+            *plen = l;
+            return id;
+        }
+    }
+    return TOK_NONE;
+}
+
+size_t tok_encode_special_cap(size_t len) { return 8 * len + 8; }
+
+TokError tok_encode_special(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, size_t plain_lo,
+                            size_t plain_hi, uint32_t *ids, uint32_t *work, size_t cap, size_t *n_ids)
+{
+    *n_ids = 0;
+    if (cap < tok_encode_special_cap(len))
+        return TOK_ERR_SPACE;
+    uint32_t maxlen = 0;
+    if (t->kind != TOK_KIND_LLAMA2C) /* tokenizer.bin has no token types: nothing is special there */
+        for (uint32_t id = 0; id < t->vocab; id++)
+            if (is_special(&t->pieces[id]) && t->pieces[id].len > maxlen)
+                maxlen = t->pieces[id].len;
+    size_t n = 0, start = 0;
+    if (add_bos && t->bos != TOK_NONE)
+        ids[n++] = t->bos;
+    for (size_t i = 0; i <= len;) {
+        /* no special token starts in the plain range, nor runs into it */
+        size_t end = i < plain_lo && plain_lo < len ? plain_lo : len;
+        int may = i < len && maxlen && (i < plain_lo || i >= plain_hi);
+        uint32_t plen = 0, id = may ? special_at(t, text, end, i, maxlen, &plen) : TOK_NONE;
+        if (id == TOK_NONE && i < len) {
+            i++;
+            continue;
+        }
+        if (i > start) { /* the plain text before it, as tok_encode does (the dummy prefix again after a special) */
+            size_t got;
+            TokError e = tok_encode(t, text + start, i - start, 0, ids + n, work, cap - n, &got);
+            if (e != TOK_OK)
+                return e;
+            n += got;
+        }
+        if (id == TOK_NONE)
+            break;
+        ids[n++] = id;
+        i += plen;
+        start = i;
+    }
+    *n_ids = n;
+    return TOK_OK;
+}

@@ -95,6 +95,16 @@ size_t tok_encode_cap(size_t len);
 TokError tok_encode(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, uint32_t *ids, uint32_t *work,
                     size_t cap, size_t *n_ids);
 
+/* As tok_encode, but a special token's piece written in the text (a control or user-defined token of a GGUF
+ * vocabulary: "<|im_end|>", "</s>") is that token, the longest such piece where several start at one byte; the text
+ * between them is encoded as tok_encode does, each run on its own (so SentencePiece's dummy prefix space comes again
+ * after a special token, as llama.cpp's tokenizer does). This is how a chat template's text enters the model. No
+ * special token is recognised in text[plain_lo, plain_hi) (what the user typed: a user cannot type a control token;
+ * pass 0, 0 for none). ids and work as for tok_encode, with cap >= tok_encode_special_cap(len). */
+size_t tok_encode_special_cap(size_t len);
+TokError tok_encode_special(const Tokenizer *t, const uint8_t *text, size_t len, int add_bos, size_t plain_lo,
+                            size_t plain_hi, uint32_t *ids, uint32_t *work, size_t cap, size_t *n_ids);
+
 /* The bytes token `id` adds after token `prev` (TOK_NONE at the start): the leading space of a piece after BOS is
  * dropped, <0xNN> is that byte, a control token is nothing. At most max_piece bytes; returns the count written
  * (cut at cap). */

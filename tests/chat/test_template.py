@@ -1,6 +1,6 @@
 """Chat templates (src/chat/template.c) against Jinja2 (Debian's python3-jinja2) rendering the templates' Jinja
-sources as models ship them in tokenizer.chat_template (transcribed below: ChatML as Qwen2/SmolLM2 use it, Llama 2's
-[INST] with <<SYS>>, Zephyr's <|user|>). For conversations with and without a system message, several turns, newlines
+sources as models ship them in tokenizer.chat_template (transcribed in jinja_templates.py: ChatML as Qwen2/SmolLM2
+use it, Llama 2's [INST] with <<SYS>>, Zephyr's <|user|>). For conversations with and without a system message, several turns, newlines
 and non-ASCII text, the C prompt (plus "<s>" for the BOS token the tokenizer adds, for Llama 2) must equal the
 render byte for byte, generation prompt included (Jinja set up as Hugging Face's apply_chat_template does:
 trim_blocks, lstrip_blocks). Also: each Jinja source is recognised as its template, a template
@@ -17,24 +17,8 @@ except ImportError:
     case(False, "template_jinja2_available", "python3-jinja2 is missing: run 'make deps'")
     sys.exit(exit_code())
 
-JINJA = {
-    "chatml": "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-              "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
-              "{% endif %}",
-    "llama2": "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
-              "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
-              "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
-              "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
-              "'\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}"
-              "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
-              "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}"
-              "{% endfor %}",
-    "zephyr": "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content']"
-              " + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + "
-              "eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + "
-              "eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n"
-              "{% endif %}\n{% endfor %}",
-}
+from jinja_templates import JINJA  # noqa: E402
+
 CONVERSATIONS = [
     [("user", "Hi")],
     [("system", "You are a helpful assistant."), ("user", "Who is there?")],

@@ -12,7 +12,7 @@ from corecheck import ROOT, case, exit_code, q8_kernels, random_model  # noqa: E
 CORE = ["src/modelfile.c", "src/model.c", "src/llama.c", "src/kernels.c", "src/q8.c", "src/quantize.c",
         "src/sampler.c", "src/ecmath.c"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src/formats/*.c"))) \
     + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src/tokenizers/*.c")))
-CLI_SRCS = ["src/cli/efichat_cli.c", "src/cli/pool.c", "src/cli/formats_info.c", "src/cli/llama_open.c",
+CLI_SRCS = ["src/cli/efichat_cli.c", "src/cli/pool.c", "src/cli/formats_info.c", "src/chat/llchat.c", "src/chat/template.c",
             "src/cli/llama_cmds.c"]
 # The core's numeric flags (Makefile CORE_FLAGS); no -Werror: clang 14 warns about GCC-only attributes.
 FLAGS = ["-std=c11", "-O1", "-g", "-fno-math-errno", "-ffp-contract=off", "-fno-strict-aliasing", "-msse2",

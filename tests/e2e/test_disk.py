@@ -105,6 +105,43 @@ def main():
               needs=esp)
     cases.run("disk: efichat/README.txt for users", lambda: user_text("README.txt"), needs=esp)
     cases.run("disk: efichat/ENROLL.txt says what to press", lambda: user_text("ENROLL.txt"), needs=esp)
+
+    def models_option():
+        # `make disk MODELS=...` into another image: the files land in efichat/models/, byte for byte, and the image
+        # grows to hold them (each file's MiB rounded up, plus 48: 1 + 70 + 48)
+        work = os.path.join(BUILD, "e2e")
+        os.makedirs(work, exist_ok=True)
+        img, small, big = (os.path.join(work, n) for n in ("disk-models.img", "tiny.gguf", "big.bin"))
+        with open(small, "wb") as f:
+            f.write(b"GGUF" + bytes(range(256)) * 4)
+        with open(big, "wb") as f:
+            f.write(os.urandom(70 << 20))
+        try:
+            r = subprocess.run(["make", "-s", "disk", f"DISK_IMG={img}", f"MODELS={small}"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)
+            check(r.returncode == 0, f"make disk MODELS=: {r.stdout[-300:]} {r.stderr[-300:]}")
+            size_small = os.path.getsize(img)
+            r = subprocess.run(["make", "-s", "disk", f"DISK_IMG={img}", f"MODELS={small} {big}"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)
+            check(r.returncode == 0, f"make disk MODELS= (two files): {r.stderr[-300:]}")
+            with open(img, "rb") as f:
+                f.seek(2 * SECTOR + 32)
+                start = struct.unpack("<Q", f.read(8))[0]
+            for host in (small, big):
+                got = subprocess.run(["mtype", "-i", f"{img}@@{start * SECTOR}",
+                                      "::/efichat/models/" + os.path.basename(host)], capture_output=True,
+                                     env=dict(os.environ, MTOOLS_SKIP_CHECK="1"), timeout=60).stdout
+                with open(host, "rb") as f:
+                    check(got == f.read(), f"efichat/models/{os.path.basename(host)} differs from {host}")
+            check(size_small == 64 << 20 and os.path.getsize(img) == 119 << 20,
+                  f"image sizes {size_small >> 20} and {os.path.getsize(img) >> 20} MiB, want 64 and 119")
+        finally:
+            for p in (img, small, big):
+                if os.path.exists(p):
+                    os.remove(p)
+
+    cases.run("disk: make disk MODELS=... puts the files in efichat/models/ and sizes the image for them",
+              models_option)
     return cases.exit_code()
 
 

@@ -6,20 +6,21 @@ capitals (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Six boots
 
   1. 512 MiB: the picker lists the three files and the built-in model, model=gone.gguf preselects the first; Down and
      Enter pick the GGUF, which loads with progress lines; efichat.cfg then says model=llama-150m.gguf, every other
-     byte kept; the chat answers (the built-in model until the Llama engine is wired).
+     byte kept; the GGUF runs and answers.
   2. 96 MiB: model= preselects the GGUF; Enter gives "needs N MiB, M MiB free" and the built-in model answers.
   3. the disk write-protected (a USB stick with its lock on): model= (edited on the host) preselects tiny-l2c.bin;
      Home and Enter pick the truncated GGUF: "cannot remember the model" (read-only), the file is read and handed
-     over, and the built-in model answers.
+     over, the GGUF reader refuses it, and the built-in model answers.
   4. no screen (-vga none): the numbered list on the serial console; Up typed as VT100 and the digit 3 pick the
-     llama2.c checkpoint, which comes with its tokenizer.bin.
+     llama2.c checkpoint, which comes with its own X.tokenizer.bin, runs and answers.
   5. the digit 2 picks the GGUF and Esc right behind it cancels the load; the built-in model answers.
   6. the digit 4 picks Z-UPPER.BIN (a copy of the checkpoint without its own X.tokenizer.bin): tokenizer.bin comes
      with it.
   7. (another image) one llama2.c file alone, without its tokenizer: no picker, the file is read, the missing
      tokenizer is an error line, and the built-in model answers.
 
-Cases named "llama:" are for the engine (an answer from the GGUF, the truncated file refused) and are not run yet.
+Cases named "llama:" need the Llama engine (src/efi/llama_app.c) behind models_choose: the GGUF and the llama2.c
+checkpoint run and answer, the truncated GGUF is refused with its reader's line.
 QEMU is killed on every way out; every wait has a deadline."""
 import os, re, subprocess, sys
 
@@ -67,9 +68,12 @@ def picker_lines(m, since):
     return entries, first
 
 
-def answers(m, since):
-    """A typed line gets a reply line (whatever model answers)."""
+def answers(m, since, model=None):
+    """A typed line gets a reply line; model: the name the model line before ready must start with."""
     r = m.wait_for(r"efichat: ready\r?\n", READY_S, since)
+    if model:
+        line = re.search(r"efichat: model ([^\r\n]*)", m.text(since, r.end()))
+        check(line and line.group(1).startswith(model), f"the model line is {line and line.group(0)!r}, not {model}")
     m.type_text("Hi")
     m.send_key("ret")
     tokens = int(m.wait_for(REPLY_RX, REPLY_S, r.end()).group(1))
@@ -107,6 +111,7 @@ def main():
             def picker_lists():
                 entries, first = picker_lines(m, 0)
                 info(f"picker entries: {entries}")
+                st["builtin"] = entries[max(entries)][0][len("built-in: "):]
                 want = [(TRUNC, mib_up(sizes[TRUNC])), (GGUF, mib_up(sizes[GGUF])), (L2C, mib_up(sizes[L2C])),
                         (UPPER, mib_up(sizes[L2C]))]
                 check([entries.get(k) for k in (1, 2, 3, 4)] == want, f"entries 1..4 are {entries}, not {want}")
@@ -134,8 +139,8 @@ def main():
                 m.wait_for(r"efichat: chosen " + re.escape(GGUF) + r" MiB=\d+\r?\n", KEY_S, done.end())
                 st["loaded"] = done.end()
 
-            def still_answers():
-                answers(m, st["loaded"])
+            def llama_answers():
+                answers(m, st["loaded"], model=GGUF + " family=gguf llama")
 
             P = ["models: the picker lists the 4 model files by name (not tokenizers; .BIN too) and the built-in model; "
                  "a vanished model= preselects the first"]
@@ -143,8 +148,7 @@ def main():
             cases.run("models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line",
                       pick_and_load, needs=P)
             L = ["models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line"]
-            cases.run("models: after the load the chat answers (built-in model until the Llama engine is wired)",
-                      still_answers, needs=L)
+            cases.run("llama: the 150 MB GGUF runs (its model line) and answers a typed line", llama_answers, needs=L)
 
         def remembered():
             got = read_esp_file(IMG, "/efichat/efichat.cfg")
@@ -173,7 +177,8 @@ def main():
                 st["no_room"] = e.end()
 
             cases.run("models: with 96 MiB the remembered GGUF is refused: 'NAME needs N MiB, M MiB free'", no_room)
-            cases.run("models: after the refusal the built-in model answers", lambda: answers(m, st["no_room"]),
+            cases.run("models: after the refusal the built-in model answers",
+                      lambda: answers(m, st["no_room"], model=st["builtin"]),
                       needs=["models: with 96 MiB the remembered GGUF is refused: 'NAME needs N MiB, M MiB free'"])
     else:
         cases.fail("models: boot 2 (96 MiB)", f"not run, needs {R[0]}")
@@ -200,11 +205,17 @@ def main():
                 c = m.wait_for(r"efichat: chosen " + re.escape(TRUNC) + r" MiB=\d+\r?\n", KEY_S, d.end())
                 st["trunc"] = c.end()
 
+            def llama_refuses_truncated():
+                e = m.wait_for(r"efichat: error: " + re.escape(TRUNC) + r": ([^\r\n]*)\r?\n", KEY_S, st["trunc"])
+                info(e.group(0).strip())
+                check("out of range" in e.group(1) and "built-in" in e.group(1), f"the reason is {e.group(1)!r}")
+                answers(m, e.end(), model=st["builtin"])
+
             T = ["models: read-only stick: Home and Enter pick the truncated GGUF; 'cannot remember' line; the file "
                  "is read and handed over"]
             cases.run(T[0], truncated_read)
-            cases.run("models: after the truncated file the built-in model answers", lambda: answers(m, st["trunc"]),
-                      needs=T)
+            cases.run("llama: the truncated GGUF is refused with its error line, then the built-in model answers",
+                      llama_refuses_truncated, needs=T)
     else:
         cases.fail("models: boot 3 (read-only, truncated)", f"not run, needs {R[0]}")
     # ---- boot 4: no screen, the picker on the serial console; Up as a VT100 sequence, then a digit picks the pair
@@ -227,11 +238,13 @@ def main():
                                r" tokenizer_bytes=(\d+)\r?\n", LOAD_S, since)
                 check(int(c.group(1)) == sizes["tokenizer.bin"], f"tokenizer_bytes={c.group(1)}")
                 r = m.wait_for(r"efichat: ready\r?\n", READY_S, c.end())
+                check(re.search(r"efichat: model " + re.escape(L2C) + " family=llama2.c", m.text(c.end(), r.end())),
+                      "the llama2.c model does not run")
                 m.serial_write("Hi\r")
                 m.wait_for(REPLY_RX, REPLY_S, r.end())
 
-            cases.run("models: text console: numbered list, Up (VT100) and a digit pick the llama2.c pair, with its own "
-                      "X.tokenizer.bin; the chat answers", serial_pick)
+            cases.run("llama: text console: numbered list, Up (VT100) and a digit pick the llama2.c pair, with its own "
+                      "X.tokenizer.bin; it runs and answers", serial_pick)
     else:
         cases.fail("models: boot 4 (serial console)", f"not run, needs {T[0]}")
     # ---- boot 5: a digit picks the GGUF and Esc, queued right behind it, cancels the load
@@ -245,7 +258,7 @@ def main():
                 c = m.wait_for(r"efichat: load cancelled\r?\n", LOAD_S, since)
                 r = m.wait_for(r"efichat: ready\r?\n", READY_S, c.end())
                 check(not re.search(r"efichat: (loaded|chosen) ", m.text(since, r.end())), "the load went on")
-                answers(m, r.start())
+                answers(m, c.end(), model=st["builtin"])
 
             cases.run("models: Esc during the load cancels it, then the built-in model answers",
                       esc_cancels)
@@ -285,9 +298,6 @@ def main():
 
             cases.run("models: one file is taken without a picker; a llama2.c file without tokenizer.bin is one error "
                       "line, then the built-in model answers", lone_file)
-    # Not run until the Llama engine parses the chosen bytes (src/efi/main.c's MODELS ON THE STICK block):
-    #   "llama: the 150 MB GGUF answers a typed line"             (boot 1, after 'loaded')
-    #   "llama: the truncated GGUF is refused with its error line" (boot 3, then the built-in model answers)
     return cases.exit_code()
 
 

@@ -2,7 +2,8 @@
  * hidden 1, batch 1): ck_read reads a path, so each input is written to an in-memory file (memfd) first.
  * As for the model, every input is also tried with its CRC made right, which reaches the checks of the values.
  * Promises checked: a rejected file leaves the model untouched and says why; an accepted one holds only values
- * a run can resume from (finite parameters and moments, second moments >= 0, RNG state not 0, best val >= 0). */
+ * a run can resume from (finite parameters and moments, second moments >= 0, RNG state not 0, best val >= 0,
+ * dropout in [0, 1)). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void read_checkpoint(const uint8_t *bytes, size_t len)
             FUZZ_CHECK(model.params[i] == 0.0f);
         return;
     }
-    FUZZ_CHECK(st.rng_state != 0 && st.best_val >= 0.0f);
+    FUZZ_CHECK(st.rng_state != 0 && st.best_val >= 0.0f && st.dropout >= 0.0f && st.dropout < 1.0f);
     for (size_t i = 0; i < model.nparams; i++)
         FUZZ_CHECK(isfinite(model.params[i]) && isfinite(model.m[i]) && isfinite(model.v[i]) && model.v[i] >= 0.0f);
 }

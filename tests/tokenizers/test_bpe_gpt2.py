@@ -120,6 +120,23 @@ if p_ids:
     greedy = [int(np.argmax(lg[len(p_ids) - 1 + k])) for k in range(len(g_ids))] if lg is not None else None
     tc.case(greedy == g_ids, "qwen2 + byte-level BPE: each generated id is llama-logits' argmax", r2.stderr[-300:])
 
+# special tokens written in a template's text: `tokenize --special 1` maps "<|endoftext|>" (a control token) to its
+# id and encodes the text between as the oracle does; without it the same text stays characters
+special_text = lines[0] + "<|endoftext|>" + lines[1] + "<|endoftext|><|endoftext|>"
+special_path = os.path.join(tc.WORK, "gpt2_special.txt")
+with open(special_path, "w", encoding="utf-8") as f:
+    f.write(special_text)
+for flag in ("1", "0"):
+    r = subprocess.run([CLI, "tokenize", "--tokenizer", gguf, "--text-file", special_path, "--special", flag],
+                       capture_output=True, text=True)
+    got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+    if flag == "1":
+        tc.case(got == want[0] + [eot] + want[1] + [eot, eot], "gpt2: --special 1 turns <|endoftext|> in the text into "
+                "its id, the text between as the oracle encodes it", f"{got} {r.stderr[-200:]}")
+    else:
+        tc.case(got is not None and eot not in got,
+                "gpt2: without --special, <|endoftext|> typed in a text is characters", f"{got}")
+
 # Every assigned codepoint past ASCII (in the Unicode of Python's unicodedata, which made unicode_classes.h): its
 # class decides the chunks of " Xa X1 X". JavaScript's \s differs from Unicode's White_Space in U+0085 (not a space
 # to it) and U+FEFF (a space to it): those two are left out.
@@ -141,3 +158,4 @@ for k, name in enumerate(("gpt2", "qwen2", "llama3")):
             f"pre-tokeniser {name}: all {len(cps)} assigned codepoints U+0080..U+2FFFF class as JavaScript's regex",
             f"{len(bad)} differ: {bad[:12]}")
 raise SystemExit(tc.exit_code())
+

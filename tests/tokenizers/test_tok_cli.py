@@ -107,4 +107,36 @@ for name, winner, extra in (("EOS", sp.eos_id(), ()), ("end of turn", 700, (("to
     r = cli("llama-generate", "--model", stop_model, "--prompt", prompt, "--max", 10, "--ids", 1)
     tc.case(r.returncode == 0 and r.stdout == "\n" and "generated ids:\n" in r.stderr + "\n",
             f"llama-generate stops at once when {name} ({winner}) wins", f"{r.stdout!r} {r.stderr[-300:]!r}")
+# `generate` and `bench` take a Llama-family file too (they hand it to llama-generate / llama-bench); sampling over the
+# 1,000-token vocabulary: top-k 1 is greedy, a seed repeats its draws, other seeds differ
+greedy = cli("llama-generate", "--model", model, "--prompt", prompt, "--max", 12)
+via = cli("generate", "--model", model, "--prompt", prompt, "--max", 12)
+tc.case(greedy.returncode == 0 and via.stdout == greedy.stdout, "generate --model GGUF is llama-generate",
+        f"{via.stdout!r} vs {greedy.stdout!r} {via.stderr[-200:]}")
+b = cli("bench", "--model", model, "--tokens", 20)
+tc.case(b.returncode == 0 and "decode" in b.stdout and "tokens/s" in b.stdout, "bench --model GGUF is llama-bench",
+        b.stdout + b.stderr[-200:])
+k1 = cli("llama-generate", "--model", model, "--prompt", prompt, "--max", 12, "--temp", 1, "--top-k", 1, "--seed", 5)
+runs = [cli("llama-generate", "--model", model, "--prompt", prompt, "--max", 24, "--temp", 1.2, "--seed", s).stdout
+        for s in (5, 5, 6, 7)]
+tc.case(k1.stdout == greedy.stdout and runs[0] == runs[1] and len({runs[0], runs[2], runs[3]}) == 3,
+        "llama-generate sampling: top-k 1 is greedy, a seed repeats its draws, three seeds give three texts",
+        f"{k1.stdout!r} {runs!r}")
+
+# a template's text with SentencePiece's control tokens in it: --special 1 maps "<s>" and "</s>" to their ids and
+# encodes each run of text between as SentencePiece encodes it alone (its dummy prefix again after a special token,
+# as llama.cpp's tokenizer does); typed without --special they stay characters
+special_text = "Hello there</s>world<s> x"
+special_path = os.path.join(tc.WORK, "spm_special.txt")
+with open(special_path, "w", encoding="utf-8") as f:
+    f.write(special_text)
+r = cli("tokenize", "--tokenizer", gguf, "--text-file", special_path, "--special", 1)
+want = [sp.bos_id()] + sp.encode("Hello there") + [sp.eos_id()] + sp.encode("world") + [sp.bos_id()] + sp.encode(" x")
+got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+tc.case(got == want, "tokenize --special 1: <s> and </s> in the text are their ids, the runs between SentencePiece's",
+        f"{got} vs {want} {r.stderr[-200:]}")
+r = cli("tokenize", "--tokenizer", gguf, "--text-file", special_path)
+got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else None
+tc.case(got == [sp.bos_id()] + sp.encode(special_text), "tokenize: without --special, </s> in a text is characters "
+        "(SentencePiece's ids of the whole text)", f"{got}")
 raise SystemExit(tc.exit_code())

@@ -3,8 +3,8 @@
 every output file (model, checkpoint, CSV) exactly as it was: missing, empty, too-short data or data that is not a
 regular file (a directory; a FIFO, which must not block); corrupt, truncated,
 foreign or mismatched checkpoints; checkpoints of the old format (version 1); header fields changed without the CRC
-(the CRC covers the header); values no run can resume from under a valid CRC (RNG state 0, best val -1 or NaN, a
-NaN parameter or moment); impossible dimensions."""
+(the CRC covers the header); values no run can resume from under a valid CRC (RNG state 0, best val -1 or NaN,
+dropout 1 or NaN, a NaN parameter or moment); impossible dimensions; a dropout probability outside [0, 1)."""
 import os, shutil, struct, sys, tempfile, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -56,12 +56,15 @@ with tempfile.TemporaryDirectory() as tmp:
     rng_changed = corrupt("rng.ck", lambda b: struct.pack_into("<Q", b, 48, 0))
     seed_changed = corrupt("seed.ck", lambda b: struct.pack_into("<Q", b, 56, 7))
     best_changed = corrupt("best.ck", lambda b: struct.pack_into("<f", b, 80, -1.0))
+    dropout_changed = corrupt("dropout.ck", lambda b: struct.pack_into("<f", b, 84, 0.5))
     # the old format: its header was outside the CRC
     v1 = corrupt("v1.ck", lambda b: struct.pack_into("<I", b, 4, 1))
     # valid CRC, values no run can continue from
     rng_zero = resealed("rng0.ck", lambda b: struct.pack_into("<Q", b, 48, 0))
     best_negative = resealed("bestneg.ck", lambda b: struct.pack_into("<f", b, 80, -1.0))
     best_nan = resealed("bestnan.ck", lambda b: struct.pack_into("<f", b, 80, float("nan")))
+    dropout_one = resealed("dropout1.ck", lambda b: struct.pack_into("<f", b, 84, 1.0))
+    dropout_nan = resealed("dropoutnan.ck", lambda b: struct.pack_into("<f", b, 84, float("nan")))
     nan_param = resealed("nanparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * 5, float("nan")))
     inf_param = resealed("infparam.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams - 1), float("inf")))
     nan_moment = resealed("nanm.ck", lambda b: struct.pack_into("<f", b, hdr + 4 * (nparams + 3), float("nan")))
@@ -88,10 +91,13 @@ with tempfile.TemporaryDirectory() as tmp:
         ("checkpoint-rng-outside-crc", ["--data", p("d.txt"), "--resume", rng_changed, *more], "corrupt"),
         ("checkpoint-seed-outside-crc", ["--data", p("d.txt"), "--resume", seed_changed, *more], "corrupt"),
         ("checkpoint-best-val-outside-crc", ["--data", p("d.txt"), "--resume", best_changed, *more], "corrupt"),
+        ("checkpoint-dropout-outside-crc", ["--data", p("d.txt"), "--resume", dropout_changed, *more], "corrupt"),
         ("checkpoint-version-1", ["--data", p("d.txt"), "--resume", v1, *more], "version 1"),
         ("checkpoint-rng-zero", ["--data", p("d.txt"), "--resume", rng_zero, *more], "RNG state is 0"),
         ("checkpoint-best-val-negative", ["--data", p("d.txt"), "--resume", best_negative, *more], "best val"),
         ("checkpoint-best-val-nan", ["--data", p("d.txt"), "--resume", best_nan, *more], "best val"),
+        ("checkpoint-dropout-one", ["--data", p("d.txt"), "--resume", dropout_one, *more], "dropout"),
+        ("checkpoint-dropout-nan", ["--data", p("d.txt"), "--resume", dropout_nan, *more], "dropout"),
         ("checkpoint-nan-parameter", ["--data", p("d.txt"), "--resume", nan_param, *more], "parameter is NaN"),
         ("checkpoint-inf-parameter", ["--data", p("d.txt"), "--resume", inf_param, *more], "parameter is NaN or infinite"),
         ("checkpoint-nan-moment", ["--data", p("d.txt"), "--resume", nan_moment, *more], "moment"),
@@ -103,6 +109,9 @@ with tempfile.TemporaryDirectory() as tmp:
         ("ctx-over-limit", ["--data", p("d.txt"), "--ctx", "9000"], "--ctx"),
         ("non-numeric-dim", ["--data", p("d.txt"), "--dim", "big"], "--dim"),
         ("unknown-option", ["--data", p("d.txt"), "--dimm", "8"], "unknown option"),
+        ("dropout-one", ["--data", p("d.txt"), "--dropout", "1"], "--dropout wants a probability in [0, 1)"),
+        ("dropout-negative", ["--data", p("d.txt"), "--dropout", "-0.1"], "--dropout"),
+        ("dropout-not-a-number", ["--data", p("d.txt"), "--dropout", "nan"], "--dropout"),
         ("missing-out", ["--data", p("d.txt"), "--no-out"], "--out"),
     ]
     rep.case(read(same) == good_ck, "bad-input-reseal-helper-is-exact", "resealing changed the checkpoint")
