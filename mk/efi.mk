@@ -31,12 +31,13 @@ EFI_CFLAGS := $(CORE_FLAGS) $(EFI_ABI_FLAGS) $(WARN) -DGNU_EFI_USE_MS_ABI -I$(EF
 # Freestanding console code: built into the app and into the host tests.
 CONSOLE_SRCS := src/chat/fmt.c src/chat/settings.c src/chat/transcript.c src/chat/lineedit.c src/chat/chatui.c \
                 src/chat/convo.c src/input/vt100.c src/input/keymap.c src/gop/fb.c src/gop/font.c \
-                src/gop/render.c src/gop/modes.c src/gop/bmp.c src/chat/report.c src/efi/config.c src/chat/template.c
+                src/gop/render.c src/gop/modes.c src/gop/bmp.c src/chat/report.c src/efi/config.c src/chat/template.c \
+                src/chat/picker.c src/chat/cfgedit.c
 CONSOLE_HDRS := $(wildcard src/chat/*.h src/input/*.h src/gop/*.h src/efi/*.h)
 # Files that talk to the firmware.
 EFI_SRCS := src/efi/entry.c src/efi/firmware.c src/efi/main.c src/efi/app.c src/efi/clock.c src/efi/mirror.c \
             src/efi/files.c src/efi/secureboot.c src/efi/report.c src/efi/shot.c src/efi/leave.c src/efi/memory.c \
-            src/efi/mp.c src/efi/llama_app.c \
+            src/efi/mp.c src/efi/llama_app.c src/efi/models.c src/efi/modelpick.c \
             src/gop/efi_screen.c src/input/efi_input.c
 # The Llama family's file readers, tokenizers and conversation: freestanding, compiled with the app's flags.
 LLAMA_APP_SRCS := $(wildcard src/formats/*.c src/tokenizers/*.c) src/chat/llchat.c

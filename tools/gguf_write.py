@@ -90,7 +90,9 @@ def quantize(ggml_type, x):
     if ggml_type == F16:
         return x.astype("<f2").tobytes()
     blocks = x.reshape(-1, block)
-    return b"".join({Q8_0: _q8_0, Q4_0: _q4_0, Q4_K: _q4_k, Q6_K: _q6_k}[ggml_type](b) for b in blocks)
+    if ggml_type == Q8_0:
+        return _q8_0_blocks(blocks)
+    return b"".join({Q4_0: _q4_0, Q4_K: _q4_k, Q6_K: _q6_k}[ggml_type](b) for b in blocks)
 
 
 def _q8_0(b):
@@ -98,6 +100,20 @@ def _q8_0(b):
     df = np.float32(d)
     q = np.clip(np.round(b / df), -127, 127).astype(np.int8) if df else np.zeros(32, np.int8)
     return d.tobytes() + q.tobytes()
+
+
+def _q8_0_blocks(blocks):
+    """_q8_0 on every block at once, the same bytes (the scale divided in float64 as the scalar code does), ~60x
+    faster: tools/make_model_fixtures.py quantises a 150 MB model with it."""
+    n = blocks.shape[0]
+    d = (np.abs(blocks).max(1).astype(np.float64) / 127).astype("<f2")
+    df = d.astype(np.float32)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(df != 0, np.clip(np.round(blocks / df), -127, 127), 0).astype(np.int8)
+    out = np.empty((n, 34), np.uint8)
+    out[:, :2] = d.view(np.uint8).reshape(n, 2)
+    out[:, 2:] = q.view(np.uint8)
+    return out.tobytes()
 
 
 def _q4_0(b):

@@ -9,6 +9,7 @@
 enum chat_mode { MODE_PLAY = 0, MODE_RAW = 1 };
 
 #define SETTINGS_NAME_BYTES 32
+#define SETTINGS_MODEL_BYTES 128 /* config model=: a file name in \efichat\models (UTF-8, NUL included) */
 #define TEMP_MAX 200     /* hundredths: 2.00 */
 #define TOP_P_MIN 5      /* hundredths: 0.05 */
 #define TOP_P_MAX 100
@@ -35,6 +36,7 @@ typedef struct {
     uint32_t memlog;             /* 1 = "efichat: memory free_kib=.. ctx_slides=.." after every reply (make soak) */
     uint32_t cores;              /* cores that run the model: 0 = every core the firmware offers, 1 = the BSP only */
     int32_t chat_template;       /* a Llama-family model's chat template (enum chat_template), -1 = from its file */
+    char model[SETTINGS_MODEL_BYTES]; /* the model picker's last choice (a name in \efichat\models); "" = none */
 } Settings;
 
 void settings_default(Settings *s);

@@ -1,6 +1,6 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, template. Values are checked against the same ranges
- * the hotkeys keep; a bad line changes nothing. */
+ * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, template, model. Values are checked against the same
+ * ranges the hotkeys keep; a bad line changes nothing. */
 #include "config.h"
 #include "../chat/template.h"
 
@@ -129,6 +129,16 @@ static int apply(Settings *s, Span k, Span v, const char **why)
                 return *why = "user_name must not hold control characters or ':', got", 0;
         fmt_copy(s->user_name, v.p, v.n);
         s->user_name[v.n] = 0;
+    } else if (span_is(k, "model")) {
+        /* a file name in \efichat\models as the picker wrote it: no folders, no controls */
+        if (v.n == 0 || v.n >= SETTINGS_MODEL_BYTES)
+            return *why = "model must be a file name of 1 to 127 bytes, got", 0;
+        for (size_t i = 0; i < v.n; i++)
+            if ((uint8_t)v.p[i] < 0x20 || (uint8_t)v.p[i] == 0x7F || v.p[i] == '/' || v.p[i] == '\\' ||
+                v.p[i] == ':')
+                return *why = "model must be a file name in \\efichat\\models (no folders), got", 0;
+        fmt_copy(s->model, v.p, v.n);
+        s->model[v.n] = 0;
     } else if (span_is(k, "screen")) {
         size_t x = 0;
         while (x < v.n && v.p[x] != 'x')

@@ -47,6 +47,9 @@ EFI_STATUS file_exists(EFI_HANDLE image, const CHAR16 *path);
 EFI_STATUS file_make_dir(EFI_HANDLE image, const CHAR16 *path);
 /* "the boot volume is read-only", "... is full", ...: what a write failure means, for the one error line. */
 const char *file_error_phrase(EFI_STATUS st);
+/* The boot volume's root directory, open, for the caller to Close(); EFI_NOT_FOUND when the app was not started
+ * from a file system. */
+EFI_STATUS file_open_root(EFI_HANDLE image, EFI_FILE_HANDLE *root);
 
 /* ---- memory.c: the firmware's memory map in KiB: free (EfiConventionalMemory) pages, plus the loader's own
  * (code and pool data, what efichat took) when loader_too; 0 when the map cannot be read. */

@@ -154,3 +154,6 @@ const char *file_error_phrase(EFI_STATUS st)
     default: return "the firmware refused";
     }
 }
+
+/* For readers that need more than file_read_all (src/efi/models.c lists a folder and reads in chunks). */
+EFI_STATUS file_open_root(EFI_HANDLE image, EFI_FILE_HANDLE *root) { return open_root(image, root); }

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "config.h"
 #include "llama_app.h"
+#include "models.h"
 #include "../chat/template.h"
 #include "../chat/fmt.h"
 #include "../q8.h"
@@ -316,15 +317,20 @@ static void welcome(App *a)
                                 "\\efichat\\model.bin on the boot volume.");
 }
 
-/* A Llama-family model from the boot volume, else nothing (the GPT model runs). Interim: one fixed file. */
+/* A Llama-family model from \efichat\models (models_choose: the picker, the read with progress, the tokenizer of a
+ * llama2.c file), else nothing (the GPT model runs). The chosen bytes stay allocated while the model runs. */
 static void open_llama(App *a)
 {
-    uint8_t *buf;
-    size_t len;
-    if (EFI_ERROR(file_read_all(a->image, L"\\efichat\\models\\test.gguf", MODEL_FILE_MAX_BYTES, &buf, &len)))
+    /* The built-in entry's name, from the embedded file's header (docs/model-format.md: bytes 64..127, NUL-padded). */
+    char builtin[MF_NAME_BYTES];
+    fmt_copy(builtin, efichat_model_bin + 64, MF_NAME_BYTES - 1);
+    builtin[MF_NAME_BYTES - 1] = 0;
+    ModelChoice mc;
+    if (!models_choose(a, builtin, (size_t)(efichat_model_bin_end - efichat_model_bin), 0, &mc))
         return;
-    if (!llama_app_open(a, "test.gguf", buf, len, NULL, 0))
-        efi_free(buf);
+    models_choice_line(&mc);
+    if (!llama_app_open(a, mc.file.name, mc.data.bytes, mc.data.len, mc.tokenizer, mc.tokenizer_len))
+        models_choice_free(&mc); /* its error line is out; the built-in model runs */
 }
 
 /* The GPT-family model (\efichat\model.bin or the embedded one) with its kernel; an error that leaves no model ends

@@ -438,12 +438,13 @@ MM_EFI = os.environ.get("MM_EFI", "/usr/lib/shim/mmx64.efi.signed")
 APP_PATH = "/EFI/BOOT/grubx64.efi"   # where efichat lies on the default (shim) image
 
 
-def make_image(out, app, files, shim=True, aa64_app=None):
+def make_image(out, app, files, shim=True, aa64_app=None, disk_mb=64):
     """A disk image like build/efichat.img, built by tools/mkimage.sh as `make disk` does: shim + MokManager with
     `app` as grubx64.efi (shim=True, the default layout) or `app` alone as BOOTX64.EFI, plus files
-    {ESP path: host path}; aa64_app: the AArch64 build as BOOTAA64.EFI beside them. Returns out."""
+    {ESP path: host path}; aa64_app: the AArch64 build as BOOTAA64.EFI beside them; disk_mb: the image's size
+    (more for big model files). Returns out."""
     specs = [f"{dest}={src}" for dest, src in files.items()]
-    env = dict(os.environ, DISK_MB="64", SHIM_EFI=SHIM_EFI if shim else "", MM_EFI=MM_EFI if shim else "",
+    env = dict(os.environ, DISK_MB=str(disk_mb), SHIM_EFI=SHIM_EFI if shim else "", MM_EFI=MM_EFI if shim else "",
                AA64_APP=aa64_app or "")
     subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), out, app] + specs, check=True, timeout=120,
                    env=env)
