@@ -121,8 +121,17 @@ void picker_compose(Grid *g, const Picker *p)
     fill(g, 0, 0, g->cols, g->rows, PAL_INFO, PAL_BG);
     if (g->cols < 8 || g->rows < 3)
         return;
+    char hint[96];
+    Fmt hf;
+    fmt_init(&hf, hint, sizeof hint);
+    fmt_str(&hf, picker_hint);
+    if (p->countdown_s) { /* no key yet: the selection loads by itself */
+        fmt_str(&hf, " (loads in ");
+        fmt_u64(&hf, p->countdown_s);
+        fmt_str(&hf, " s)");
+    }
     /* the box: the widest line plus the size column, the entries that fit between the title and the hint */
-    uint32_t w = text_cols(picker_hint);
+    uint32_t w = text_cols(hint);
     if (text_cols(picker_title) > w)
         w = text_cols(picker_title);
     for (uint32_t i = 0; i < p->n; i++)
@@ -154,7 +163,7 @@ void picker_compose(Grid *g, const Picker *p)
         put_text(g, sx, x0 + w - 1, y, size, fg, bg);
     }
     if (h >= 2)
-        put_text(g, x0 + 2, x0 + w, y0 + h - 2, picker_hint, PAL_HELP, PAL_HELP_BG);
+        put_text(g, x0 + 2, x0 + w, y0 + h - 2, hint, PAL_HELP, PAL_HELP_BG);
 }
 
 /* ---- the load screen */

@@ -21,6 +21,7 @@ typedef struct {
     uint32_t n;
     uint32_t sel;     /* the highlighted entry */
     int has_builtin;  /* the last entry is the built-in model */
+    uint32_t countdown_s; /* seconds until the selection loads by itself (shown in the hint); 0: no countdown */
 } Picker;
 
 enum picker_event {
@@ -46,7 +47,8 @@ int picker_is_builtin(const Picker *p, uint32_t i);
 /* Bytes as whole MiB, rounded up (a 1-byte file is 1 MiB: never "0 MiB" for something that takes room). */
 uint64_t picker_mib_up(uint64_t bytes);
 
-/* The list: a title, one row per entry with its size, the selected one highlighted, and a key hint; centred. */
+/* The list: a title, one row per entry with its size, the selected one highlighted, and a key hint (with the
+ * countdown, when one runs); centred. */
 void picker_compose(Grid *g, const Picker *p);
 
 /* The load screen: the file's name, a bar, "X / Y MiB", the rate and the time left; done <= total. */

@@ -16,6 +16,7 @@ void settings_default(Settings *s)
     s->input = -1;
     s->avx = 1;
     s->chat_template = -1;
+    s->picker_wait = 15; /* a machine whose keyboard the firmware cannot read still starts the remembered model */
     s->q8 = 1; /* the integer kernel: ~2x faster under QEMU and on memory-bound real CPUs, ~0.0002 nats/byte */
 }
 

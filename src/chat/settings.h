@@ -37,6 +37,7 @@ typedef struct {
     uint32_t cores;              /* cores that run the model: 0 = every core the firmware offers, 1 = the BSP only */
     int32_t chat_template;       /* a Llama-family model's chat template (enum chat_template), -1 = from its file */
     char model[SETTINGS_MODEL_BYTES]; /* the model picker's last choice (a name in \efichat\models); "" = none */
+    uint32_t picker_wait;        /* seconds the picker waits for a first key before loading its selection; 0 = forever */
 } Settings;
 
 void settings_default(Settings *s);

@@ -1,5 +1,5 @@
 /* config.c - the efichat.cfg parser (see config.h). Keys: temp, top_k, top_p, seed, font_px, user_name, mode,
- * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, template, model. Values are checked against the same
+ * max_reply, screen, input, blt, avx, keylog, q8, memlog, cores, template, model, picker_wait. Values are checked against the same
  * ranges the hotkeys keep; a bad line changes nothing. */
 #include "config.h"
 #include "../chat/template.h"
@@ -105,6 +105,10 @@ static int apply(Settings *s, Span k, Span v, const char **why)
         if (!parse_uint(v, &u) || u < 1 || u > REPLY_MAX_LIMIT)
             return *why = "max_reply must be 1 to 4096, got", 0;
         s->max_reply = (uint32_t)u;
+    } else if (span_is(k, "picker_wait")) {
+        if (!parse_uint(v, &u) || u > 3600)
+            return *why = "picker_wait must be 0 (wait for a key) or 1 to 3600 seconds, got", 0;
+        s->picker_wait = (uint32_t)u;
     } else if (span_is(k, "cores")) {
         if (!parse_uint(v, &u) || u > 64)
             return *why = "cores must be 0 (all) or 1 to 64, got", 0;

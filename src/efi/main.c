@@ -124,7 +124,11 @@ static int alloc_run_state(App *a)
     return a->rs_mem != NULL;
 }
 
-/* \efichat\model.bin when it is there, valid, and its run state fits in memory, else the embedded model.
+/* An efichat model picked in \efichat\models: load_model takes it before model.bin and the embedded one. */
+static ModelChoice chosen_gpt;
+
+/* The efichat model picked in \efichat\models, else \efichat\model.bin when it is there, valid, and its run state
+ * fits in memory, else the embedded model.
  * Returns 0 if neither can run; a->rs_mem is allocated when it returns 1. */
 static int load_model(App *a)
 {
@@ -133,6 +137,18 @@ static int load_model(App *a)
     uint8_t *file;
     size_t len;
     a->random_model = 0;
+    if (chosen_gpt.data.bytes) { /* picked in \efichat\models */
+        msg[0] = 0;
+        ModelError err = model_load(&a->model, chosen_gpt.data.bytes, chosen_gpt.data.len, msg, sizeof msg);
+        if (err == MODEL_OK && alloc_run_state(a))
+            return 1; /* the bytes stay allocated: the model points into them */
+        fmt_init(&f, line, sizeof line);
+        fmt_str(&f, chosen_gpt.file.name);
+        fmt_str(&f, ": ");
+        fmt_str(&f, err == MODEL_OK ? "no memory for its run state" : msg[0] ? msg : model_error_string(err));
+        app_error(a, line);
+        models_choice_free(&chosen_gpt);
+    }
     EFI_STATUS st = file_read_all(a->image, L"\\efichat\\model.bin", MODEL_FILE_MAX_BYTES, &file, &len);
     if (!EFI_ERROR(st)) {
         msg[0] = 0;
@@ -329,6 +345,11 @@ static void open_llama(App *a)
     if (!models_choose(a, builtin, (size_t)(efichat_model_bin_end - efichat_model_bin), 0, &mc))
         return;
     models_choice_line(&mc);
+    const uint8_t *d = mc.data.bytes;
+    if (mc.data.len >= 4 && d[0] == 'E' && d[1] == 'F' && d[2] == 'C' && d[3] == 'M') {
+        chosen_gpt = mc; /* an efichat model: setup_gpt loads it */
+        return;
+    }
     if (!llama_app_open(a, mc.file.name, mc.data.bytes, mc.data.len, mc.tokenizer, mc.tokenizer_len))
         models_choice_free(&mc); /* its error line is out; the built-in model runs */
 }

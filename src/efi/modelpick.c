@@ -74,14 +74,44 @@ static void draw(App *a, const Picker *p)
 /* Runs the picker until a choice; returns the chosen entry's index. */
 static uint32_t run_picker(App *a, Picker *p)
 {
+    /* a keyboard the firmware cannot read must not leave the machine here: without a first key the selection
+     * loads after picker_wait seconds (a countdown in the hint) */
+    uint64_t start = clock_ms(), wait_ms = (uint64_t)a->settings.picker_wait * 1000;
+    p->countdown_s = a->settings.picker_wait;
     list_lines(p);
     if (!a->graphics)
         text_list(p);
     picker_line("choice ", p->entries[p->sel].name);
+    if (p->countdown_s) {
+        char buf[64];
+        Fmt f;
+        fmt_init(&f, buf, sizeof buf);
+        fmt_str(&f, "efichat: picker wait ");
+        fmt_u64(&f, p->countdown_s);
+        fmt_str(&f, " s (then the selection loads; a key stops the count)");
+        mirror_line(buf);
+    }
     draw(a, p);
     for (;;) {
         Key k;
+        if (p->countdown_s) {
+            uint64_t gone = clock_ms() - start;
+            if (gone >= wait_ms) {
+                picker_line("auto ", p->entries[p->sel].name);
+                picker_line("selected ", p->entries[p->sel].name);
+                return p->sel;
+            }
+            uint32_t left = (uint32_t)((wait_ms - gone + 999) / 1000);
+            if (left != p->countdown_s) {
+                p->countdown_s = left;
+                draw(a, p);
+            }
+        }
         while (input_poll(&a->input, &k)) {
+            if (p->countdown_s) { /* any key stops the countdown */
+                p->countdown_s = 0;
+                draw(a, p);
+            }
             enum picker_event ev = picker_key(p, &k);
             if (ev == PICK_MOVED) {
                 picker_line("choice ", p->entries[p->sel].name);
@@ -220,7 +250,10 @@ int models_choose(App *a, const char *builtin_name, uint64_t builtin_bytes, uint
     const ModelFile *m = &list->files[pick];
     if (models_read(a, m, extra_bytes, &out->data) != MODELS_READ_OK)
         goto done;
-    if (!m->gguf && !read_tokenizer(a, m, out)) {
+    /* a .bin is a llama2.c checkpoint with a tokenizer beside it, or an efichat model (magic EFCM), which has none */
+    const uint8_t *d = out->data.bytes;
+    int efcm = out->data.len >= 4 && d[0] == 'E' && d[1] == 'F' && d[2] == 'C' && d[3] == 'M';
+    if (!m->gguf && !efcm && !read_tokenizer(a, m, out)) {
         models_bytes_free(&out->data);
         goto done;
     }

@@ -70,6 +70,14 @@ int main(void)
     check_case(bad == 0 && s.cores == 1, "config_cores_one", "%u %u", bad, s.cores);
     bad = parse("cores=65\n", &s);
     check_case(bad == 1 && s.cores == 0, "config_cores_range", "%u %u", bad, s.cores);
+    bad = parse("picker_wait=3\n", &s);
+    check_case(bad == 0 && s.picker_wait == 3, "config_picker_wait", "%u %u", bad, s.picker_wait);
+    bad = parse("picker_wait=3601\npicker_wait=soon\n", &s);
+    check_case(bad == 2 && s.picker_wait == 15, "config_picker_wait_range_default_15", "%u %u", bad, s.picker_wait);
+    bad = parse("template=zephyr\n", &s);
+    check_case(bad == 0 && s.chat_template == 3, "config_template", "%u %d", bad, s.chat_template);
+    bad = parse("template=jinja\ntemplate=auto\n", &s);
+    check_case(bad == 1 && s.chat_template == -1, "config_template_bad_and_auto", "%u %d", bad, s.chat_template);
     bad = parse("user_name=A\x7f" "B\n", &s);
     check_case(bad == 1 && !strcmp(s.user_name, d.user_name), "config_user_name_rejects_del", "%u '%s'", bad,
                s.user_name);

@@ -105,6 +105,13 @@ static void test_compose(void)
     ok = ok && (l > r ? l - r : r - l) <= 1 && find_row(&g, "Choose a model") >= 0 && find_row(&g, "Enter") >= 0;
     check_case(ok, "picker_list_is_centred_with_sizes_and_selection", "rows a %d c %d builtin %d margins %u %u: '%s'",
                ya, yc, yb, l, r, ya >= 0 ? rows[ya] : "");
+    /* a countdown runs: the hint says when the selection loads by itself; without one it says nothing of it */
+    int no_count = find_row(&g, "loads in") < 0;
+    p.countdown_s = 12;
+    picker_compose(&g, &p);
+    as_text(&g);
+    int yh = find_row(&g, "Enter load, Esc built-in (loads in 12 s)");
+    check_case(no_count && yh > yc, "picker_hint_shows_the_countdown", "hint row %d", yh);
 
     /* more entries than rows: the selection stays in view */
     Picker big;

@@ -18,6 +18,10 @@ capitals (tools/make_model_fixtures.py), with an efichat.cfg in CR LF. Six boots
      with it.
   7. (another image) one llama2.c file alone, without its tokenizer: no picker, the file is read, the missing
      tokenizer is an error line, and the built-in model answers.
+  8. (another image) no key at the picker: after picker_wait=2 seconds the remembered mine.bin loads by itself; it is
+     an efichat-format model (no tokenizer), run as the GPT model.
+
+In boot 1 the GGUF's greedy reply must be the host CLI's `chat` reply byte for byte.
 
 Cases named "llama:" need the Llama engine (src/efi/llama_app.c) behind models_choose: the GGUF and the llama2.c
 checkpoint run and answer, the truncated GGUF is refused with its reader's line.
@@ -33,7 +37,7 @@ FIXTURES = os.path.join(BUILD, "e2e", "model-fixtures")
 IMG = os.path.join(LOGS, "models-folder.img")
 GGUF, TRUNC, L2C = "llama-150m.gguf", "llama-150m-truncated.gguf", "tiny-l2c.bin"
 L2C_TOK, UPPER = "tiny-l2c.tokenizer.bin", "Z-UPPER.BIN"   # the pair's own tokenizer; a copy whose is tokenizer.bin
-CFG = b"# written by tests/e2e/test_models_folder.py\r\nmax_reply=12\r\nmodel=gone.gguf\r\ntemp=0.5\r\n"
+CFG = b"# written by tests/e2e/test_models_folder.py\r\nmax_reply=12\r\nmodel=gone.gguf\r\ntemp=0\r\n"
 READY_S, PICKER_S, LOAD_S, REPLY_S, KEY_S = 300, 300, 300, 120, 30
 REPLY_RX = r"efichat: reply tokens=(\d+) ms=(\d+)\r?\n"
 MIB = 1 << 20
@@ -140,7 +144,22 @@ def main():
                 st["loaded"] = done.end()
 
             def llama_answers():
+                # greedy (temp=0): the reply on serial is the host's `efichat-cli chat` reply byte for byte (the same
+                # llchat code, Q8 kernel, 12 tokens), as the serial port shows bytes
                 answers(m, st["loaded"], model=GGUF + " family=gguf llama")
+                got = re.search(r"Hi\r\n(.*)\r\nefichat: reply tokens=", m.text(st["loaded"]), re.S)
+                check(got, "no reply between the echoed line and the reply line")
+                script = os.path.join(LOGS, "models-hi.txt")
+                with open(script, "w") as f:
+                    f.write("Hi")
+                r = subprocess.run([os.path.join(BUILD, "efichat-cli"), "chat", "--model", fixtures()[GGUF],
+                                    "--script", script, "--max", "12", "--kernel", "q8"], capture_output=True,
+                                   timeout=300)
+                check(r.returncode == 0, f"efichat-cli chat: {r.stderr[-300:]!r}")
+                want = bytes(b if b >= 0x20 and b != 0x7F or b in (9, 10) else 0x3F for b in r.stdout[:-1])
+                want = want.replace(b"\n", b"\r\n").decode("utf-8", "replace")
+                info(f"reply {got.group(1)!r}")
+                check(got.group(1) == want, f"QEMU replied {got.group(1)!r}, the host {want!r}")
 
             P = ["models: the picker lists the 4 model files by name (not tokenizers; .BIN too) and the built-in model; "
                  "a vanished model= preselects the first"]
@@ -148,7 +167,8 @@ def main():
             cases.run("models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line",
                       pick_and_load, needs=P)
             L = ["models: Down and Enter pick the 150 MB GGUF; it loads with progress lines and a loaded line"]
-            cases.run("llama: the 150 MB GGUF runs (its model line) and answers a typed line", llama_answers, needs=L)
+            cases.run("llama: the 150 MB GGUF runs (its model line) and answers a typed line with the host's greedy "
+                      "reply", llama_answers, needs=L)
 
         def remembered():
             got = read_esp_file(IMG, "/efichat/efichat.cfg")
@@ -298,6 +318,32 @@ def main():
 
             cases.run("models: one file is taken without a picker; a llama2.c file without tokenizer.bin is one error "
                       "line, then the built-in model answers", lone_file)
+
+    # ---- boot 8: no key at the picker: after picker_wait seconds the remembered entry loads by itself; it is an
+    # efichat-format model (magic EFCM, no tokenizer), which runs on the GPT path
+    if all(cases.status.get(n) for n in IMAGE):
+        mine = os.path.join(LOGS, "mine.bin")
+        subprocess.run([os.path.join(BUILD, "efichat-cli"), "random-model", "--out", mine, "--dim", "64", "--layers",
+                        "2", "--heads", "2", "--ctx", "64", "--name", "e2e-folder-model"], check=True, timeout=60,
+                       capture_output=True)
+        cfg = os.path.join(LOGS, "models-auto.cfg")
+        with open(cfg, "wb") as f:
+            f.write(b"picker_wait=2\nmodel=mine.bin\n")
+        auto = efiqemu.make_image(os.path.join(LOGS, "models-auto.img"), EFI,
+                                  {"efichat/models/mine.bin": mine, f"efichat/models/{L2C}": os.path.join(FIXTURES, L2C),
+                                   "efichat/models/tokenizer.bin": os.path.join(FIXTURES, "tokenizer.bin"),
+                                   "efichat/efichat.cfg": cfg})
+        with Machine(auto, "models-auto", keyboard="usb", max_life=500) as m:
+            def auto_pick():
+                entries, first = picker_lines(m, 0)
+                check(first.group(1) == "mine.bin", f"model=mine.bin preselected {first.group(1)!r}")
+                m.wait_for(r"efichat: picker wait 2 s", KEY_S, 0)
+                a = m.wait_for(r"efichat: picker auto mine\.bin\r?\n", 60, first.end())
+                c = m.wait_for(r"efichat: chosen mine\.bin MiB=\d+\r?\n", LOAD_S, a.end())
+                answers(m, c.end(), model="e2e-folder-model")
+
+            cases.run("models: with no key the picker loads its selection after picker_wait seconds; an efichat-format "
+                      "file in \\efichat\\models runs as the GPT model", auto_pick)
     return cases.exit_code()
 
 
