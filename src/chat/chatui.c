@@ -17,11 +17,10 @@ static void fill_row(Grid *g, uint32_t y, uint8_t fg, uint8_t bg)
         put(g, x, y, ' ', fg, bg);
 }
 
-/* Writes UTF-8 text from column x; returns the column after it. */
-static uint32_t put_text(Grid *g, uint32_t x, uint32_t y, const char *s, uint8_t fg, uint8_t bg)
+uint32_t chatui_put_text(Grid *g, uint32_t x, uint32_t end, uint32_t y, const char *s, uint8_t fg, uint8_t bg)
 {
     size_t n = fmt_strlen(s), i = 0;
-    while (i < n) {
+    while (i < n && x < end) {
         uint32_t cp;
         size_t used = utf8_decode((const uint8_t *)s + i, n - i, &cp);
         if (used == 0)
@@ -30,6 +29,12 @@ static uint32_t put_text(Grid *g, uint32_t x, uint32_t y, const char *s, uint8_t
         i += used;
     }
     return x;
+}
+
+/* Writes UTF-8 text from column x; returns the column after it. */
+static uint32_t put_text(Grid *g, uint32_t x, uint32_t y, const char *s, uint8_t fg, uint8_t bg)
+{
+    return chatui_put_text(g, x, UINT32_MAX, y, s, fg, bg);
 }
 
 static uint8_t turn_colour(uint8_t kind)

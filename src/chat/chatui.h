@@ -42,6 +42,9 @@ typedef struct {
 extern const char *const chatui_no_key_hint;
 /* Rows left for the transcript on a grid of `rows` rows. */
 uint32_t chatui_transcript_rows(uint32_t rows);
+/* Writes UTF-8 text from column x, cut at column `end` (control characters shown as a dot); returns the column after
+ * it. */
+uint32_t chatui_put_text(Grid *g, uint32_t x, uint32_t end, uint32_t y, const char *s, uint8_t fg, uint8_t bg);
 /* Fills the whole grid. */
 void chatui_compose(Grid *g, const Transcript *t, const LineEdit *e, const Settings *s, const ChatStatus *st);
 

@@ -90,20 +90,7 @@ static void fill(Grid *g, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h, uint
             put(g, x, y, ' ', fg, bg);
 }
 
-/* UTF-8 text from column x, cut at column `end`; returns the column after it. */
-static uint32_t put_text(Grid *g, uint32_t x, uint32_t end, uint32_t y, const char *s, uint8_t fg, uint8_t bg)
-{
-    size_t n = fmt_strlen(s), i = 0;
-    while (i < n && x < end) {
-        uint32_t cp;
-        size_t used = utf8_decode((const uint8_t *)s + i, n - i, &cp);
-        if (used == 0)
-            break;
-        put(g, x++, y, text_display_cp(cp), fg, bg);
-        i += used;
-    }
-    return x;
-}
+#define put_text chatui_put_text /* UTF-8 text from column x, cut at column `end` */
 
 static uint32_t text_cols(const char *s)
 {

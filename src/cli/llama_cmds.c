@@ -128,6 +128,26 @@ int cmd_tokenize(int argc, char **argv)
     return 0;
 }
 
+/* A Llama-family file and its tokenizer, for the commands that take text: --kernel float|avx|q8 (q8: int8 rows
+ * straight from the file, no float copy), --ctx (at most the file's; 4,096 by default). Returns the kernel for
+ * llama_state_init. */
+static int open_with_tokenizer(LlamaOpened *m, TokOpened *tok, const char *mp, const char *tp, void *image,
+                               size_t mlen, const char *kern, Opt *o, int no)
+{
+    char msg[300] = "";
+    int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
+    if (!q8 && !avx && strcmp(kern, "float"))
+        die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
+    int r = llama_open(m, image, mlen, q8, &heap, msg, sizeof msg);
+    if (r <= 0)
+        die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
+    m->c.ctx = (uint32_t)opt_num(o, no, "ctx", m->c.ctx < 4096 ? m->c.ctx : 4096, 2, m->c.ctx);
+    tok_open(tok, mp, image, mlen, tp);
+    if (tok->t.vocab > m->c.vocab)
+        die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok->t.vocab, m->c.vocab);
+    return q8 ? KERNEL_Q8 : avx ? KERNEL_AVX : KERNEL_SCALAR_SSE2;
+}
+
 int cmd_llama_generate(int argc, char **argv)
 {
     Opt o[] = {{"model", 0, 0}, {"tokenizer", 0, 0}, {"prompt", 0, 0}, {"max", 0, 0},  {"temp", 0, 0},
@@ -143,21 +163,10 @@ int cmd_llama_generate(int argc, char **argv)
     int show_ids = (int)opt_num(o, no, "ids", 0, 0, 1);
     size_t mlen, n;
     void *image = read_file(mp, &mlen);
-    char msg[300] = "";
     LlamaOpened m;
     /* float weights (the 4-lane kernel by default, AVX on request: the same bits) or q8: int8 rows from the file */
-    const char *kern = opt_str(o, no, "kernel", "float");
-    int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
-    if (!q8 && !avx && strcmp(kern, "float"))
-        die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
-    int r = llama_open(&m, image, mlen, q8, &heap, msg, sizeof msg);
-    if (r <= 0)
-        die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
-    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
     TokOpened tok;
-    tok_open(&tok, mp, image, mlen, tp);
-    if (tok.t.vocab > m.c.vocab)
-        die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
+    int kernel = open_with_tokenizer(&m, &tok, mp, tp, image, mlen, opt_str(o, no, "kernel", "float"), o, no);
     uint32_t *ids = encode(&tok.t, prompt, strlen(prompt), tok.t.add_bos, 0, &n);
     if (!n)
         die("an empty prompt and no BOS token: nothing to start from");
@@ -165,7 +174,7 @@ int cmd_llama_generate(int argc, char **argv)
     void *mem = malloc(llama_state_bytes(&m.c));
     if (!mem)
         die("out of memory");
-    llama_state_init(&s, &m.c, mem, q8 ? KERNEL_Q8 : avx ? KERNEL_AVX : KERNEL_SCALAR_SSE2);
+    llama_state_init(&s, &m.c, mem, kernel);
     ModelError e = llama_feed(&m.c, &m.w, &s, (const int32_t *)ids, n, NULL);
     uint32_t prev = ids[n - 1];
     uint8_t *piece = malloc(tok.t.max_piece + 1);
@@ -376,20 +385,9 @@ int cmd_chat(int argc, char **argv)
     size_t mlen, slen;
     void *image = read_file(mp, &mlen);
     char *script = read_file(sp, &slen);
-    char msg[300] = "";
-    const char *kern = opt_str(o, no, "kernel", "q8");
-    int q8 = !strcmp(kern, "q8"), avx = !strcmp(kern, "avx") && model_best_kernel() == KERNEL_AVX;
-    if (!q8 && !avx && strcmp(kern, "float"))
-        die("--kernel: '%s' is not float, avx (on a CPU that has it) or q8", kern);
     LlamaOpened m;
-    int r = llama_open(&m, image, mlen, q8, &heap, msg, sizeof msg);
-    if (r <= 0)
-        die("%s: %s", mp, r == 0 ? "an efichat model: use generate" : msg);
-    m.c.ctx = (uint32_t)opt_num(o, no, "ctx", m.c.ctx < 4096 ? m.c.ctx : 4096, 2, m.c.ctx);
     TokOpened tok;
-    tok_open(&tok, mp, image, mlen, tp);
-    if (tok.t.vocab > m.c.vocab)
-        die("%s: the tokenizer has %u tokens, the model only %u", tp ? tp : mp, tok.t.vocab, m.c.vocab);
+    int kernel = open_with_tokenizer(&m, &tok, mp, tp, image, mlen, opt_str(o, no, "kernel", "q8"), o, no);
     const char *tn = opt_str(o, no, "template", "auto");
     int tmpl = !strcmp(tn, "auto") ? (m.is_gguf ? llchat_template_of_gguf(&m.gguf) : TEMPLATE_NONE)
                                    : template_from_name(tn, strlen(tn));
@@ -407,13 +405,13 @@ int cmd_chat(int argc, char **argv)
     if (!smem || !smem_state || !cmem || !piece)
         die("out of memory");
     sampler_set_scratch(&smp, smem, m.c.vocab);
-    llama_state_init(&s, &m.c, smem_state, q8 ? KERNEL_Q8 : avx ? KERNEL_AVX : KERNEL_SCALAR_SSE2);
+    llama_state_init(&s, &m.c, smem_state, kernel);
     llchat_init(&h, &m.c, &m.w, &s, &tok.t, tmpl, 2048, cmem);
     fprintf(stderr, "template %s\n", template_name(tmpl));
     for (char *line = script; line < script + slen;) {
         char *end = memchr(line, '\n', (size_t)(script + slen - line));
         size_t n = end ? (size_t)(end - line) : (size_t)(script + slen - line);
-        r = llchat_user(&h, line, n);
+        int r = llchat_user(&h, line, n);
         if (r == LLCHAT_TOO_LONG)
             die("a message of %zu bytes does not fit in the context of %u tokens", n, m.c.ctx);
         uint32_t tokens = 0;

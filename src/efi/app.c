@@ -202,6 +202,17 @@ static void show_user_turn(App *a, const char *framed, size_t n)
     transcript_append(&a->transcript, framed + lo, n - lo);
 }
 
+/* The model's turn begins: the loop generates a token per turn until the reply ends. */
+static void open_reply(App *a)
+{
+    transcript_begin_turn(&a->transcript, TURN_MODEL);
+    transcript_scroll_bottom(&a->transcript);
+    reply_begin(&a->reply, &a->settings);
+    a->generating = 1;
+    a->decode_start_us = clock_us();
+    a->dirty = 1;
+}
+
 /* A Llama-family model: the typed line becomes a templated turn (llchat); the reply opens. */
 static void submit_llama(App *a, const char *text)
 {
@@ -224,29 +235,21 @@ static void submit_llama(App *a, const char *text)
             mirror_str("> ");
         return;
     }
-    transcript_begin_turn(&a->transcript, TURN_MODEL);
-    transcript_scroll_bottom(&a->transcript);
-    reply_begin(&a->reply, &a->settings);
-    a->generating = 1;
-    a->decode_start_us = clock_us();
-    a->dirty = 1;
+    open_reply(a);
 }
 
 static void submit(App *a)
 {
     char text[MESSAGE_BYTES], framed[MESSAGE_BYTES + 64];
     lineedit_submit(a->edit, text, sizeof text);
+    if (!a->graphics)
+        mirror_bytes("\n", 1); /* ends the echoed input line */
+    a->reply_start_us = clock_us();
     if (a->llama) {
-        if (!a->graphics)
-            mirror_bytes("\n", 1); /* ends the echoed input line */
-        a->reply_start_us = clock_us();
         submit_llama(a, text);
         return;
     }
     size_t n = convo_frame_user(&a->settings, a->tail_newlines, text, framed, sizeof framed);
-    if (!a->graphics)
-        mirror_bytes("\n", 1); /* ends the echoed input line */
-    a->reply_start_us = clock_us();
     if (n == 0 && a->rs.pos == 0) { /* raw mode, nothing typed, empty context: start from a newline */
         framed[0] = '\n';
         n = 1;
@@ -260,12 +263,7 @@ static void submit(App *a)
             return;
         }
     }
-    transcript_begin_turn(&a->transcript, TURN_MODEL);
-    transcript_scroll_bottom(&a->transcript);
-    reply_begin(&a->reply, &a->settings);
-    a->generating = 1;
-    a->decode_start_us = clock_us();
-    a->dirty = 1;
+    open_reply(a);
 }
 
 static void new_conversation(App *a)
