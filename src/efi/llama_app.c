@@ -40,6 +40,13 @@ static void release(LlamaRun *r)
     pages_free(NULL, r);
 }
 
+static int starts_with(const char *s, const char *prefix)
+{
+    while (*prefix && *s == *prefix)
+        s++, prefix++;
+    return *prefix == 0;
+}
+
 /* One error line "NAME: what (needs N MiB, M MiB free)" and everything freed. */
 static int fail(App *a, LlamaRun *r, const char *name, const char *what, size_t need)
 {
@@ -55,7 +62,7 @@ static int fail(App *a, LlamaRun *r, const char *name, const char *what, size_t 
         fmt_str(&f, " MiB, ");
         fmt_u64(&f, memory_map_kib(0) >> 10);
         fmt_str(&f, " MiB free)");
-    } else if (what[0] == 'n' && what[1] == 'e' && what[2] == 'e' && what[3] == 'd' && what[4] == 's') {
+    } else if (starts_with(what, "needs ")) {
         fmt_str(&f, ", "); /* llama_open ran out: "needs N MiB for its weights", M MiB free */
         fmt_u64(&f, memory_map_kib(0) >> 10);
         fmt_str(&f, " MiB free");
@@ -67,9 +74,8 @@ static int fail(App *a, LlamaRun *r, const char *name, const char *what, size_t 
     return 0;
 }
 
-static void *take(LlamaRun *r, void **slot, size_t n)
+static void *take(void **slot, size_t n)
 {
-    (void)r;
     *slot = pages_alloc(NULL, n);
     return *slot;
 }
@@ -98,14 +104,14 @@ int llama_app_open(App *a, const char *name, const uint8_t *bytes, size_t len, c
     TokError te;
     if (r->m.is_gguf) {
         need = tok_bytes_gguf(&r->m.gguf);
-        if (!take(r, &r->tok_mem, need))
+        if (!take(&r->tok_mem, need))
             return fail(a, r, name, "out of memory for the tokenizer", need);
         te = tok_init_gguf(&r->tok, &r->m.gguf, r->tok_mem, need, msg, sizeof msg);
     } else {
         if (!tok_bytes)
             return fail(a, r, name, "a llama2.c model needs its tokenizer.bin beside it", 0);
         need = tok_bytes_l2c(tok_bytes, tok_len, c->vocab);
-        if (!take(r, &r->tok_mem, need ? need : 1))
+        if (!take(&r->tok_mem, need ? need : 1))
             return fail(a, r, name, "out of memory for the tokenizer", need);
         te = tok_init_l2c(&r->tok, tok_bytes, tok_len, c->vocab, r->tok_mem, need, msg, sizeof msg);
     }
@@ -120,15 +126,15 @@ int llama_app_open(App *a, const char *name, const uint8_t *bytes, size_t len, c
     if (c->ctx > LLAMA_APP_MAX_CTX)
         c->ctx = LLAMA_APP_MAX_CTX;
     need = llama_state_bytes(c);
-    if (!take(r, &r->state_mem, need))
+    if (!take(&r->state_mem, need))
         return fail(a, r, name, "out of memory for its run state", need);
     llama_state_init(&r->s, c, r->state_mem, q8 ? KERNEL_Q8 : model_best_kernel());
     need = llchat_bytes(c, MESSAGE_BYTES);
-    if (!take(r, &r->chat_mem, need))
+    if (!take(&r->chat_mem, need))
         return fail(a, r, name, "out of memory for the conversation", need);
     llchat_init(&r->chat, c, &r->m.w, &r->s, &r->tok, r->tmpl, MESSAGE_BYTES, r->chat_mem);
     need = sampler_scratch_bytes(c->vocab);
-    if (!take(r, &r->sampler_mem, need) || !take(r, (void **)&r->piece, r->tok.max_piece + 1))
+    if (!take(&r->sampler_mem, need) || !take((void **)&r->piece, r->tok.max_piece + 1))
         return fail(a, r, name, "out of memory for the sampler", need);
     a->llama = r;
     return 1;
