@@ -23,6 +23,7 @@ typedef struct {
     const char *data, *out, *checkpoint, *resume, *csv, *dump, *name;
     int layers, heads, dim, ctx, hidden, batch, steps, stop_at, warmup, threads;
     int eval_every, eval_batches, sample_every, sample_len, ckpt_every, log_every, gradcheck;
+    int keep_final; /* --keep final: --out is the last step's model; periodic evals are only logged */
     float lr, min_lr_frac, wd, beta1, beta2, eps, clip, temp, dropout, select_frac;
     uint64_t seed;
 } Args;
@@ -68,13 +69,16 @@ static void usage(void)
            "          --select-frac F (0: off; 0 <= F < 1: the last floor(F * train bytes) of the train split are\n"
            "          never trained on; periodic eval and --out's choice use them, and val is scored once, at the\n"
            "          last step, on the --out model)\n"
+           "          --keep best|final (best: --out is the model of the best periodic eval; final: the model of\n"
+           "          the last step, a fixed step count, and periodic evals only draw the loss curve)\n"
            "  output: --eval-every K (250) --eval-batches K (8) --sample-every K (500) --sample-len N (200)\n"
            "          --temp X (0.8) --log-every K (10) --csv FILE --checkpoint FILE --ckpt-every K (eval-every)\n"
            "          --resume FILE --stop-at N (stop after step N, schedule still planned for --steps)\n"
            "          --dump FILE (parity dump for tools/train_parity.py)\n"
            "          --gradcheck K (print finite-difference checks of K random parameters per tensor, then exit)\n"
-           "--out always holds the model with the best periodic validation (or, with --select-frac, selection)\n"
-           "loss, and the final model when no eval ran. Split: train = first floor(0.9 N) bytes, val = the rest.\n");
+           "--out holds the model with the best periodic validation (or, with --select-frac, selection) loss,\n"
+           "and the final model when no eval ran or with --keep final.\n"
+           "Split: train = first floor(0.9 N) bytes, val = the rest.\n");
 }
 
 static long parse_int(const char *opt, const char *s, long lo, long hi)
@@ -153,6 +157,11 @@ static void parse_args(Args *a, int argc, char **argv)
             if (a->select_frac >= 1.0f)
                 die("--select-frac wants a fraction of the train split in [0, 1) (1 would leave nothing to train "
                     "on), got '%s'", v);
+        }
+        else if (!strcmp(o, "--keep")) {
+            if (strcmp(v, "best") && strcmp(v, "final"))
+                die("--keep wants best or final, got '%s'", v);
+            a->keep_final = !strcmp(v, "final");
         }
         else if (!strcmp(o, "--seed")) a->seed = (uint64_t)parse_int(o, v, 0, 0x7fffffffL);
         else die("unknown option %s (see --help)", o);
@@ -375,7 +384,7 @@ int main(int argc, char **argv)
     /* With a selection slice the --out model is scored on val at the end, so it is kept in memory: best holds it
      * (read back from --out on resume) and hold the current parameters while it is scored. */
     float *best = NULL, *hold = NULL;
-    if (sel && !a.gradcheck) {
+    if (sel && !a.gradcheck && !a.keep_final) {
         best = malloc(m.nparams * sizeof(float));
         hold = malloc(m.nparams * sizeof(float));
         if (!best || !hold)
@@ -484,7 +493,7 @@ int main(int argc, char **argv)
             evaled = 1;
             if (last_val < st.best_val && a.out) {
                 st.best_val = last_val;
-                if (ck_write_model(a.out, &m, name, err, sizeof err) != 0)
+                if (!a.keep_final && ck_write_model(a.out, &m, name, err, sizeof err) != 0)
                     die("%s", err);
                 if (best)
                     memcpy(best, m.params, m.nparams * sizeof(float));
@@ -516,7 +525,8 @@ int main(int argc, char **argv)
         if (!isnan(val_once))
             printf("%sval %.4f: the --out model (%s) on all %zu windows of %d bytes of the val split, scored once\n",
                    tty && !evaled ? "\n" : "", val_once,
-                   isfinite(st.best_val) ? "best select loss" : "the final model: no eval chose one",
+                   best && isfinite(st.best_val) ? "best select loss"
+                   : a.keep_final ? "the final model: --keep final" : "the final model: no eval chose one",
                    (d.len - d.ntrain - 1) / a.ctx, a.ctx);
         fflush(stdout);
         if (csv && sel && (step % a.log_every == 0 || evaled || step == a.stop_at)) {
@@ -547,7 +557,7 @@ int main(int argc, char **argv)
     }
     if (tty)
         printf("\n");
-    if (a.out && (a.eval_every == 0 || !isfinite(st.best_val)))
+    if (a.out && (a.eval_every == 0 || !isfinite(st.best_val) || a.keep_final))
         if (ck_write_model(a.out, &m, name, err, sizeof err) != 0)
             die("%s", err);
     if (dump) {
@@ -567,8 +577,9 @@ int main(int argc, char **argv)
                "steps), wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val, vv, speed, timed_steps,
                now_s() - t_start);
     } else {
-        printf("done: step %llu, train loss %.4f, best val %.4f, %.1f tokens/s (mean over %d timed steps), "
-               "wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val, speed, timed_steps,
+        printf("done: step %llu, train loss %.4f, best val %.4f%s, %.1f tokens/s (mean over %d timed steps), "
+               "wall %.1f s\n", (unsigned long long)st.step, loss, st.best_val,
+               a.keep_final ? " (logged only: --out is the final model)" : "", speed, timed_steps,
                now_s() - t_start);
     }
     free(inp);
