@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""ablate.py - trains each named setting of a table with build/train (one seed, one step budget, the end of the
-train split held out with --select-frac to choose the --out model), scores the chosen model with
-`build/efichat-cli eval --split val`, and appends one Markdown row per setting to a results file.
+"""ablate.py - trains each named setting of a table with build/train (one seed, one step budget; the end of the
+train split held out with --select-frac to choose the --out model, or with --select-frac 0 the last step's model,
+a fixed step count, via the trainer's --keep final), scores that model with `build/efichat-cli eval --split val`,
+and appends one Markdown row per setting to a results file.
 It never writes a number it did not measure: a run that fails is reported and gets no row.
 
 Usage: tools/ablate.py --data FILE [--table TABLE.json] [--results FILE.md] [--steps N] [--seed S]
@@ -23,7 +24,7 @@ SETTINGS = [
 ]
 # ablate.py sets these itself, the same for every setting, so a table may not.
 FIXED = {"--data", "--out", "--csv", "--checkpoint", "--resume", "--steps", "--stop-at", "--seed", "--select-frac",
-         "--eval-every", "--threads", "--dump", "--gradcheck", "--sample-every"}
+         "--eval-every", "--threads", "--dump", "--gradcheck", "--sample-every", "--keep"}
 HEADER = ("| setting | options | params | steps | wall s | select loss | val loss | run |\n"
           "|---|---|---:|---:|---:|---:|---:|---|\n")
 
@@ -76,6 +77,8 @@ def run_setting(s, a, train, cli):
     cmd = [train, "--data", a.data, *BASE, *s["args"], "--steps", str(a.steps), "--seed", str(a.seed),
            "--select-frac", str(a.select_frac), "--eval-every", str(a.eval_every), "--sample-every", "0",
            "--out", out, "--csv", csv]
+    if a.select_frac == 0:
+        cmd += ["--keep", "final"]  # the periodic evals (on val) only draw the CSV's curve; nothing chooses by them
     if a.threads:
         cmd += ["--threads", str(a.threads)]
     print("ablate: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
@@ -87,7 +90,11 @@ def run_setting(s, a, train, cli):
     with open(log, "w") as f:
         f.write(r.stdout + r.stderr)
     params = re.search(r"= (\d+) parameters", r.stdout)
-    done = re.search(r"^done: step (\d+), train loss [0-9.na]+, best select ([0-9.]+|inf)", r.stdout, re.M)
+    if a.select_frac > 0:
+        done = re.search(r"^done: step (\d+), train loss [0-9.na]+, best select ([0-9.]+|inf)", r.stdout, re.M)
+    else:
+        done = re.search(r"^done: step (\d+), train loss [0-9.na]+, best val [0-9.inf]+ \(logged only: --out is "
+                         r"the final model\)", r.stdout, re.M)
     if r.returncode != 0 or not params or not done:
         print(f"ablate: {s['name']}: the trainer failed (status {r.returncode}, log {log}): no row\n{r.stderr}",
               file=sys.stderr)
@@ -102,8 +109,9 @@ def run_setting(s, a, train, cli):
     opts = " ".join(s["args"]) or "(BASE)"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"| {s['name']} | `{opts}` | {int(params.group(1)):,} | {int(done.group(1)):,} | {wall:.1f} | "
-            f"{done.group(2)} | {val.group(1)} | {os.path.basename(a.data)}, seed {a.seed}, select-frac "
-            f"{a.select_frac}, {when}, {commit()} |\n")
+            f"{done.group(2) if a.select_frac > 0 else '-'} | {val.group(1)} | {os.path.basename(a.data)}, seed "
+            f"{a.seed}, {f'select-frac {a.select_frac}' if a.select_frac > 0 else 'final model'}, {when}, "
+            f"{commit()} |\n")
 
 
 def main():
@@ -115,7 +123,8 @@ def main():
     ap.add_argument("--steps", type=int, default=1000, help="the step budget of every setting (default 1000)")
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--select-frac", type=float, default=0.1,
-                    help="the end of the train split held out to choose --out (default 0.1; must be > 0)")
+                    help="the end of the train split held out to choose --out (default 0.1); 0: the last step's "
+                    "model (--keep final), the select column is '-'")
     ap.add_argument("--eval-every", type=int, default=250, help="selection evals (default 250)")
     ap.add_argument("--threads", type=int, default=0, help="trainer threads (default: the trainer's)")
     ap.add_argument("--only", default="", help="comma-separated setting names to run (default all)")
@@ -123,9 +132,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="where train and efichat-cli are")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args()
-    if not a.select_frac > 0 or a.select_frac >= 1:
-        die("--select-frac must be in (0, 1): with 0 the trainer would choose the model by the val loss this "
-            "table reports")
+    if not 0 <= a.select_frac < 1:
+        die("--select-frac must be in [0, 1) (0: the last step's model, chosen by no eval)")
     if a.steps < 1 or a.eval_every < 1:
         die("--steps and --eval-every must be at least 1")
     table = load_table(a.table)

@@ -2,7 +2,8 @@
 """test_ablate.py - tools/ablate.py on a table of two tiny settings: one row per setting, each row's numbers are the
 ones its runs printed (the parameter count and the best selection loss from build/train, the val loss from
 `efichat-cli eval --split val` of the model it kept), a second call appends under the same header, and a table
-that sets an option ablate.py fixes (the seed), a --select-frac of 0 or an unknown --only name are refused."""
+that sets an option ablate.py fixes (the seed), a --select-frac of 1 or an unknown --only name are refused. With
+--select-frac 0 the row is the last step's model (the trainer's --keep final): no selection loss, val of that model."""
 import json, os, re, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,12 +58,27 @@ with tempfile.TemporaryDirectory() as tmp:
     same = lambda row: [c for i, c in enumerate(row.split("|")[1:8]) if i != 4]  # all but wall time and date
     rep.case(r2.returncode == 0 and len(rows) == 3 and text.count("| setting |") == 1 and
              same(rows[2]) == same(rows_a[0]), "ablate-appends-and-repeats", text)
+    # --select-frac 0: a fixed step count; the row's model is the final one, scored on val
+    r0 = ablate(tmp, "--data", p("d.txt"), "--table", p("t.json"), "--results", p("r0.md"), "--steps", 20,
+                "--eval-every", 5, "--select-frac", 0, "--only", "tiny")
+    text0 = open(p("r0.md")).read() if os.path.exists(p("r0.md")) else ""
+    rows0 = [l for l in text0.splitlines() if l.startswith("| tiny")]
+    ok0 = r0.returncode == 0 and len(rows0) == 1
+    if ok0:
+        cells = [c.strip() for c in rows0[0].strip("|").split("|")]
+        log = open(os.path.join(tmp, "work", "tiny.log")).read()
+        ev = subprocess.run([CLI, "eval", "--model", os.path.join(tmp, "work", "tiny.bin"), "--data", p("d.txt"),
+                             "--split", "val"], capture_output=True, text=True)
+        val = re.search(r"loss ([0-9.]+) nats/byte", ev.stdout).group(1)
+        ok0 = (cells[5] == "-" and cells[6] == val and "final model" in cells[7] and "--keep final" in r0.stdout
+               and "(logged only: --out is the final model)" in log)
+    rep.case(ok0, "ablate-select-frac-0-is-the-final-model", f"rc {r0.returncode}: {text0} {r0.stderr}")
     with open(p("seed.json"), "w") as f:
         json.dump([{"name": "s", "args": ["--seed", "5"]}], f)
     bad = [("ablate-refuses-fixed-option", ["--data", p("d.txt"), "--table", p("seed.json")],
             "sets --seed, which ablate.py fixes"),
-           ("ablate-refuses-select-frac-0", ["--data", p("d.txt"), "--table", p("t.json"), "--select-frac", 0],
-            "--select-frac must be in (0, 1)"),
+           ("ablate-refuses-select-frac-1", ["--data", p("d.txt"), "--table", p("t.json"), "--select-frac", 1],
+            "--select-frac must be in [0, 1)"),
            ("ablate-refuses-unknown-only", ["--data", p("d.txt"), "--table", p("t.json"), "--only", "nope"],
             "unknown settings: nope")]
     for name, args, phrase in bad:
