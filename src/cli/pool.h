@@ -7,13 +7,15 @@
 
 typedef struct Pool Pool;
 
+#define POOL_MAX_PARTS 256u /* parts of one call (and threads of one pool) */
+
 /* A pool of `threads` workers: the caller of pool_run is worker 0, threads - 1 are started here. NULL when a thread
  * cannot be started or memory is short (then run on one thread). */
 Pool *pool_new(unsigned threads);
 void pool_free(Pool *p);
 /* ModelParallel.run: task(arg, w, n) once for every part w < n, each on whichever thread claims it first (the
  * caller claims too, so parts never wait for a thread the OS has not scheduled); returns when all returned.
- * ctx is the Pool; n up to 65535. */
+ * ctx is the Pool; n up to POOL_MAX_PARTS (more run one after another on the caller). */
 void pool_run(void *ctx, model_task task, void *arg, unsigned n);
 /* The ModelParallel that runs on p (p NULL: one worker, everything on the caller). */
 ModelParallel pool_parallel(Pool *p);

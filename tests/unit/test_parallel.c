@@ -1,8 +1,11 @@
 /* test_parallel - the core's work split over workers gives the same bits as one worker: kern_matmul and q8_matmul
  * cut into row ranges at every possible point (not only at the 8-row blocks the model uses), and whole models of
  * awkward shapes (head size 12, row counts no thread count divides) fed past their context with 1-4 threads of the
- * host pool, for every kernel, one token at a time and in batches. Also built with -fsanitize=thread. */
+ * host pool, for every kernel, one token at a time and in batches; the pool itself runs every part of every call
+ * exactly once, whoever runs it (more threads than cores, so owners are often not running and parts are taken by
+ * the caller), for part counts below, at and above the thread count. Also built with -fsanitize=thread. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,8 +211,61 @@ static void model_cases(uint32_t dim, uint32_t heads, uint32_t hidden, uint32_t 
     free(img);
 }
 
+/* Each part of a call adds its number to its own counter and bumps the call's total; the caller checks both after
+ * every call, so a part run twice, never, or after pool_run returned is seen at once. */
+typedef struct {
+    atomic_uint runs[POOL_MAX_PARTS + 2];
+    unsigned n;
+    unsigned work; /* a little arithmetic per part, so parts overlap */
+    atomic_uint bad;
+} PoolProbe;
+
+static void probe_task(void *arg, unsigned w, unsigned n)
+{
+    PoolProbe *pr = arg;
+    volatile unsigned x = w;
+    for (unsigned i = 0; i < pr->work; i++)
+        x = x * 1103515245u + 12345u;
+    if (n != pr->n || w >= n)
+        atomic_fetch_add(&pr->bad, 1);
+    atomic_fetch_add(&pr->runs[w], 1);
+}
+
+static void pool_cases(void)
+{
+    static PoolProbe pr;
+    for (unsigned threads = 2; threads <= 5; threads++) {
+        Pool *p = pool_new(threads);
+        check_case(p != NULL, "pool_new", "threads %u", threads);
+        if (!p)
+            continue;
+        unsigned ns[] = {1, 2, threads - 1, threads, threads + 1, 2 * threads + 1, POOL_MAX_PARTS, POOL_MAX_PARTS + 2};
+        int bad_call = -1;
+        unsigned bad_n = 0, calls = 0;
+        for (unsigned k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+            unsigned n = ns[k], reps = n > 16 ? 200 : 3000;
+            for (unsigned r = 0; r < reps && bad_call < 0; r++, calls++) {
+                pr.n = n;
+                pr.work = (r % 7) * 40; /* 0: parts shorter than a hand-off */
+                for (unsigned w = 0; w < n; w++)
+                    atomic_store(&pr.runs[w], 0);
+                pool_run(p, probe_task, &pr, n);
+                for (unsigned w = 0; w < n; w++)
+                    if (atomic_load(&pr.runs[w]) != 1)
+                        bad_call = (int)calls, bad_n = n;
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "pool_every_part_once_threads%u", threads);
+        check_case(bad_call < 0 && atomic_load(&pr.bad) == 0, name, "call %d (n %u): a part ran other than once; %u bad args",
+                   bad_call, bad_n, atomic_load(&pr.bad));
+        pool_free(p);
+    }
+}
+
 int main(void)
 {
+    pool_cases();
     matmul_split_cases();
     model_cases(36, 3, 100, 20); /* head size 12; qkv 108, hidden 100 rows: no thread count divides them */
     model_cases(40, 5, 90, 9);   /* head size 8, 5 heads: heads split unevenly; GELU pads a tail */
