@@ -5,9 +5,11 @@
  * lines: `claimed` (the generation that last claimed p, written by whoever runs it) and `done` (the generation that
  * last finished it). Part p belongs to thread p mod threads, the caller being thread 0; a thread claims its own
  * parts (a compare-and-swap on a line it wrote itself last time, so it stays in its cache), runs them, and stores
- * their done words; the caller runs its parts, then reads the others' done words. Only when a part is not done a
- * little while (POOL_STEAL rounds of waiting) after the caller finished its own does it touch the owner's `claimed`
- * line: it claims and runs a part whose owner has not, so a worker the OS has not scheduled never holds up a call. Any thread may run any part: the core's parts give the same bits whoever runs
+ * their done words; the caller runs its parts, then waits for the others' done words. A part that is not done when
+ * the caller gets to it may not even be claimed: the caller tries to claim it (one look at the owner's `claimed`
+ * line) and runs it itself if its owner has not, so a worker the OS has not scheduled never holds up a call.
+ * (Giving the owner ~100 rounds first saved ~0.1 us a call on idle cores and cost ~1-2 us with a busy process on
+ * the other core, measured with a 1-3 us part per thread.) Any thread may run any part: the core's parts give the same bits whoever runs
  * them. Workers wait for a new generation with a few microseconds of spinning, then sched_yield, then a condition
  * variable; the caller signals it only when one of them has gone to sleep. */
 #define _POSIX_C_SOURCE 200809L
@@ -25,9 +27,6 @@
  * Measured on this 2-vCPU machine while a QEMU run held one core: a pure 80 us spin made a call cost ~100-190 us. */
 #define POOL_PAUSE 200
 #define POOL_SPIN 2000
-/* Rounds of waiting (pause, ~20-40 ns each) for another thread's part, after finishing its own, before the caller
- * claims the part itself if its owner has not: a worker that is running picks a call up within ~1 us. */
-#define POOL_STEAL 100
 
 /* The call word: generation (bits 16-63), parts in this call (0-15). */
 #define CALL(gen, n) (((uint64_t)(gen) << 16) | (uint64_t)(n))
@@ -211,8 +210,8 @@ void pool_run(void *ctx, model_task task, void *arg, unsigned n)
         if (i % p->threads == 0) /* the caller's own: done above */
             continue;
         while (atomic_load_explicit(&p->slots[i].done, memory_order_acquire) != gen) {
-            /* after POOL_STEAL rounds, a part its owner has not claimed yet is the caller's */
-            if (w.spins == POOL_STEAL && try_run(p, i, n, gen))
+            /* a part its owner has not claimed yet is the caller's */
+            if (w.spins == 0 && try_run(p, i, n, gen))
                 break;
             if (spin_once(&w))
                 continue;
