@@ -21,6 +21,11 @@ def write_corpus(path, n=6000):
         f.write(bytes(out[:n]))
 
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def train(*args, timeout=600):
     """Runs build/train; a run past timeout (a hang) comes back as status -9 with 'timed out' on stderr."""
     cmd = [TRAIN] + [str(a) for a in args]

@@ -10,15 +10,10 @@ window; a resume with another --select-frac than the checkpoint's, or whose --ou
 import os, shutil, struct, sys, tempfile, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import TINY, Report, need_train, train, write_corpus
+from common import TINY, Report, need_train, read, train, write_corpus
 
 rep = Report()
 need_train(rep)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 with tempfile.TemporaryDirectory() as tmp:

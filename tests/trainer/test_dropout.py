@@ -10,7 +10,7 @@ test_parity.py, resume and thread-count exactness in test_resume.py):
 import os, re, struct, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, TINY, TRAIN, Report, need_train, train, write_corpus
+from common import ROOT, TINY, TRAIN, Report, need_train, read, train, write_corpus
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import numpy as np
@@ -20,11 +20,6 @@ from train_parity import forward, shapes, unflatten
 
 rep = Report()
 need_train(rep)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def losses(csv):

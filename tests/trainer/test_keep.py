@@ -9,15 +9,10 @@ count), while periodic evals still draw the loss curve. On a tiny config whose v
 import os, random, re, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import TINY, Report, need_train, train
+from common import TINY, Report, need_train, read, train
 
 rep = Report()
 need_train(rep)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def val_col(path, col):

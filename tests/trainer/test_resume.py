@@ -8,15 +8,10 @@ slice, val scored once at step 20 by the resumed run); those checks' names end i
 import os, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import TINY, Report, need_train, train, write_corpus
+from common import TINY, Report, need_train, read, train, write_corpus
 
 rep = Report()
 need_train(rep)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def check(tmp, data, extra, sfx):

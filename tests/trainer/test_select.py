@@ -11,7 +11,7 @@
 import os, random, re, struct, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, TINY, Report, need_train, train, write_corpus
+from common import ROOT, TINY, Report, need_train, read, train, write_corpus
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import numpy as np
@@ -23,11 +23,6 @@ rep = Report()
 need_train(rep)
 SEL = 0.25  # exact in float32, so the slice below is the trainer's floor(F * ntrain) without rounding doubt
 L, NH, C, T, H = 2, 2, 32, 16, 64
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def parts(n, frac=SEL):
