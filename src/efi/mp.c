@@ -11,7 +11,10 @@
  *
  * Workers are persistent while the model runs: each AP spins on a generation counter (a token is tens of
  * microseconds of work, far less than starting an AP), and all are parked (their procedure returns) before the app
- * waits for keys, so idle cores stay idle. An AP that does not start within MP_START_US, or a firmware that refuses,
+ * waits for keys, so idle cores stay idle. Each part is claimed (a compare-and-swap of the call's generation) by
+ * whoever runs it: its AP, or the BSP once its own part is done and the AP has not started on it. So an AP that is
+ * late (a virtual CPU its host has not scheduled: under QEMU on a busy machine -smp 2 ran 5x slower than -smp 1
+ * while the BSP waited for it) costs a part's time, not a stall. An AP that does not start within MP_START_US, or a firmware that refuses,
  * leaves the work to the BSP: the parts then run one after another on it, with the same results. */
 #include "mp.h"
 #include "cpu.h"
@@ -38,6 +41,13 @@ static void xcr0_apply(uint64_t xcr0)
 #endif
 }
 
+/* Claims part i + 1 of call gen; 0 when someone has (or, for a caller that read an old gen, a later call has). */
+static int mp_claim(Mp *mp, unsigned i, uint64_t gen)
+{
+    uint64_t c = __atomic_load_n(&mp->claimed[i][0], __ATOMIC_RELAXED);
+    return c < gen && __atomic_compare_exchange_n(&mp->claimed[i][0], &c, gen, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 /* The procedure each AP runs from mp_wake to mp_park. */
 static void EFIAPI mp_ap_main(void *arg)
 {
@@ -48,17 +58,19 @@ static void EFIAPI mp_ap_main(void *arg)
 #if defined(__aarch64__)
     __asm__ volatile("msr fpcr, %0" : : "r"((uint64_t)0)); /* per core: the defaults entry.c makes sure of */
 #endif
-    uint32_t seen = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE);
+    uint64_t seen = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE);
     __atomic_store_n(&slot->alive, 1, __ATOMIC_RELEASE);
     for (;;) {
-        uint32_t g;
+        uint64_t g;
         while ((g = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE)) == seen) {
             if (__atomic_load_n(&mp->park, __ATOMIC_ACQUIRE))
                 return;
             cpu_relax();
         }
         seen = g;
-        mp->task(mp->arg, slot->worker, mp->n);
+        if (!mp_claim(mp, slot->worker - 1, g)) /* the BSP took it: this AP was late */
+            continue;
+        mp->task(mp->arg, slot->worker, mp->n); /* read after the claim: the call cannot end before this part */
         __atomic_fetch_add(&mp->done, 1, __ATOMIC_ACQ_REL);
     }
 }
@@ -171,8 +183,13 @@ void mp_run(void *ctx, model_task task, void *arg, unsigned n)
     mp->arg = arg;
     mp->n = n;
     __atomic_store_n(&mp->done, 0, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&mp->gen, 1, __ATOMIC_ACQ_REL);
+    uint64_t gen = __atomic_add_fetch(&mp->gen, 1, __ATOMIC_ACQ_REL);
     task(arg, 0, n);
+    for (unsigned i = 0; i + 1 < n; i++) /* parts whose AP has not started on them: the BSP's */
+        if (mp_claim(mp, i, gen)) {
+            task(arg, i + 1, n);
+            __atomic_fetch_add(&mp->done, 1, __ATOMIC_ACQ_REL);
+        }
     while (__atomic_load_n(&mp->done, __ATOMIC_ACQUIRE) != n - 1)
         cpu_relax();
 }

@@ -49,7 +49,11 @@ struct Mp {
     int running;        /* the APs spin in mp_ap_main */
     int failed;         /* an AP did not start: everything runs on the BSP */
     /* the handshake (written by the BSP before gen moves) */
-    volatile uint32_t gen, done, park;
+    volatile uint64_t gen;
+    volatile uint32_t done, park;
+    /* claimed[i][0]: the last call (gen) whose part i + 1 someone claimed, the AP it belongs to or the BSP; one
+     * cache line each */
+    volatile uint64_t claimed[MP_MAX_APS][8];
     model_task task;
     void *arg;
     unsigned n;
