@@ -1,5 +1,6 @@
 /* app.c - the chat loop on UEFI. One turn of the loop: read every waiting key, generate at most one token, draw
- * what changed, and sleep until a key or the 50 ms timer only when idle. So drawing and keys stay responsive while
+ * what changed (while a reply streams, at most every DRAW_EVERY_US), and sleep until a key or the 50 ms timer only
+ * when idle. So drawing and keys stay responsive while
  * a reply streams (a token costs ~70 ms under QEMU TCG), and Esc stops a reply before the next token.
  * Timing: a reply's ms run from Enter to its last token (prompt included); tokens/s count the decode only. */
 #include "app.h"
@@ -420,6 +421,7 @@ static void handle_key(App *a, const Key *k)
 }
 
 #define NO_KEY_HINT_MS 10000
+#define DRAW_EVERY_US 20000 /* 50 frames a second while a reply streams */
 #define SERIAL_BURST_MS 250 /* after a key from the serial port, poll it without waiting this long */
 
 void app_run(App *a)
@@ -459,7 +461,12 @@ void app_run(App *a)
         }
         if (a->generating)
             generate_one(a);
-        draw(a);
+        /* While a reply streams, a frame every DRAW_EVERY_US: composing and blitting a frame per token would cost
+         * more than the token itself on a fast machine (and under QEMU's software CPU). */
+        if (!a->generating || clock_us() - a->drawn_us >= DRAW_EVERY_US) {
+            draw(a);
+            a->drawn_us = clock_us();
+        }
         if (a->generating)
             continue;
         /* Read directly, a serial port holds 16 bytes: a paste drained once per 50 ms timer tick arrived at ~40

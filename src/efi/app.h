@@ -52,6 +52,7 @@ typedef struct {
     int generating;
     Reply reply;
     uint64_t reply_start_us, decode_start_us;
+    uint64_t drawn_us; /* when draw() last put a frame on the screen */
     int dirty;
 
     /* the real-machine kit: report.c, shot.c, leave.c */
