@@ -9,9 +9,9 @@
  * the caller gets to it may not even be claimed: the caller tries to claim it (one look at the owner's `claimed`
  * line) and runs it itself if its owner has not, so a worker the OS has not scheduled never holds up a call.
  * (Giving the owner ~100 rounds first saved ~0.1 us a call on idle cores and cost ~1-2 us with a busy process on
- * the other core, measured with a 1-3 us part per thread.) Any thread may run any part: the core's parts give the same bits whoever runs
- * them. Workers wait for a new generation with a few microseconds of spinning, then sched_yield, then a condition
- * variable; the caller signals it only when one of them has gone to sleep. */
+ * the other core, measured with a 1-3 us part per thread.) Any thread may run any part: the core's parts give the
+ * same bits whoever runs them. Workers wait for a new generation with a few microseconds of spinning, then
+ * sched_yield, then a condition variable; the caller signals it only when one of them has gone to sleep. */
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 

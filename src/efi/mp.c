@@ -14,8 +14,9 @@
  * waits for keys, so idle cores stay idle. Each part is claimed (a compare-and-swap of the call's generation) by
  * whoever runs it: its AP, or the BSP once its own part is done and the AP has not started on it. So an AP that is
  * late (a virtual CPU its host has not scheduled: under QEMU on a busy machine -smp 2 ran 5x slower than -smp 1
- * while the BSP waited for it) costs a part's time, not a stall. An AP that does not start within MP_START_US, or a firmware that refuses,
- * leaves the work to the BSP: the parts then run one after another on it, with the same results. */
+ * while the BSP waited for it) costs a part's time, not a stall. An AP that does not start within MP_START_US, or a
+ * firmware that refuses, leaves the work to the BSP: the parts then run one after another on it, with the same
+ * results. */
 #include "mp.h"
 #include "cpu.h"
 

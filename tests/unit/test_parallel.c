@@ -257,8 +257,8 @@ static void pool_cases(void)
         }
         char name[64];
         snprintf(name, sizeof name, "pool_every_part_once_threads%u", threads);
-        check_case(bad_call < 0 && atomic_load(&pr.bad) == 0, name, "call %d (n %u): a part ran other than once; %u bad args",
-                   bad_call, bad_n, atomic_load(&pr.bad));
+        check_case(bad_call < 0 && atomic_load(&pr.bad) == 0, name,
+                   "call %d (n %u): a part ran other than once; %u bad args", bad_call, bad_n, atomic_load(&pr.bad));
         pool_free(p);
     }
 }
