@@ -54,21 +54,17 @@ struct Pool {
     pthread_cond_t go, finished;
 };
 
-typedef struct {
-    int spins;
-} Wait;
-
 struct Worker {
     Pool *p;
     unsigned self;
 };
 
 /* One round of waiting; returns 0 when it is time to sleep instead. */
-static int spin_once(Wait *w)
+static int spin_once(int *spins)
 {
-    if (++w->spins >= POOL_SPIN)
+    if (++*spins >= POOL_SPIN)
         return 0;
-    if (w->spins < POOL_PAUSE)
+    if (*spins < POOL_PAUSE)
 #if defined(__aarch64__)
         __asm__ volatile("yield"); /* AArch64's spin-wait hint, as x86's pause */
 #else
@@ -106,10 +102,10 @@ static void *worker_main(void *w_)
     uint64_t seen = 0;
     for (;;) {
         uint64_t v;
-        Wait w = {0};
+        int spins = 0;
         while (CALL_GEN(v = atomic_load_explicit(&p->call, memory_order_acquire)) == seen &&
                !atomic_load_explicit(&p->quit, memory_order_acquire)) {
-            if (spin_once(&w))
+            if (spin_once(&spins))
                 continue;
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
@@ -206,14 +202,14 @@ void pool_run(void *ctx, model_task task, void *arg, unsigned n)
     for (unsigned i = 0; i < n; i += p->threads)
         try_run(p, i, n, gen);
     for (unsigned i = 1; i < n; i++) {
-        Wait w = {0};
+        int spins = 0;
         if (i % p->threads == 0) /* the caller's own: done above */
             continue;
         while (atomic_load_explicit(&p->slots[i].done, memory_order_acquire) != gen) {
             /* a part its owner has not claimed yet is the caller's */
-            if (w.spins == 0 && try_run(p, i, n, gen))
+            if (spins == 0 && try_run(p, i, n, gen))
                 break;
-            if (spin_once(&w))
+            if (spin_once(&spins))
                 continue;
             pthread_mutex_lock(&p->mu);
             atomic_store_explicit(&p->caller_asleep, 1, memory_order_seq_cst);
