@@ -5,6 +5,7 @@ Version 1 (float32) and version 2 (int8 matrices: each weight is float32(int8 * 
 It is the yardstick for the C core: same file, same architecture, computed in double precision without a KV cache.
   reference.py info MODEL
   reference.py logits MODEL TEXTFILE OUT.npy      logits at every position, with the core's sliding-window policy
+  reference.py eval MODEL DATA [train|val]         nats/byte of a split, windows as `efichat-cli eval` (README.md)
 Library use: load(path) -> (cfg, tensors); forward(cfg, tensors, tokens) -> (n, 256) logits of a window;
 logits_with_overflow(cfg, tensors, tokens) -> logits the core must produce when fed tokens one at a time.
 """
@@ -117,6 +118,25 @@ def logits_with_overflow(cfg, t, tokens):
     return np.array(rows)
 
 
+def split_loss(cfg, t, data, split):
+    """Mean nats/byte the way `efichat-cli eval` defines it: train = the first floor(0.9 N) bytes, val the rest;
+    windows of T inputs start every T - T//2 bytes and each scores only the targets the one before did not."""
+    cut = len(data) * 9 // 10
+    D = data[:cut] if split == "train" else data[cut:]
+    T = cfg["ctx"]
+    step, total, scored, first, s = T - T // 2, 0.0, 0, 1, 0
+    while first < len(D):
+        n = min(len(D) - 1 - s, T)                  # inputs s .. s+n-1 predict s+1 .. s+n
+        lg = forward(cfg, t, list(D[s:s + n]))
+        for j in range(first, s + n + 1):
+            row = lg[j - 1 - s]
+            mx = row.max()
+            total += np.log(np.exp(row - mx).sum()) + mx - row[D[j]]
+            scored += 1
+        first, s = s + n + 1, s + step
+    return total / scored, scored
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "info":
         cfg, _ = load(argv[1])
@@ -126,6 +146,11 @@ def main(argv):
         cfg, t = load(argv[1])
         toks = list(open(argv[2], "rb").read())
         np.save(argv[3], logits_with_overflow(cfg, t, toks))
+        return 0
+    if len(argv) in (3, 4) and argv[0] == "eval" and (len(argv) == 3 or argv[3] in ("train", "val")):
+        cfg, t = load(argv[1])
+        loss, n = split_loss(cfg, t, open(argv[2], "rb").read(), argv[3] if len(argv) == 4 else "val")
+        print(f"loss {loss:.6f} nats/byte over {n} bytes (numpy float64)")
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -2,7 +2,7 @@
 import math, os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corecheck import CLI, case, exit_code  # noqa: E402
+from corecheck import CLI, ROOT, case, exit_code  # noqa: E402
 
 
 def run(*args):
@@ -47,6 +47,18 @@ with tempfile.TemporaryDirectory() as d:
     r2 = run("eval", "--model", model, "--data", data, "--split", "all")
     case(r.returncode == 0 and " 1999 bytes" in r.stdout.decode() and r.stdout == r2.stdout,
          "eval_all_is_deterministic", r.stdout.decode())
+    # the same windows and targets in numpy float64 (tools/reference.py, its own reader of the file): the printed
+    # loss (4 decimals) within 2e-4 of it; 2000 bytes over a 32-byte context is 11 windows of val, 112 of train
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import reference  # noqa: E402
+    cfg, tens = reference.load(model)
+    for split, nbytes in (("val", 199), ("train", 1799)):
+        want, scored = reference.split_loss(cfg, tens, text, split)
+        r = run("eval", "--model", model, "--data", data, "--split", split)
+        out = r.stdout.decode().split()
+        case(r.returncode == 0 and scored == nbytes and len(out) > 4 and out[4] == str(nbytes) and
+             abs(float(out[1]) - want) <= 2e-4, f"eval_{split}_matches_numpy_reference",
+             f"cli {r.stdout.decode().strip()} numpy {want:.6f} over {scored}")
 
     r = run("bench", "--model", model, "--seconds", "0.05")
     case(r.returncode == 0 and "decode" in r.stdout.decode() and "prefill" in r.stdout.decode(),
