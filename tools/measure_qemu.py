@@ -13,7 +13,7 @@ def one_run(efiqemu, image, smp, cpu, tag):
     m = efiqemu.Machine(image, f"measure-smp{smp}-{cpu}-{tag}", keyboard="usb", smp=smp, max_life=900,
                         cpu=None if cpu == "default" else cpu)
     with m:
-        r = m.wait_for(r"efichat: ready\r?\n", 600)
+        r = m.wait_for(r"efichat: ready\r?\n", 120)   # ~5-7 s normally: 120 s means it never will
         boot = m.wait_for(r"BdsDxe: starting", 1)
         model = m.wait_for(r"efichat: model ([^\r\n]*)", 1).group(1)
         t_ready, t_app = m.arrival(r.start()), m.arrival(boot.start())
@@ -52,10 +52,9 @@ def main():
         cfg = os.path.join(efiqemu.LOGS, "measure.cfg")
         with open(cfg, "w") as f:
             f.write("\n".join(args.cfg.split(";")) + "\n")
-        efi = efiqemu.read_esp_file(image, "/EFI/BOOT/BOOTX64.EFI")
-        efi_path = os.path.join(efiqemu.LOGS, "measure.efi")
-        with open(efi_path, "wb") as f:
-            f.write(efi)
+        # the build's efichat.efi in a plain image (the default image's BOOTX64.EFI is shim, which needs its
+        # grubx64.efi beside it)
+        efi_path = os.path.join(efiqemu.BUILD, "efichat.efi")
         image = os.path.join(efiqemu.LOGS, "measure.img")
         subprocess.run(["sh", os.path.join(ROOT, "tools", "mkimage.sh"), image, efi_path,
                         f"efichat/efichat.cfg={cfg}"], check=True)
