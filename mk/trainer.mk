@@ -10,8 +10,8 @@ TRAIN_CFLAGS := -std=gnu11 -O3 -march=native -fopenmp -fno-math-errno $(WARN)
 # The default model: see docs/training.md for the figures this command produced. Passive OpenMP waiting keeps
 # the run polite (and faster) when the cores are shared; resume with `make train RESUME=build/shakespeare.ckpt`.
 RESUME     ?=
-TRAIN_ARGS ?= --layers 4 --heads 4 --dim 256 --ctx 256 --batch 16 --steps 9000 --lr 1.5e-3 --warmup 100 \
-              --dropout 0.2 --keep final --eval-every 250 --sample-every 1000 --name shakespeare-4L256 --threads 2
+TRAIN_ARGS ?= --layers 5 --heads 4 --dim 256 --hidden 896 --ctx 256 --batch 16 --steps 9000 --lr 1.5e-3 --warmup 100 \
+              --dropout 0.2 --keep final --eval-every 250 --sample-every 1000 --name shakespeare-5L256 --threads 2
 
 .PHONY: train-bin train
 train-bin: $(TRAIN_BIN)
