@@ -136,6 +136,11 @@ typedef struct {
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
 } RunState;
 
+/* Sets s->q8_path to the path that runs layer 0's MLP up-projection fastest by ticks() (q8_fastest_path; xn, hid
+ * and xq serve as its buffers) and returns it. The numbers are the same on every path; only speed differs: under
+ * QEMU's TCG the CPUID-best path is not the fastest. Needs m->q8 (model_quantize); without it nothing changes. */
+int model_pick_q8_path(const Model *m, RunState *s, uint64_t (*ticks)(void));
+
 /* Bytes the caller must hand to model_state_init for this config (includes 64 bytes of alignment slack). */
 size_t model_state_bytes(const ModelConfig *c);
 void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel);

@@ -31,11 +31,15 @@ int q8_best_path(void)
     return kern_cpu_has_avx512vnni() ? Q8_PATH_VNNI : kern_cpu_has_avx2() ? Q8_PATH_AVX2 : Q8_PATH_SSE2;
 }
 
-int q8_path_available(int path) { return path >= Q8_PATH_SSE2 && path <= q8_best_path(); }
+int q8_path_available(int path)
+{
+    return (path >= Q8_PATH_SSE2 && path <= q8_best_path()) || (path == Q8_PATH_AVX2M && kern_cpu_has_avx2());
+}
 
 const char *q8_path_name(int path)
 {
-    return path == Q8_PATH_VNNI ? "avx512-vnni" : path == Q8_PATH_AVX2 ? "avx2" : "sse2";
+    return path == Q8_PATH_VNNI ? "avx512-vnni" : path == Q8_PATH_AVX2 ? "avx2" : path == Q8_PATH_AVX2M ? "avx2-mullo"
+                                                                                                          : "sse2";
 }
 #endif
 
@@ -214,6 +218,19 @@ EC_TARGET_AVX2 static void abs_avx2(uint8_t *xa, const int8_t *xb, uint32_t S)
                             _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(xb + c))));
 }
 
+/* AVX2-mullo's form: SSE2's, in blocks of 32 (16 even elements, then 16 odd ones). */
+EC_TARGET_AVX2 EC_INLINE __m256i even_bytes256(__m256i v) { return _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8); }
+EC_TARGET_AVX2 EC_INLINE __m256i odd_bytes256(__m256i v) { return _mm256_srai_epi16(v, 8); }
+
+EC_TARGET_AVX2 static void widen_avx2m(int16_t *x16, const int8_t *xb, uint32_t S)
+{
+    for (uint32_t c = 0; c < S; c += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + c));
+        _mm256_storeu_si256((__m256i *)(void *)(x16 + c), even_bytes256(v));
+        _mm256_storeu_si256((__m256i *)(void *)(x16 + c + 16), odd_bytes256(v));
+    }
+}
+
 /* VNNI's form: x + 128 as unsigned bytes (1..255; padding 128, which meets zero weights). */
 static void offset_u8(uint8_t *xu, const int8_t *xb, uint32_t S)
 {
@@ -270,6 +287,29 @@ EC_TARGET_AVX2 EC_INLINE __m128i dot4_avx2(const int8_t *xs, const uint8_t *xa, 
         a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(LOAD256(w3 + c), s)), ones));
     }
 #define HALF(a) _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1))
+    return reduce4(HALF(a0), HALF(a1), HALF(a2), HALF(a3));
+}
+
+/* The same sums from instructions QEMU's TCG translates inline (vpmaddwd, vpmaddubsw and vpsignb are calls there):
+ * vpmullw's int16 products are exact (|x|, |w| <= 127), an even and an odd one add in int16 (at most 32258), and
+ * shifts widen that pair sum into two int32 lanes. */
+EC_TARGET_AVX2 EC_INLINE __m128i dot4_avx2m(const int16_t *x16, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                                         const int8_t *w3, uint32_t S)
+{
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t c = 0; c < S; c += 32) {
+        __m256i xe = LOAD256(x16 + c), xo = LOAD256(x16 + c + 16), w, p;
+#define ROW(a, wr)                                                                                                  \
+        w = LOAD256(wr + c);                                                                                        \
+        p = _mm256_add_epi16(_mm256_mullo_epi16(xe, even_bytes256(w)), _mm256_mullo_epi16(xo, odd_bytes256(w)));    \
+        a = _mm256_add_epi32(a, _mm256_srai_epi32(_mm256_slli_epi32(p, 16), 16));                                   \
+        a = _mm256_add_epi32(a, _mm256_srai_epi32(p, 16))
+        ROW(a0, w0);
+        ROW(a1, w1);
+        ROW(a2, w2);
+        ROW(a3, w3);
+#undef ROW
+    }
     return reduce4(HALF(a0), HALF(a1), HALF(a2), HALF(a3));
 }
 
@@ -350,6 +390,7 @@ EC_INLINE uint32_t row_block(RowBlock *rb, const QMatrix *q, const float *bias, 
     }
 Q8_DRIVER(rows_sse2, , dot4_sse2((const int16_t *)(const void *)(xb + S), w[0], w[1], w[2], w[3], S))
 Q8_DRIVER(rows_avx2, EC_TARGET_AVX2, dot4_avx2((const int8_t *)xb, xb + S, w[0], w[1], w[2], w[3], S))
+Q8_DRIVER(rows_avx2m, EC_TARGET_AVX2, dot4_avx2m((const int16_t *)(const void *)(xb + S), w[0], w[1], w[2], w[3], S))
 Q8_DRIVER(rows_vnni, EC_TARGET_VNNI,
           _mm_sub_epi32(dot4_vnni(xb + S, w[0], w[1], w[2], w[3], S), LOAD128(rb.corr)))
 #undef Q8_DRIVER
@@ -369,6 +410,8 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
             offset_u8((uint8_t *)xb + S, xb, S);
         else if (path == Q8_PATH_AVX2)
             abs_avx2((uint8_t *)xb + S, xb, S);
+        else if (path == Q8_PATH_AVX2M)
+            widen_avx2m((int16_t *)(void *)(xb + S), xb, S);
         else
             widen_sse2((int16_t *)(void *)(xb + S), xb, S);
     }
@@ -376,6 +419,8 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
         rows_vnni(out, ldo, q, r0, R, bias, N, sb, sx);
     else if (path == Q8_PATH_AVX2)
         rows_avx2(out, ldo, q, r0, R, bias, N, sb, sx);
+    else if (path == Q8_PATH_AVX2M)
+        rows_avx2m(out, ldo, q, r0, R, bias, N, sb, sx);
     else
         rows_sse2(out, ldo, q, r0, R, bias, N, sb, sx);
 }
@@ -473,3 +518,27 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
     }
 }
 #endif
+
+int q8_fastest_path(const QMatrix *q, const float *x, float *out, void *scratch, uint64_t (*ticks)(void), int rounds)
+{
+    int best = q8_best_path();
+    uint64_t best_t = ~(uint64_t)0;
+    for (int i = -1; i < Q8_PATH_COUNT; i++) { /* the CPUID-best first: another path must beat it outright */
+        int path = i < 0 ? best : i;
+        if ((i >= 0 && path == best) || !q8_path_available(path))
+            continue;
+        q8_matmul(out, q->rows, x, q, 0, q->rows, 0, 1, scratch, path);
+        uint64_t least = ~(uint64_t)0;
+        for (int k = 0; k < rounds; k++) {
+            uint64_t t0 = ticks();
+            q8_matmul(out, q->rows, x, q, 0, q->rows, 0, 1, scratch, path);
+            uint64_t t = ticks() - t0;
+            least = t < least ? t : least;
+        }
+        if (least < best_t) {
+            best_t = least;
+            best = path;
+        }
+    }
+    return best;
+}

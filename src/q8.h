@@ -15,14 +15,22 @@ enum q8_path {
     Q8_PATH_AVX2 = 1, /* vpsignb + vpmaddubsw + vpmaddwd, 32 columns an instruction */
     Q8_PATH_VNNI = 2, /* AVX-512 VNNI vpdpbusd on (x + 128) with a per-row correction, 64 columns an instruction */
     Q8_PATH_DOT = 3,  /* AArch64 SDOT (ARMv8.2 dot product): four int8 products into each int32 lane */
+    Q8_PATH_AVX2M = 4, /* AVX2 without helper-made instructions: vpmullw, vpaddw, shifts (QEMU's TCG runs it ~2x the
+                        * others; a real CPU runs it ~3x slower than Q8_PATH_AVX2) */
+    Q8_PATH_COUNT
 };
 /* The fastest path this CPU runs right now (AVX2/VNNI need their CPUID bits and the OS-enabled register state;
  * on AArch64 path 0 is plain NEON and Q8_PATH_DOT needs ID_AA64ISAR0_EL1.DP). */
 int q8_best_path(void);
 int q8_path_available(int path);
 /* Whether the path runs AVX instructions (so the float parts beside it may use the AVX kernels too). */
-#define Q8_PATH_USES_AVX(path) ((path) == Q8_PATH_AVX2 || (path) == Q8_PATH_VNNI)
+#define Q8_PATH_USES_AVX(path) ((path) == Q8_PATH_AVX2 || (path) == Q8_PATH_VNNI || (path) == Q8_PATH_AVX2M)
 const char *q8_path_name(int path);
+/* The available path that runs one mat-vec of q fastest by ticks() (the least of `rounds` timed calls each, after
+ * one untimed call: a software CPU translates code on first use). x: q->cols floats, out: q->rows floats, scratch:
+ * q8_scratch_bytes(q->cols, 1). Every path gives the same numbers, so this only picks speed: under QEMU's TCG the
+ * CPUID-best path is not the fastest (docs/performance.md). */
+int q8_fastest_path(const QMatrix *q, const float *x, float *out, void *scratch, uint64_t (*ticks)(void), int rounds);
 
 /* Bytes a quantised (rows, cols) matrix needs (values, scales, row sums; 64-byte aligned pieces). */
 size_t q8_matrix_bytes(uint32_t rows, uint32_t cols);

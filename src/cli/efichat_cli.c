@@ -200,7 +200,7 @@ int q8_path_named(const char *suffix)
 {
     int p = !*suffix ? q8_best_path() : !strcmp(suffix, "-" VEC4_NAME) ? Q8_PATH_SSE2
           : !strcmp(suffix, "-avx2") ? Q8_PATH_AVX2 : !strcmp(suffix, "-vnni") ? Q8_PATH_VNNI
-          : !strcmp(suffix, "-dot") ? Q8_PATH_DOT : -1;
+          : !strcmp(suffix, "-dot") ? Q8_PATH_DOT : !strcmp(suffix, "-avx2m") ? Q8_PATH_AVX2M : -1;
     return p >= 0 && q8_path_available(p) ? p : -1;
 }
 

@@ -4,6 +4,7 @@
  * the app (back to the firmware's boot menu). */
 #include "app.h"
 #include "config.h"
+#include "cpu.h"
 #include "llama_app.h"
 #include "models.h"
 #include "../chat/template.h"
@@ -366,9 +367,10 @@ static EFI_STATUS setup_gpt(App *a)
     model_state_init(&a->rs, &a->model.cfg, a->rs_mem, model_best_kernel());
     if (a->settings.q8) { /* the integer kernel: about twice as fast under QEMU's software CPU and natively */
         a->q8_mem = efi_alloc(model_q8_bytes(&a->model.cfg));
-        if (a->q8_mem && model_quantize(&a->model, a->q8_mem))
+        if (a->q8_mem && model_quantize(&a->model, a->q8_mem)) {
             a->rs.kernel = KERNEL_Q8;
-        else
+            model_pick_q8_path(&a->model, &a->rs, cpu_counter); /* QEMU's TCG: avx2-mullo, not the CPUID pick */
+        } else
             app_error(a, "q8=1: cannot quantise the model (out of memory or too wide); using float");
     }
     /* An int8 (version 2) model under a float kernel runs its matrices dequantised; Q8 needs no float copy. */

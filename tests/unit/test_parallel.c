@@ -57,7 +57,7 @@ static void matmul_split_cases(void)
     void *qmem = aligned_alloc(64, (q8_matrix_bytes(O, I) + 63) & ~(size_t)63);
     q8_matrix_build(&q, w, O, I, qmem);
     void *xq = aligned_alloc(64, (q8_scratch_bytes(I, N) + 63) & ~(size_t)63);
-    for (int path = 0; path <= Q8_PATH_DOT; path++) {
+    for (int path = 0; path < Q8_PATH_COUNT; path++) {
         if (!q8_path_available(path))
             continue;
         q8_matmul(whole, O, in, &q, 0, O, bias, N, xq, path);
@@ -115,6 +115,46 @@ static void matmul_split_cases(void)
     free(in);
     free(w);
     free(bias);
+}
+
+/* Every weight and activation at +-127 (the int8 range's ends): sums near the largest each path's narrow steps
+ * hold (2 * 127 * 127 in an int16 pair for SSE2 and AVX2-mullo, in vpmaddubsw's saturating pair for AVX2), in rows
+ * whose signs agree (one huge sum), alternate, or follow the input (the sum of all |products|). Every path must give
+ * the exact integer total. */
+static void q8_extreme_cases(void)
+{
+    enum { I = 300, O = 4 };
+    static float w[O * I], in[I], out[O];
+    for (int c = 0; c < I; c++) {
+        in[c] = (c % 3) ? 2.0f : -2.0f;
+        w[0 * I + c] = 1.0f;
+        w[1 * I + c] = -1.0f;
+        w[2 * I + c] = (c & 1) ? 1.0f : -1.0f;
+        w[3 * I + c] = in[c] * 0.5f;
+    }
+    QMatrix q;
+    void *qmem = aligned_alloc(64, (q8_matrix_bytes(O, I) + 63) & ~(size_t)63);
+    void *xq = aligned_alloc(64, (q8_scratch_bytes(I, 1) + 63) & ~(size_t)63);
+    q8_matrix_build(&q, w, O, I, qmem);
+    for (int path = 0; path < Q8_PATH_COUNT; path++) {
+        if (!q8_path_available(path))
+            continue;
+        q8_matmul(out, O, in, &q, 0, O, 0, 1, xq, path);
+        int off = -1;
+        for (int r = 0; r < O; r++) {
+            int32_t acc = 0;
+            for (int c = 0; c < I; c++)
+                acc += (int32_t)q.w[(size_t)r * q.stride + c] * (in[c] > 0 ? 127 : -127);
+            float y = (float)acc * q.scale[r] * (2.0f / 127.0f);
+            if (memcmp(&y, &out[r], 4))
+                off = r;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "q8_extreme_values_exact_%s", q8_path_name(path));
+        check_case(off < 0, name, "row %d differs", off);
+    }
+    free(xq);
+    free(qmem);
 }
 
 /* A float (version 1) model image with random weights, 64-byte aligned. */
@@ -267,6 +307,7 @@ int main(void)
 {
     pool_cases();
     matmul_split_cases();
+    q8_extreme_cases();
     model_cases(36, 3, 100, 20); /* head size 12; qkv 108, hidden 100 rows: no thread count divides them */
     model_cases(40, 5, 90, 9);   /* head size 8, 5 heads: heads split unevenly; GELU pads a tail */
     return check_exit();
