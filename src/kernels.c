@@ -213,8 +213,27 @@ static float sum_canonical(const float *s, int n)
     return hsum_4(v4f_add(lo, hi)) + t;
 }
 
-/* sc[t] = exp(sc[t] - max) for t < n; returns the sum. */
-static float exp_shifted(float *sc, int n)
+#if defined(__x86_64__)
+/* sc[t] = exp(sc[t] - max) for t < n8 (a multiple of 8), ec_expf4's operations in 8 lanes. */
+EC_TARGET_AVX2 static void exp_sub8(float *sc, int n8, float max)
+{
+    v8f mv = v8f_set1(max);
+    for (int t = 0; t < n8; t += 8)
+        v8f_store(sc + t, ec_expf8(v8f_sub(v8f_load(sc + t), mv)));
+}
+EC_TARGET_AVX static void scale8(float *sc, int n8, float scale)
+{
+    __m256 s = _mm256_set1_ps(scale);
+    for (int t = 0; t < n8; t += 8)
+        _mm256_storeu_ps(sc + t, _mm256_mul_ps(_mm256_loadu_ps(sc + t), s));
+}
+#else
+static void exp_sub8(float *sc, int n8, float max) { (void)sc, (void)n8, (void)max; }
+static void scale8(float *sc, int n8, float scale) { (void)sc, (void)n8, (void)scale; }
+#endif
+
+/* sc[t] = exp(sc[t] - max) for t < n; returns the sum. avx2: the first n & ~7 in 8 lanes. */
+static float exp_shifted(float *sc, int n, int avx2)
 {
     v4f mv = v4f_set1(sc[0]);
     int n4 = n & ~3;
@@ -228,7 +247,9 @@ static float exp_shifted(float *sc, int n)
     for (int t = n4; t < n; t++)
         max = sc[t] > max ? sc[t] : max;
     mv = v4f_set1(max);
-    for (int t = 0; t < n4; t += 4)
+    int t0 = avx2 ? n & ~7 : 0;
+    exp_sub8(sc, t0, max);
+    for (int t = t0; t < n4; t += 4)
         v4f_store(sc + t, ec_expf4(v4f_sub(v4f_load(sc + t), mv)));
     for (int t = n4; t < n; t++)
         sc[t] = ec_expf(sc[t] - max);
@@ -277,6 +298,8 @@ static int wsum8_avx(float *out, const float *sc, const float *values, size_t st
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc)
 {
+    int avx2 = kernel == KERN_ATTEND_AVX2;
+    kernel = avx2 ? K_AVX : kernel;
     // scores: q . k_t for every cached position, four keys at a time
     int t = 0;
     if (kernel == K_AVX)
@@ -290,11 +313,15 @@ void kern_attend(int kernel, float *out, const float *q, const float *keys, cons
     }
     for (; t < len; t++)
         sc[t] = kern_dot(kernel, keys + (size_t)t * stride, q, hs);
-    for (t = 0; t < len; t++)
+    t = kernel == K_AVX ? len & ~7 : 0;
+    scale8(sc, t, scale);
+    for (; t + 4 <= len; t += 4)
+        v4f_store(sc + t, v4f_mul(v4f_load(sc + t), v4f_set1(scale)));
+    for (; t < len; t++)
         sc[t] *= scale;
     // softmax numerators, then the weighted sum of values, normalised once at the end. Each output element sums
     // a_t * v_t[j] over t in order, so SSE2 and AVX (wider, same element-wise operations) agree bit for bit.
-    v4f inv = v4f_set1(1.0f / exp_shifted(sc, len));
+    v4f inv = v4f_set1(1.0f / exp_shifted(sc, len, avx2));
     int j = 0;
     if (kernel == K_AVX)
         j = wsum8_avx(out, sc, values, stride, hs, len, inv);

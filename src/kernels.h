@@ -14,7 +14,9 @@ float kern_dot(int kernel, const float *a, const float *b, int n);
 void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const float *w, const float *bias, int N, int I,
                  int O);
 /* One head of causal attention: out (hs) = softmax(scale * q . k_t) weighted sum of v_t over t < len, where key and
- * value rows are `stride` floats apart. sc (len) is scratch. */
+ * value rows are `stride` floats apart. sc (len) is scratch. kernel may also be KERN_ATTEND_AVX2 (AVX, and AVX2
+ * runs too): the element-wise steps (scaling, exponentials) then take 8 lanes at a time, the same bits. */
+#define KERN_ATTEND_AVX2 2
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc);
 int kern_cpu_has_avx(void);

@@ -601,7 +601,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
     /* attention stays float under Q8; AVX and SSE2 give the same bits there, so take AVX wherever it runs */
     int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path));
-    int k = wide ? KERNEL_AVX : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
+    int k = wide ? (s->avx2 ? KERN_ATTEND_AVX2 : KERNEL_AVX) : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
     float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
     float scale = 1.0f / ec_sqrtf((float)hs);
 
