@@ -256,6 +256,8 @@ static float exp_shifted(float *sc, int n, int avx2)
     return sum_canonical(sc, n);
 }
 
+float kern_softmax_exp(float *sc, int n, int avx2) { return exp_shifted(sc, n, avx2); }
+
 #if defined(__x86_64__)
 /* The AVX part of the weighted sum: columns in groups of 8; returns how many columns it did. */
 EC_TARGET_AVX static int wsum8_avx(float *out, const float *sc, const float *values, size_t stride, int hs, int len,

@@ -17,6 +17,9 @@ void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const floa
  * value rows are `stride` floats apart. sc (len) is scratch. kernel may also be KERN_ATTEND_AVX2 (AVX, and AVX2
  * runs too): the element-wise steps (scaling, exponentials) then take 8 lanes at a time, the same bits. */
 #define KERN_ATTEND_AVX2 2
+/* Softmax numerators in place: sc[t] = exp(sc[t] - max sc) for t < n (kern_attend's own step); returns their sum
+ * in the canonical order. avx2: the exponentials 8 lanes at a time (the same bits). */
+float kern_softmax_exp(float *sc, int n, int avx2);
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc);
 int kern_cpu_has_avx(void);

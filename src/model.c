@@ -318,7 +318,11 @@ void model_dequantize(Model *m, void *mem)
 // run state
 
 /* One part's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
-static size_t scores_floats(const ModelConfig *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
+static size_t scores_floats(const ModelConfig *c)
+{
+    size_t f = (c->ctx + 4) * sizeof(float), q = q8_attend_scratch_bytes(c->ctx, c->dim / c->heads);
+    return ALIGN64(f > q ? f : q) / sizeof(float);
+}
 static size_t xq_bytes(const ModelConfig *c)
 {
     return ALIGN64(q8_scratch_bytes(c->dim > c->hidden ? c->dim : c->hidden, MODEL_PREFILL_CHUNK));
@@ -337,6 +341,8 @@ static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
     CARVE(tokens, int32_t, T);
     CARVE(key_cache, float, L * T * C);
     CARVE(value_cache, float, L * T * C);
+    CARVE(kscale, float, L * T * c->heads);
+    CARVE(vscale, float, L * T * c->heads);
     CARVE(x, float, P * C);
     CARVE(xn, float, P * C);
     CARVE(qkv, float, P * 3 * C);
@@ -562,7 +568,8 @@ typedef struct {
     MatmulJob qkv;        /* out (n, 3C) = xn . W_qkv^T + b */
     float *att;           /* (n, C) */
     float *kc, *vc;       /* (T, C) this layer's caches */
-    int kernel, NH, hs, p0;
+    float *ks, *vs;       /* (T, NH) this layer's cache scales (Q8) */
+    int kernel, NH, hs, p0, T;
     float scale;
 } AttendJob;
 
@@ -581,12 +588,32 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
     uint32_t c0 = h0 * (uint32_t)hs, c1 = h1 * (uint32_t)hs;
     for (uint32_t sec = 0; sec < 3; sec++) /* q, k, v rows of these heads */
         matmul_rows(mj, w, sec * (uint32_t)C + c0, sec * (uint32_t)C + c1);
+    float *sc = mj->s->scores + w * mj->s->scores_stride;
+    if (mj->s->kernel == KERNEL_Q8) { /* int8 keys (transposed) and values in int32 slots, integer sums (q8.h) */
+        int32_t *kq = (int32_t *)(void *)j->kc, *vq = (int32_t *)(void *)j->vc;
+        size_t T = j->T;
+        for (int i = 0; i < n; i++) {
+            const float *row = mj->out + (size_t)i * 3 * C;
+            size_t t = (size_t)(j->p0 + i);
+            for (uint32_t h = h0; h < h1; h++) {
+                j->ks[t * j->NH + h] = q8_quantize_head(kq + (size_t)h * hs * T + t, T, row + C + h * hs, hs);
+                j->vs[t * j->NH + h] = q8_quantize_head(vq + t * C + h * hs, 1, row + 2 * C + h * hs, hs);
+            }
+        }
+        for (int i = 0; i < n; i++)
+            for (uint32_t h = h0; h < h1; h++) {
+                Q8Head qh = {kq + (size_t)h * hs * T, vq + h * hs, j->ks + h, j->vs + h, T, (size_t)C,
+                             (size_t)j->NH};
+                q8_attend(j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs, &qh, hs,
+                          j->p0 + i + 1, j->scale, sc, j->kernel == KERN_ATTEND_AVX2);
+            }
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const float *row = mj->out + (size_t)i * 3 * C;
         ec_memcpy(j->kc + (size_t)(j->p0 + i) * C + c0, row + C + c0, (c1 - c0) * sizeof(float));
         ec_memcpy(j->vc + (size_t)(j->p0 + i) * C + c0, row + 2 * C + c0, (c1 - c0) * sizeof(float));
     }
-    float *sc = mj->s->scores + w * mj->s->scores_stride;
     for (int i = 0; i < n; i++)
         for (uint32_t h = h0; h < h1; h++)
             kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs,
@@ -599,7 +626,8 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
 {
     const ModelConfig *c = &m->cfg;
     int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
-    /* attention stays float under Q8; AVX and SSE2 give the same bits there, so take AVX wherever it runs */
+    /* the float kernels: AVX and SSE2 give the same bits, so take AVX wherever it runs (also beside Q8, whose own
+     * integer attention takes the AVX2 flag from it) */
     int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path));
     int k = wide ? (s->avx2 ? KERN_ATTEND_AVX2 : KERNEL_AVX) : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
     float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
@@ -622,7 +650,8 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
         AttendJob aj = {matmul_job(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C,
                                    AFTER_NONE, 0),
-                        att, kc, vc, k, NH, hs, p0, scale};
+                        att, kc, vc, s->kscale + (size_t)l * T * NH, s->vscale + (size_t)l * T * NH, k, NH, hs, p0,
+                        T, scale};
         parallel(s, attend_task, &aj);
         // output projection and residual (xn is free again: use it for the projection)
         matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C, AFTER_RESIDUAL, x);

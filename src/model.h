@@ -78,7 +78,8 @@ enum model_kernel { KERNEL_SCALAR_SSE2 = 0, KERNEL_AVX = 1, KERNEL_Q8 = 2 };
 int model_best_kernel(void);
 
 /* The Q8 kernel: matrices quantised once (per-row int8 weights), activations per row to int8, integer
- * dot products (exact, so every build agrees), float everywhere else. About 10x faster than float under QEMU's
+ * dot products (exact, so every build agrees); attention on int8 keys and values cached per position and head, its
+ * two sums in integers too (q8.h, q8_attend); float everywhere else. About 10x faster than float under QEMU's
  * software CPU and lighter on memory natively, at a small cost in accuracy (tests/core/test_q8.py measures it).
  * model_quantize() fills caller memory of model_q8_bytes() bytes and points m->q8 at it; it returns 0 when the
  * model is too wide for 32-bit integer sums (an input width above 4096), and then the float kernels stay in use. */
@@ -122,8 +123,9 @@ typedef struct {
     uint32_t pos;          /* tokens currently in the cache */
     uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
-    float *key_cache;      /* (L, T, C) */
-    float *value_cache;    /* (L, T, C) */
+    float *key_cache;      /* (L, T, C); under Q8 layer l's block holds int16 keys (T, C) (q8.h's Q8Head) */
+    float *value_cache;    /* (L, T, C); under Q8 layer l's block holds int16 values in position pairs */
+    float *kscale, *vscale; /* (L, T, NH) under Q8: the cached keys' and values' scales, per position and head */
     float *x;              /* (P, C) residual stream, P = MODEL_PREFILL_CHUNK */
     float *xn;             /* (P, C) normalised input of a sublayer */
     float *qkv;            /* (P, 3C) */

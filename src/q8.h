@@ -60,4 +60,30 @@ size_t q8_scratch_bytes(uint32_t max_cols, int N);
 void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32_t r0, uint32_t R, const float *bias,
                int N, void *scratch, int path);
 
+/* The Q8 kernel's attention. Keys and values enter the cache quantised per position and head like activations:
+ * round_even(x * (127 / max|x|)) (-127..127) held in int32, scale max|x| / 127 (0 for a zero slice, NaN when it holds
+ * a NaN or an infinity). Keys lie transposed, element (t, d) of a head at k[d * kstride + t]; values by position,
+ * v[t * vstride + d]; scales ks[t * sstride], vs[t * sstride]. For a query q (hs floats), over positions t < len:
+ *   q8, sq = q quantised the same way; qs = sq * scale
+ *   s_t = float(sum_d q8[d] * k_t[d]) * sk_t * qs                          (exact int32 sum, rounded left to right)
+ *   p_t = exp(s_t - max s), Z = sum p_t                                     (kern_softmax_exp)
+ *   w_t = p_t * sv_t; W = max w_t; wi_t = round_even(w_t * (Q8_ATT_WMAX(len) / W))
+ *   out[d] = float(sum_t wi_t * v_t[d]) * (W / Q8_ATT_WMAX(len) / Z)        (exact int32 sum)
+ * (NaN everywhere when sq, a score or a weight is not finite; zero when W is 0). Q8_ATT_WMAX (at most 32767, so a
+ * weight fits SSE2's 16-bit multiplies) keeps the value sum within int32: len * 127 * wmax < 2^31. */
+#define Q8_ATT_WMAX(len)                                                                                         \
+    ((int64_t)(len) * 127 * 32767 <= 2147483647 ? 32767 : (int32_t)(2147483647 / ((int64_t)(len) * 127)))
+typedef struct {
+    const int32_t *k, *v;  /* this head's key element (0, 0) and value element (0, 0) */
+    const float *ks, *vs;  /* this head's scales at position 0 */
+    size_t kstride, vstride, sstride;
+} Q8Head;
+/* One head slice to int32 slots dst[i * step] as above; returns the scale. */
+float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n);
+/* Scratch bytes q8_attend needs for up to ctx positions and head size hs. */
+size_t q8_attend_scratch_bytes(uint32_t ctx, uint32_t hs);
+/* out (hs) for query q over len cached positions (see above); avx2: AVX2 runs here (vpmulld, 8-lane exponentials;
+ * the same numbers). */
+void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, float scale, void *scratch, int avx2);
+
 #endif

@@ -1,0 +1,232 @@
+/* q8att.c - the Q8 kernel's attention (q8.h defines the numbers): keys and values cached as int8 values in int16
+ * slots with one float scale per position and head, the query quantised the same way, q . k and the weighted sum of
+ * values as exact int32 sums, float only for the scales and the softmax. Under QEMU's software CPU a float operation
+ * costs a library call per lane; integer vectors are translated inline, so this is where attention's time goes. */
+#include "q8.h"
+#include "ecmath.h"
+#include "kernels.h"
+
+#define FLT_BIG 3.40282347e38f
+
+float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n)
+{
+    float m = 0.0f;
+    int bad = 0;
+    for (int i = 0; i < n; i++) { /* without a NaN, max is exact in any order */
+        float a = x[i] < 0 ? -x[i] : x[i];
+        bad |= a != a;
+        m = a > m ? a : m;
+    }
+    if (bad || !(m <= FLT_BIG) || !(m > 0.0f)) {
+        for (int i = 0; i < n; i++)
+            dst[(size_t)i * step] = 0;
+        return bad || !(m <= FLT_BIG) ? __builtin_nanf("") : 0.0f;
+    }
+    float inv = (float)Q8_XMAX / m;
+    for (int i = 0; i < n; i++)
+        dst[(size_t)i * step] = ec_round_s32(x[i] * inv);
+    return m / (float)Q8_XMAX;
+}
+
+static size_t up8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+size_t q8_attend_scratch_bytes(uint32_t ctx, uint32_t hs)
+{
+    return up8(ctx) * sizeof(float) + up8(ctx) * sizeof(int32_t) + up8(hs) * sizeof(int32_t) * 2;
+}
+
+// ----------------------------------------------------------------------------
+// the two integer sums: scores acc[t] = sum_d q[d] * k[d][t]; values acc[d] = sum_t w[t] * v[t][d]. Both exact in
+// int32 whatever the order, so every path below gives the same numbers.
+
+/* Plain C: AArch64 (the compiler vectorises it) and every path's tail. */
+static void scores_c(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int t0, int len)
+{
+    for (int t = t0; t < len; t++) {
+        int32_t s = 0;
+        for (int d = 0; d < hs; d++)
+            s += q[d] * c->k[(size_t)d * c->kstride + t];
+        acc[t] = s;
+    }
+}
+
+static void values_c(int32_t *acc, const int32_t *w, const Q8Head *c, int d0, int hs, int len)
+{
+    for (int d = d0; d < hs; d++)
+        acc[d] = 0;
+    for (int t = 0; t < len; t++)
+        for (int d = d0; d < hs; d++)
+            acc[d] += w[t] * c->v[(size_t)t * c->vstride + d];
+}
+
+#if defined(__x86_64__)
+#define LD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define LD8(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+/* SSE2 has no 32-bit multiply: pmaddwd with one operand's high halves zero (q as a uint16 pattern; the weights are
+ * 0..32767 already) gives lo * lo exactly, the other operand's sign-extension bits meeting zeros. */
+static int scores_sse2(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len)
+{
+    int t = 0;
+    for (; t + 8 <= len; t += 8) {
+        __m128i a0 = _mm_setzero_si128(), a1 = a0;
+        for (int d = 0; d < hs; d++) {
+            __m128i qd = _mm_set1_epi32(q[d] & 0xFFFF);
+            const int32_t *k = c->k + (size_t)d * c->kstride + t;
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(qd, LD(k)));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(qd, LD(k + 4)));
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc + t), a0);
+        _mm_storeu_si128((__m128i *)(void *)(acc + t + 4), a1);
+    }
+    return t;
+}
+
+static int values_sse2(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len)
+{
+    int d = 0;
+    for (; d + 16 <= hs; d += 16) {
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < len; t++) {
+            __m128i wt = _mm_set1_epi32(w[t]);
+            const int32_t *v = c->v + (size_t)t * c->vstride + d;
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(wt, LD(v)));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(wt, LD(v + 4)));
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(wt, LD(v + 8)));
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(wt, LD(v + 12)));
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc + d), a0);
+        _mm_storeu_si128((__m128i *)(void *)(acc + d + 4), a1);
+        _mm_storeu_si128((__m128i *)(void *)(acc + d + 8), a2);
+        _mm_storeu_si128((__m128i *)(void *)(acc + d + 12), a3);
+    }
+    return d;
+}
+
+/* AVX2: vpmulld, which QEMU's TCG translates inline (vpmaddwd is a call there). */
+EC_TARGET_AVX2 static int scores_avx2(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len)
+{
+    int t = 0;
+    for (; t + 32 <= len; t += 32) {
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < hs; d++) {
+            __m256i qd = _mm256_set1_epi32(q[d]);
+            const int32_t *k = c->k + (size_t)d * c->kstride + t;
+            a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(qd, LD8(k)));
+            a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(qd, LD8(k + 8)));
+            a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(qd, LD8(k + 16)));
+            a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(qd, LD8(k + 24)));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(acc + t), a0);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + t + 8), a1);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + t + 16), a2);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + t + 24), a3);
+    }
+    for (; t + 8 <= len; t += 8) {
+        __m256i a = _mm256_setzero_si256();
+        for (int d = 0; d < hs; d++)
+            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(q[d]), LD8(c->k + (size_t)d * c->kstride + t)));
+        _mm256_storeu_si256((__m256i *)(void *)(acc + t), a);
+    }
+    return t;
+}
+
+EC_TARGET_AVX2 static int values_avx2(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len)
+{
+    int d = 0;
+    for (; d + 32 <= hs; d += 32) {
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < len; t++) {
+            __m256i wt = _mm256_set1_epi32(w[t]);
+            const int32_t *v = c->v + (size_t)t * c->vstride + d;
+            a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(wt, LD8(v)));
+            a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(wt, LD8(v + 8)));
+            a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(wt, LD8(v + 16)));
+            a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(wt, LD8(v + 24)));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(acc + d), a0);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + d + 8), a1);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + d + 16), a2);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + d + 24), a3);
+    }
+    for (; d + 8 <= hs; d += 8) {
+        __m256i a = _mm256_setzero_si256();
+        for (int t = 0; t < len; t++)
+            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(w[t]), LD8(c->v + (size_t)t * c->vstride + d)));
+        _mm256_storeu_si256((__m256i *)(void *)(acc + d), a);
+    }
+    return d;
+}
+#undef LD
+#undef LD8
+
+static void scores_int(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len, int avx2)
+{
+    int t = avx2 ? scores_avx2(acc, q, c, hs, len) : 0;
+    t = avx2 ? t : scores_sse2(acc, q, c, hs, len);
+    scores_c(acc, q, c, hs, t, len);
+}
+
+static void values_int(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len, int avx2)
+{
+    int d = avx2 ? values_avx2(acc, w, c, hs, len) : values_sse2(acc, w, c, hs, len);
+    values_c(acc, w, c, d, hs, len);
+}
+#else
+static void scores_int(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len, int avx2)
+{
+    (void)avx2;
+    scores_c(acc, q, c, hs, 0, len);
+}
+
+static void values_int(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len, int avx2)
+{
+    (void)avx2;
+    values_c(acc, w, c, 0, hs, len);
+}
+#endif
+
+// ----------------------------------------------------------------------------
+
+void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, float scale, void *scratch, int avx2)
+{
+    float *sc = scratch;
+    int32_t *ia = (int32_t *)(void *)(sc + up8((size_t)len)); /* the scores' sums, then the int weights */
+    int32_t *q32 = ia + up8((size_t)len), *acc = q32 + up8((size_t)hs);
+    float sq = q8_quantize_head(q32, 1, q, hs);
+    if (sq != sq)
+        goto nan;
+    float qs = sq * scale;
+    scores_int(ia, q32, c, hs, len, avx2);
+    for (int t = 0; t < len; t++)
+        sc[t] = (float)ia[t] * c->ks[(size_t)t * c->sstride] * qs;
+    float z = kern_softmax_exp(sc, len, avx2);
+    /* the value weights p_t * sv_t to integers against their largest (p is 1 at the top score: never all zero unless
+     * every value row is zero) */
+    float mw = 0.0f;
+    int bad = z != z;
+    for (int t = 0; t < len; t++) {
+        float w = sc[t] * c->vs[(size_t)t * c->sstride];
+        sc[t] = w;
+        bad |= w != w;
+        mw = w > mw ? w : mw;
+    }
+    if (bad || !(mw <= FLT_BIG))
+        goto nan;
+    if (!(mw > 0.0f)) {
+        for (int d = 0; d < hs; d++)
+            out[d] = 0.0f;
+        return;
+    }
+    int32_t wq = Q8_ATT_WMAX(len);
+    float inv = (float)wq / mw;
+    for (int t = 0; t < len; t++)
+        ia[t] = ec_round_s32(sc[t] * inv);
+    values_int(acc, ia, c, hs, len, avx2);
+    float f = mw / (float)wq / z;
+    for (int d = 0; d < hs; d++)
+        out[d] = (float)acc[d] * f;
+    return;
+nan:
+    for (int d = 0; d < hs; d++)
+        out[d] = __builtin_nanf("");
+}
