@@ -124,7 +124,8 @@ EC_TARGET_AVX2 static int scores_avx2(int32_t *acc, const int32_t *q, const Q8He
     for (; t + 8 <= len; t += 8) {
         __m256i a = _mm256_setzero_si256();
         for (int d = 0; d < hs; d++)
-            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(q[d]), LD8(c->k + (size_t)d * c->kstride + t)));
+            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(q[d]),
+                                                       LD8(c->k + (size_t)d * c->kstride + t)));
         _mm256_storeu_si256((__m256i *)(void *)(acc + t), a);
     }
     return t;
@@ -151,7 +152,8 @@ EC_TARGET_AVX2 static int values_avx2(int32_t *acc, const int32_t *w, const Q8He
     for (; d + 8 <= hs; d += 8) {
         __m256i a = _mm256_setzero_si256();
         for (int t = 0; t < len; t++)
-            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(w[t]), LD8(c->v + (size_t)t * c->vstride + d)));
+            a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(w[t]),
+                                                       LD8(c->v + (size_t)t * c->vstride + d)));
         _mm256_storeu_si256((__m256i *)(void *)(acc + d), a);
     }
     return d;

@@ -141,7 +141,8 @@ int main(void)
                     worst = e > worst ? e : worst;
                 }
             }
-            /* values in (-1, 1): the int8 keys and values and the 15-bit weights keep the output within 0.015 (0.004-0.005 seen) */
+            /* values in (-1, 1): the int8 keys and values and the 15-bit weights keep the output within 0.015
+             * (0.004-0.005 seen) */
             far = worst > 0.015;
             char name[96];
             snprintf(name, sizeof name, "q8_attend_equals_definition_T%d_hs%d_%s", T, hs, avx2 ? "avx2" : "base");
@@ -169,8 +170,8 @@ int main(void)
             for (int d = 0; d < 16; d++)
                 all &= isnan(out[d]) != 0;
             char name[64];
-            snprintf(name, sizeof name, "q8_attend_nan_%s_gives_nan_%s", where == 0 ? "query" : where == 1 ? "key" : "value",
-                     avx2 ? "avx2" : "base");
+            const char *what = where == 0 ? "query" : where == 1 ? "key" : "value";
+            snprintf(name, sizeof name, "q8_attend_nan_%s_gives_nan_%s", what, avx2 ? "avx2" : "base");
             check_case(all, name, "some output finite");
         }
         drop(&c);
