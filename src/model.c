@@ -261,6 +261,8 @@ size_t model_q8_bytes(const ModelConfig *c)
     return n;
 }
 
+static void gelu_q8_fill(void); /* below, beside the float GELU it tabulates */
+
 int model_quantize(Model *m, void *mem)
 {
     if (m->cfg.dim > Q8_MAX_COLS || m->cfg.hidden > Q8_MAX_COLS)
@@ -272,6 +274,7 @@ int model_quantize(Model *m, void *mem)
         for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++)
             p += q8_build(m, &mats[(size_t)l * Q8_PER_LAYER + (size_t)i], l, i, p);
     m->q8 = mats;
+    gelu_q8_fill();
     return 1;
 }
 
@@ -463,6 +466,33 @@ EC_TARGET_AVX2 static void gelu_avx2(float *h, int n)
 static void gelu_avx2(float *h, int n) { gelu(h, n); }
 #endif
 
+/* The Q8 kernel's GELU: the float GELU above at the nearest point of a 1/512 grid on [-8, 8] (|error| <= 0.0012,
+ * well under the int8 step the down-projection's input is rounded to next), x itself from 8 up (where GELU(x) is x in
+ * float), 0 from -8 down, NaN for NaN and -inf (as the float GELU gives). Under QEMU's software CPU the tanh form
+ * costs ~40 library calls an element; this is one multiply, one rounding and a load. Filled by model_quantize. */
+#define GELU_Q8_STEPS 512
+#define GELU_Q8_N (16 * GELU_Q8_STEPS + 1)
+static float gelu_q8_table[GELU_Q8_N];
+
+static void gelu_q8_fill(void)
+{
+    for (int i = 0; i < GELU_Q8_N; i++)
+        gelu_q8_table[i] = (float)(i - 8 * GELU_Q8_STEPS) / (float)GELU_Q8_STEPS;
+    gelu(gelu_q8_table, GELU_Q8_N);
+}
+
+void model_gelu_q8(float *h, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float x = h[i];
+        if (x >= -8.0f && x <= 8.0f)
+            h[i] = gelu_q8_table[ec_round_s32(x * (float)GELU_Q8_STEPS) + 8 * GELU_Q8_STEPS];
+        else if (x < -8.0f)
+            h[i] = x >= -3.40282347e38f ? 0.0f : __builtin_nanf("");
+        /* else: above 8 (x itself, +inf too) or NaN: unchanged */
+    }
+}
+
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.w_stride[t])
 
 // ----------------------------------------------------------------------------
@@ -513,7 +543,9 @@ static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi
                     j->n, j->I, (int)(hi - lo));
     for (int i = 0; i < j->n && j->after != AFTER_NONE; i++) {
         float *o = j->out + (size_t)i * j->O;
-        if (j->after == AFTER_GELU && j->s->avx2 &&
+        if (j->after == AFTER_GELU && j->q)
+            model_gelu_q8(o + lo, (int)(hi - lo));
+        else if (j->after == AFTER_GELU && j->s->avx2 &&
             (j->s->kernel == KERNEL_AVX || (j->s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(j->s->q8_path))))
             gelu_avx2(o + lo, (int)(hi - lo));
         else if (j->after == AFTER_GELU)

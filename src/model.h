@@ -87,6 +87,10 @@ int model_best_kernel(void);
 size_t model_q8_bytes(const ModelConfig *c);
 int model_quantize(Model *m, void *mem);
 
+/* The Q8 kernel's GELU, in place (model.c: the float GELU tabulated on a 1/512 grid over [-8, 8]); valid once any
+ * model_quantize has run. */
+void model_gelu_q8(float *h, int n);
+
 /* A version 2 file's matrices are int8: the Q8 kernel widens them straight from the file (model_quantize, no float
  * copy, the same bits as quantising the float file they came from); the float kernels need them as floats,
  * w = (float)q * scale rounded once, which model_dequantize() writes into caller memory of model_dequant_bytes()

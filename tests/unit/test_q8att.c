@@ -2,7 +2,7 @@
  * gives the bits of q8.h's definition written out plainly here (its integer sums in int64, so an int32 overflow in a
  * path would show), for head sizes with and without vector tails and lengths 1..70 and 700 (where the weights'
  * integer range shrinks); the result stays close to exact attention computed in double; a NaN in a key, a value or
- * the query makes the whole output NaN. */
+ * the query makes the whole output NaN. Also the Q8 kernel's table GELU (model.h) against GELU's tanh form in double. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "kernels.h"
+#include "model.h"
 #include "q8.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
@@ -113,6 +114,39 @@ static void run(float *out, const Case *c, int len, float scale, int avx2)
     free(scratch);
 }
 
+/* A model_quantize has filled the table: a one-layer random model, quantised. */
+static void gelu_cases(void)
+{
+    ModelConfig cfg = {0};
+    cfg.dim = 8, cfg.hidden = 8, cfg.layers = 1, cfg.heads = 1, cfg.ctx = 4;
+    Model m = {0};
+    m.cfg = cfg;
+    static float w[MF_VOCAB * 8 * 2]; /* big enough for every tensor of this shape (the head: 256 x 8) */
+    for (int i = 0; i < MF_TENSOR_COUNT; i++) {
+        m.wt.w[i] = w;
+        m.wt.w_stride[i] = 0;
+    }
+    void *mem = malloc(model_q8_bytes(&m.cfg));
+    check_case(model_quantize(&m, mem), "gelu_q8_model_quantized", "model_quantize refused");
+    enum { N = 40001 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++)
+        x[i] = y[i] = -10.0f + 20.0f * (float)i / (float)(N - 1);
+    model_gelu_q8(y, N);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double t = x[i], g = 0.5 * t * (1.0 + tanh(0.7978845608028654 * (t + 0.044715 * t * t * t)));
+        double e = fabs(y[i] - g);
+        worst = e > worst ? e : worst;
+    }
+    check_case(worst <= 0.0013, "gelu_q8_near_tanh_gelu", "largest error %.6f on [-10, 10] (limit 0.0013)", worst);
+    float odd[5] = {INFINITY, -INFINITY, NAN, 8.0f, -8.0f};
+    model_gelu_q8(odd, 5);
+    check_case(odd[0] == INFINITY && isnan(odd[1]) && isnan(odd[2]) && odd[3] == 8.0f && fabsf(odd[4]) < 1e-6f,
+               "gelu_q8_edges", "inf %g, -inf %g, nan %g, 8 %g, -8 %g", odd[0], odd[1], odd[2], odd[3], odd[4]);
+    free(mem);
+}
+
 int main(void)
 {
     int avx2_max = 0;
@@ -176,5 +210,6 @@ int main(void)
         }
         drop(&c);
     }
+    gelu_cases();
     return check_exit();
 }
