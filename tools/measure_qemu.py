@@ -37,7 +37,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("EFICHAT_BUILD", "build"))
     ap.add_argument("--smp", default="1,2")
-    ap.add_argument("--cpu", default="default", help="QEMU -cpu models, comma-separated; default: QEMU's own (qemu64)")
+    ap.add_argument("--cpu", default="default",
+                    help="QEMU -cpu models, comma-separated; default: tools/qemu_run.sh's (max under TCG)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--cfg", default="", help="efichat.cfg lines separated by ';', e.g. 'q8=1'")
     args = ap.parse_args()
