@@ -248,7 +248,8 @@ static float exp_shifted(float *sc, int n, int avx2)
         max = sc[t] > max ? sc[t] : max;
     mv = v4f_set1(max);
     int t0 = avx2 ? n & ~7 : 0;
-    exp_sub8(sc, t0, max);
+    if (t0) /* never call an AVX2 function on a CPU without it: its prologue alone may hold AVX instructions */
+        exp_sub8(sc, t0, max);
     for (int t = t0; t < n4; t += 4)
         v4f_store(sc + t, ec_expf4(v4f_sub(v4f_load(sc + t), mv)));
     for (int t = n4; t < n; t++)
@@ -316,7 +317,8 @@ void kern_attend(int kernel, float *out, const float *q, const float *keys, cons
     for (; t < len; t++)
         sc[t] = kern_dot(kernel, keys + (size_t)t * stride, q, hs);
     t = kernel == K_AVX ? len & ~7 : 0;
-    scale8(sc, t, scale);
+    if (t)
+        scale8(sc, t, scale);
     for (; t + 4 <= len; t += 4)
         v4f_store(sc + t, v4f_mul(v4f_load(sc + t), v4f_set1(scale)));
     for (; t < len; t++)

@@ -4,6 +4,7 @@
 #include "../chat/fmt.h"
 #include "../chat/template.h"
 #include "../q8.h"
+#include "cpu.h"
 
 #define MESSAGE_BYTES 2048 /* app.c's longest message */
 #define LLAMA_APP_MAX_CTX 2048u /* KV cache positions: a 1B model's 2,048 take ~90 MiB */
@@ -129,6 +130,8 @@ int llama_app_open(App *a, const char *name, const uint8_t *bytes, size_t len, c
     if (!take(&r->state_mem, need))
         return fail(a, r, name, "out of memory for its run state", need);
     llama_state_init(&r->s, c, r->state_mem, q8 ? KERNEL_Q8 : model_best_kernel());
+    if (q8) /* the timed pick, as for the GPT model (under QEMU's TCG: avx2-mullo) */
+        r->s.q8_path = q8_fastest_path(&r->m.w.q8[LQ_UP], r->s.xn, r->s.up, r->s.xq, cpu_counter, 5);
     need = llchat_bytes(c, MESSAGE_BYTES);
     if (!take(&r->chat_mem, need))
         return fail(a, r, name, "out of memory for the conversation", need);
