@@ -600,7 +600,7 @@ typedef struct {
     MatmulJob qkv;        /* out (n, 3C) = xn . W_qkv^T + b */
     float *att;           /* (n, C) */
     float *kc, *vc;       /* (T, C) this layer's caches */
-    float *ks, *vs;       /* (T, NH) this layer's cache scales (Q8) */
+    float *ks, *vs;       /* (NH, T) this layer's cache scales (Q8) */
     int kernel, NH, hs, p0, T;
     float scale;
 } AttendJob;
@@ -628,14 +628,13 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
             const float *row = mj->out + (size_t)i * 3 * C;
             size_t t = (size_t)(j->p0 + i);
             for (uint32_t h = h0; h < h1; h++) {
-                j->ks[t * j->NH + h] = q8_quantize_head(kq + (size_t)h * hs * T + t, T, row + C + h * hs, hs);
-                j->vs[t * j->NH + h] = q8_quantize_head(vq + t * C + h * hs, 1, row + 2 * C + h * hs, hs);
+                j->ks[h * T + t] = q8_quantize_head(kq + (size_t)h * hs * T + t, T, row + C + h * hs, hs);
+                j->vs[h * T + t] = q8_quantize_head(vq + t * C + h * hs, 1, row + 2 * C + h * hs, hs);
             }
         }
         for (int i = 0; i < n; i++)
             for (uint32_t h = h0; h < h1; h++) {
-                Q8Head qh = {kq + (size_t)h * hs * T, vq + h * hs, j->ks + h, j->vs + h, T, (size_t)C,
-                             (size_t)j->NH};
+                Q8Head qh = {kq + (size_t)h * hs * T, vq + h * hs, j->ks + h * T, j->vs + h * T, T, (size_t)C};
                 q8_attend(j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs, &qh, hs,
                           j->p0 + i + 1, j->scale, sc, j->kernel == KERN_ATTEND_AVX2);
             }

@@ -129,7 +129,7 @@ typedef struct {
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
     float *key_cache;      /* (L, T, C); under Q8 layer l's block holds int16 keys (T, C) (q8.h's Q8Head) */
     float *value_cache;    /* (L, T, C); under Q8 layer l's block holds int16 values in position pairs */
-    float *kscale, *vscale; /* (L, T, NH) under Q8: the cached keys' and values' scales, per position and head */
+    float *kscale, *vscale; /* (L, NH, T) under Q8: the cached keys' and values' scales, per head and position */
     float *x;              /* (P, C) residual stream, P = MODEL_PREFILL_CHUNK */
     float *xn;             /* (P, C) normalised input of a sublayer */
     float *qkv;            /* (P, 3C) */

@@ -63,7 +63,7 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
 /* The Q8 kernel's attention. Keys and values enter the cache quantised per position and head like activations:
  * round_even(x * (127 / max|x|)) (-127..127) held in int32, scale max|x| / 127 (0 for a zero slice, NaN when it holds
  * a NaN or an infinity). Keys lie transposed, element (t, d) of a head at k[d * kstride + t]; values by position,
- * v[t * vstride + d]; scales ks[t * sstride], vs[t * sstride]. For a query q (hs floats), over positions t < len:
+ * v[t * vstride + d]; scales ks[t], vs[t]. For a query q (hs floats), over positions t < len:
  *   q8, sq = q quantised the same way; qs = sq * scale
  *   s_t = float(sum_d q8[d] * k_t[d]) * sk_t * qs                          (exact int32 sum, rounded left to right)
  *   p_t = exp(s_t - max s), Z = sum p_t                                     (kern_softmax_exp)
@@ -75,8 +75,8 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
     ((int64_t)(len) * 127 * 32767 <= 2147483647 ? 32767 : (int32_t)(2147483647 / ((int64_t)(len) * 127)))
 typedef struct {
     const int32_t *k, *v;  /* this head's key element (0, 0) and value element (0, 0) */
-    const float *ks, *vs;  /* this head's scales at position 0 */
-    size_t kstride, vstride, sstride;
+    const float *ks, *vs;  /* this head's scales, one per position */
+    size_t kstride, vstride;
 } Q8Head;
 /* One head slice to int32 slots dst[i * step] as above; returns the scale. */
 float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n);

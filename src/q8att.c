@@ -8,22 +8,56 @@
 
 #define FLT_BIG 3.40282347e38f
 
+/* Lanes of a v4f mask to "any set". */
+static int any_lane(v4f mask)
+{
+    float l[4];
+    v4f_store(l, mask);
+    uint32_t u[4];
+    ec_memcpy(u, l, sizeof u);
+    return (u[0] | u[1] | u[2] | u[3]) != 0;
+}
+
 float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n)
 {
+    const v4f absmask = v4i_as_v4f(v4i_set1(0x7fffffff));
+    v4f m4 = v4f_zero(), bad4 = v4f_zero();
+    int i = 0, n4 = n & ~3;
+    for (; i < n4; i += 4) { /* without a NaN, max is exact in any order */
+        v4f v = v4f_load(x + i);
+        bad4 = v4f_or(bad4, v4f_isnan(v));
+        m4 = v4f_max(m4, v4f_and(v, absmask));
+    }
+    float lane[4];
+    v4f_store(lane, m4);
+    int bad = any_lane(bad4);
     float m = 0.0f;
-    int bad = 0;
-    for (int i = 0; i < n; i++) { /* without a NaN, max is exact in any order */
+    for (int j = 0; j < 4; j++)
+        m = lane[j] > m ? lane[j] : m;
+    for (; i < n; i++) {
         float a = x[i] < 0 ? -x[i] : x[i];
         bad |= a != a;
         m = a > m ? a : m;
     }
     if (bad || !(m <= FLT_BIG) || !(m > 0.0f)) {
-        for (int i = 0; i < n; i++)
+        for (i = 0; i < n; i++)
             dst[(size_t)i * step] = 0;
         return bad || !(m <= FLT_BIG) ? __builtin_nanf("") : 0.0f;
     }
     float inv = (float)Q8_XMAX / m;
-    for (int i = 0; i < n; i++)
+    v4f inv4 = v4f_set1(inv);
+    for (i = 0; i < n4; i += 4) {
+        v4i r = v4f_round_s32(v4f_mul(v4f_load(x + i), inv4));
+        if (step == 1) {
+            v4i_store(dst + i, r);
+        } else {
+            int32_t t[4];
+            v4i_store(t, r);
+            for (int j = 0; j < 4; j++)
+                dst[(size_t)(i + j) * step] = t[j];
+        }
+    }
+    for (; i < n; i++)
         dst[(size_t)i * step] = ec_round_s32(x[i] * inv);
     return m / (float)Q8_XMAX;
 }
@@ -199,15 +233,31 @@ void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, flo
         goto nan;
     float qs = sq * scale;
     scores_int(ia, q32, c, hs, len, avx2);
-    for (int t = 0; t < len; t++)
-        sc[t] = (float)ia[t] * c->ks[(size_t)t * c->sstride] * qs;
+    /* element-wise, so four lanes give the bits of one at a time */
+    int t = 0, len4 = len & ~3;
+    v4f qs4 = v4f_set1(qs);
+    for (; t < len4; t += 4)
+        v4f_store(sc + t, v4f_mul(v4f_mul(v4i_to_v4f(v4i_load(ia + t)), v4f_load(c->ks + t)), qs4));
+    for (; t < len; t++)
+        sc[t] = (float)ia[t] * c->ks[t] * qs;
     float z = kern_softmax_exp(sc, len, avx2);
     /* the value weights p_t * sv_t to integers against their largest (p is 1 at the top score: never all zero unless
      * every value row is zero) */
+    v4f mw4 = v4f_zero(), bad4 = v4f_zero();
+    for (t = 0; t < len4; t += 4) {
+        v4f w = v4f_mul(v4f_load(sc + t), v4f_load(c->vs + t));
+        v4f_store(sc + t, w);
+        bad4 = v4f_or(bad4, v4f_isnan(w));
+        mw4 = v4f_max(mw4, w);
+    }
+    float lane[4];
+    v4f_store(lane, mw4);
     float mw = 0.0f;
-    int bad = z != z;
-    for (int t = 0; t < len; t++) {
-        float w = sc[t] * c->vs[(size_t)t * c->sstride];
+    int bad = z != z || any_lane(bad4);
+    for (int j = 0; j < 4; j++)
+        mw = lane[j] > mw ? lane[j] : mw;
+    for (; t < len; t++) {
+        float w = sc[t] * c->vs[t];
         sc[t] = w;
         bad |= w != w;
         mw = w > mw ? w : mw;
@@ -221,14 +271,21 @@ void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, flo
     }
     int32_t wq = Q8_ATT_WMAX(len);
     float inv = (float)wq / mw;
-    for (int t = 0; t < len; t++)
+    v4f inv4 = v4f_set1(inv);
+    for (t = 0; t < len4; t += 4)
+        v4i_store(ia + t, v4f_round_s32(v4f_mul(v4f_load(sc + t), inv4)));
+    for (; t < len; t++)
         ia[t] = ec_round_s32(sc[t] * inv);
     values_int(acc, ia, c, hs, len, avx2);
     float f = mw / (float)wq / z;
-    for (int d = 0; d < hs; d++)
+    int d = 0;
+    v4f f4 = v4f_set1(f);
+    for (; d + 4 <= hs; d += 4)
+        v4f_store(out + d, v4f_mul(v4i_to_v4f(v4i_load(acc + d)), f4));
+    for (; d < hs; d++)
         out[d] = (float)acc[d] * f;
     return;
 nan:
-    for (int d = 0; d < hs; d++)
+    for (d = 0; d < hs; d++)
         out[d] = __builtin_nanf("");
 }

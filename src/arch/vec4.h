@@ -38,6 +38,8 @@ EC_INLINE float v4f_hsum(v4f t)
 EC_INLINE float ec_sqrt1(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
 
 EC_INLINE v4i v4i_set1(int32_t a) { return _mm_set1_epi32(a); }
+EC_INLINE v4i v4i_load(const int32_t *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+EC_INLINE void v4i_store(int32_t *p, v4i a) { _mm_storeu_si128((__m128i *)(void *)p, a); }
 EC_INLINE v4i v4i_add(v4i a, v4i b) { return _mm_add_epi32(a, b); }
 EC_INLINE v4i v4i_sub(v4i a, v4i b) { return _mm_sub_epi32(a, b); }
 #define v4i_sra(a, n) _mm_srai_epi32((a), (n))
@@ -95,6 +97,8 @@ EC_INLINE float v4f_hsum(v4f t)
 EC_INLINE float ec_sqrt1(float x) { return vgetq_lane_f32(vsqrtq_f32(vdupq_n_f32(x)), 0); }
 
 EC_INLINE v4i v4i_set1(int32_t a) { return vdupq_n_s32(a); }
+EC_INLINE v4i v4i_load(const int32_t *p) { return vld1q_s32(p); }
+EC_INLINE void v4i_store(int32_t *p, v4i a) { vst1q_s32(p, a); }
 EC_INLINE v4i v4i_add(v4i a, v4i b) { return vaddq_s32(a, b); }
 EC_INLINE v4i v4i_sub(v4i a, v4i b) { return vsubq_s32(a, b); }
 #define v4i_sra(a, n) vshrq_n_s32((a), (n))

@@ -108,7 +108,7 @@ static void exact(double *out, const Case *c, int len, float scale)
 
 static void run(float *out, const Case *c, int len, float scale, int avx2)
 {
-    Q8Head h = {c->k, c->v, c->ks, c->vs, (size_t)c->T, (size_t)c->hs, 1};
+    Q8Head h = {c->k, c->v, c->ks, c->vs, (size_t)c->T, (size_t)c->hs};
     void *scratch = aligned_alloc(64, (q8_attend_scratch_bytes((uint32_t)c->T, (uint32_t)c->hs) + 63) & ~(size_t)63);
     q8_attend(out, c->q, &h, c->hs, len, scale, scratch, avx2);
     free(scratch);
