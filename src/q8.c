@@ -158,25 +158,9 @@ size_t q8_scratch_bytes(uint32_t max_cols, int N)
  * then xb is zero and every output of the row becomes NaN, so the caller's finiteness check sees it). */
 static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
 {
-    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-    __m128 m4 = _mm_setzero_ps(), bad4 = _mm_setzero_ps();
-    uint32_t c = 0;
-    for (; c + 4 <= cols; c += 4) {
-        __m128 v = _mm_loadu_ps(x + c);
-        bad4 = _mm_or_ps(bad4, _mm_cmpunord_ps(v, v));
-        m4 = _mm_max_ps(m4, _mm_and_ps(v, absmask));
-    }
-    float lane[4];
-    _mm_storeu_ps(lane, m4);
-    int bad = _mm_movemask_ps(bad4);
-    float m = 0.0f;
-    for (int j = 0; j < 4; j++)
-        m = lane[j] > m ? lane[j] : m;
-    for (; c < cols; c++) {
-        float a = _mm_cvtss_f32(_mm_and_ps(_mm_set_ss(x[c]), absmask));
-        bad |= a != a;
-        m = a > m ? a : m;
-    }
+    int bad;
+    float m = q8_absmax(x, cols, &bad);
+    uint32_t c;
     if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
         ec_memset(xb, 0, S);
         return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
@@ -433,13 +417,8 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
 
 static float quantize_act(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
 {
-    float m = 0.0f;
-    int bad = 0;
-    for (uint32_t c = 0; c < cols; c++) { /* without a NaN, max is exact in any order */
-        float a = x[c] < 0 ? -x[c] : x[c];
-        bad |= a != a;
-        m = a > m ? a : m;
-    }
+    int bad;
+    float m = q8_absmax(x, cols, &bad);
     if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
         ec_memset(xb, 0, S);
         return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;

@@ -78,6 +78,8 @@ typedef struct {
     const float *ks, *vs;  /* this head's scales, one per position */
     size_t kstride, vstride;
 } Q8Head;
+/* max |x[i]| over n floats, exact; *bad = 1 when one is NaN (the max then means nothing). Activations and heads. */
+float q8_absmax(const float *x, uint32_t n, int *bad);
 /* One head slice to int32 slots dst[i * step] as above; returns the scale. */
 float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n);
 /* Scratch bytes q8_attend needs for up to ctx positions and head size hs. */

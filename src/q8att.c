@@ -18,11 +18,11 @@ static int any_lane(v4f mask)
     return (u[0] | u[1] | u[2] | u[3]) != 0;
 }
 
-float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n)
+float q8_absmax(const float *x, uint32_t n, int *bad)
 {
     const v4f absmask = v4i_as_v4f(v4i_set1(0x7fffffff));
     v4f m4 = v4f_zero(), bad4 = v4f_zero();
-    int i = 0, n4 = n & ~3;
+    uint32_t i = 0, n4 = n & ~3u;
     for (; i < n4; i += 4) { /* without a NaN, max is exact in any order */
         v4f v = v4f_load(x + i);
         bad4 = v4f_or(bad4, v4f_isnan(v));
@@ -30,15 +30,23 @@ float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n)
     }
     float lane[4];
     v4f_store(lane, m4);
-    int bad = any_lane(bad4);
+    int b = any_lane(bad4);
     float m = 0.0f;
     for (int j = 0; j < 4; j++)
         m = lane[j] > m ? lane[j] : m;
     for (; i < n; i++) {
         float a = x[i] < 0 ? -x[i] : x[i];
-        bad |= a != a;
+        b |= a != a;
         m = a > m ? a : m;
     }
+    *bad = b;
+    return m;
+}
+
+float q8_quantize_head(int32_t *dst, size_t step, const float *x, int n)
+{
+    int bad, i, n4 = n & ~3;
+    float m = q8_absmax(x, (uint32_t)n, &bad);
     if (bad || !(m <= FLT_BIG) || !(m > 0.0f)) {
         for (i = 0; i < n; i++)
             dst[(size_t)i * step] = 0;
