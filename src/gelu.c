@@ -1,0 +1,83 @@
+/* gelu.c - GPT-2's GELU (tanh form) for the model's MLP: the float kernels' version, written once for 4 and 8
+ * lanes, and the Q8 kernel's table of it (model_gelu_q8, declared in model.h). */
+#include "gelu.h"
+#include "ecmath.h"
+#include "model.h"
+
+/* GELU, tanh form, four lanes at a time; the tail goes through a padded vector so every element sees the same ops. */
+/* GELU written once for both widths, as ecmath.h writes tanh: the same operations in every lane. */
+#define DEFINE_GELU(NAME, TANH, V, ATTR)                                                                   \
+    ATTR V NAME(V x)                                                                                       \
+    {                                                                                                      \
+        const V k0 = V##_set1(0.7978845608028654f), k1 = V##_set1(0.044715f);                             \
+        V x3 = V##_mul(V##_mul(x, x), x);                                                                  \
+        V t = TANH(V##_mul(k0, V##_add(x, V##_mul(k1, x3))));                                              \
+        return V##_mul(V##_mul(V##_set1(0.5f), x), V##_add(V##_set1(1.0f), t));                           \
+    }
+DEFINE_GELU(gelu4, ec_tanhf4, v4f, EC_INLINE)
+
+static void gelu4_all(float *h, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        v4f_store(h + i, gelu4(v4f_load(h + i)));
+    if (i < n) {
+        float pad[4] = {0, 0, 0, 0};
+        for (int j = i; j < n; j++)
+            pad[j - i] = h[j];
+        v4f_store(pad, gelu4(v4f_load(pad)));
+        for (int j = i; j < n; j++)
+            h[j] = pad[j - i];
+    }
+}
+
+#if defined(__x86_64__)
+DEFINE_GELU(gelu8, ec_tanhf8, v8f, EC_V8)
+
+/* Eight lanes at a time where AVX2 runs (the same bits: element-wise), the rest through gelu4_all. */
+EC_TARGET_AVX2 static void gelu_avx2(float *h, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        v8f_store(h + i, gelu8(v8f_load(h + i)));
+    if (i < n)
+        gelu4_all(h + i, n - i);
+}
+#else
+static void gelu_avx2(float *h, int n) { gelu4_all(h, n); }
+#endif
+
+void gelu_tanh(float *h, int n, int avx2)
+{
+    if (avx2)
+        gelu_avx2(h, n);
+    else
+        gelu4_all(h, n);
+}
+
+/* The Q8 kernel's GELU: the float GELU above at the nearest point of a 1/512 grid on [-8, 8] (|error| <= 0.0012,
+ * well under the int8 step the down-projection's input is rounded to next), x itself from 8 up (where GELU(x) is x in
+ * float), 0 from -8 down, NaN for NaN and -inf (as the float GELU gives). Under QEMU's software CPU the tanh form
+ * costs ~40 library calls an element; this is one multiply, one rounding and a load. Filled by model_quantize. */
+#define GELU_Q8_STEPS 512
+#define GELU_Q8_N (16 * GELU_Q8_STEPS + 1)
+static float gelu_q8_table[GELU_Q8_N];
+
+void gelu_q8_fill(void)
+{
+    for (int i = 0; i < GELU_Q8_N; i++)
+        gelu_q8_table[i] = (float)(i - 8 * GELU_Q8_STEPS) / (float)GELU_Q8_STEPS;
+    gelu4_all(gelu_q8_table, GELU_Q8_N);
+}
+
+void model_gelu_q8(float *h, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float x = h[i];
+        if (x >= -8.0f && x <= 8.0f)
+            h[i] = gelu_q8_table[ec_round_s32(x * (float)GELU_Q8_STEPS) + 8 * GELU_Q8_STEPS];
+        else if (x < -8.0f)
+            h[i] = x >= -3.40282347e38f ? 0.0f : __builtin_nanf("");
+        /* else: above 8 (x itself, +inf too) or NaN: unchanged */
+    }
+}
