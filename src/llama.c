@@ -34,9 +34,15 @@ static uint32_t max_cols(const LlamaShape *c)
     return m > q ? m : q;
 }
 
-/* One part's scratch, each slot whole 64-byte lines so two workers never share one. */
-static size_t scores_floats(const LlamaShape *c) { return ALIGN64((c->ctx + 4) * sizeof(float)) / sizeof(float); }
-static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)); }
+/* One part's scratch, each slot whole 64-byte lines and 512 bytes apart, so two workers never share a line or
+ * prefetch each other's (model.c, stage_of). The stage is as wide as any output: queries, the MLP, the vocabulary. */
+static size_t scores_floats(const LlamaShape *c) { return (ALIGN64((c->ctx + 4) * sizeof(float)) + 512) / sizeof(float); }
+static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)) + 512; }
+static size_t stage_floats(const LlamaShape *c)
+{
+    size_t m = max_cols(c) > c->vocab ? max_cols(c) : c->vocab;
+    return (ALIGN64(m * sizeof(float)) + 512) / sizeof(float);
+}
 
 static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
 {
@@ -77,12 +83,14 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
     s->slides = 0;
     s->scores_stride = scores_floats(c);
     s->xq_stride = xq_bytes(c);
+    s->stage = 0;
+    s->stage_stride = stage_floats(c);
     s->par = (ModelParallel){0, 0, 1};
 }
 
 size_t llama_parallel_bytes(const LlamaShape *c, unsigned workers)
 {
-    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_bytes(c)) + 64;
+    return (size_t)workers * ((scores_floats(c) + stage_floats(c)) * sizeof(float) + xq_bytes(c)) + 64;
 }
 
 void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelParallel *p, void *mem)
@@ -90,11 +98,13 @@ void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelPar
     if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
         state_layout(c, s, (uint8_t *)s->tokens); /* tokens are carved first, at the base */
         s->par = (ModelParallel){0, 0, 1};
+        s->stage = 0;
         return;
     }
     float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
     s->scores = sc;
-    s->xq = (uint8_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->stage = sc + (size_t)p->workers * s->scores_stride;
+    s->xq = (uint8_t *)(void *)(s->stage + (size_t)p->workers * s->stage_stride);
     s->par = *p;
 }
 
@@ -174,19 +184,25 @@ typedef struct {
     int I, O;
 } MatvecJob;
 
+/* A part works from its own copies of the job and the state (model.c's matmul_task says why) and, with more than one
+ * worker, computes its rows into its stage before storing them, once (model.c, stage_of). */
 static void matvec_task(void *arg, unsigned w, unsigned nw)
 {
-    const MatvecJob *j = arg;
+    MatvecJob jc = *(const MatvecJob *)arg;
+    LlamaState s = *jc.s;
+    const MatvecJob *j = &jc;
     uint32_t lo, hi;
     model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
     if (lo == hi)
         return;
+    float *out = s.stage ? s.stage + w * s.stage_stride : j->out;
     if (j->q)
-        q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, 1, j->s->xq + w * j->s->xq_stride,
-                  j->s->q8_path);
+        q8_matmul(out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, 1, s.xq + w * s.xq_stride, s.q8_path);
     else
-        kern_matmul(j->s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, j->out + lo, (size_t)j->O, j->in,
+        kern_matmul(s.kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out + lo, (size_t)j->O, j->in,
                     j->W + (size_t)lo * j->I, j->bias ? j->bias + lo : 0, 1, j->I, (int)(hi - lo));
+    if (out != j->out)
+        ec_memcpy(j->out + lo, out + lo, (hi - lo) * sizeof(float));
 }
 
 /* out (O) = W in (I) + bias: matrix i of layer l (l == L: the output) by the state's kernel, rows over the workers. */
@@ -209,7 +225,10 @@ typedef struct {
 /* Part w's run of query heads, each attending to its key/value head (grouped-query: NH / NKV share one). */
 static void attend_task(void *arg, unsigned w, unsigned nw)
 {
-    const AttendJob *j = arg;
+    AttendJob jc = *(const AttendJob *)arg; /* copies, as matvec_task's */
+    LlamaState s = *jc.s;
+    jc.s = &s;
+    const AttendJob *j = &jc;
     uint32_t HD = j->c->head_dim, KV = j->c->kv_heads * HD, group = j->c->heads / j->c->kv_heads, h0, h1;
     model_share(w, nw, j->c->heads, 1, &h0, &h1);
     float *sc = j->s->scores + w * j->s->scores_stride;

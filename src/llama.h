@@ -64,7 +64,9 @@ typedef struct {
     float *rope_cs;     /* (HD) cos, sin of each pair's angle at the current position */
     float *scores;      /* (W, scores_stride) per part: one head's attention weights */
     float *logits;      /* (V) */
-    size_t scores_stride, xq_stride; /* floats, bytes between the parts' slots */
+    float *stage;       /* (W, stage_stride) per part when W > 1, else NULL: a part's output rows, kept private until
+                         * whole (model.c's "staged" step) */
+    size_t scores_stride, xq_stride, stage_stride; /* floats, bytes, floats between the parts' slots */
     ModelParallel par;  /* workers W (model.h); one worker after llama_state_init */
 } LlamaState;
 

@@ -1,6 +1,7 @@
 /* model.c - loads and runs the efichat transformer (GPT-2 style, bytes in, logits out) with a KV cache.
  * Shapes: T context, C width, NH heads, hs = C/NH head size, H MLP width, V = 256, P prefill chunk.
- * It never allocates, never touches files, never exits: the caller hands in the file image and the state memory. */
+ * It never allocates, never touches files, never exits: the caller hands in the file image and the state memory.
+ * The int8 and float copies of the matrices the kernels run on are modelq8.c. */
 #include "model.h"
 #include "kernels.h"
 #include "ecmath.h"
@@ -214,109 +215,6 @@ ModelError model_load(Model *m, const void *bytes, size_t len, char *msg, size_t
 int model_best_kernel(void) { return kern_cpu_has_avx() ? KERNEL_AVX : KERNEL_SCALAR_SSE2; }
 
 // ----------------------------------------------------------------------------
-// the Q8 copy of the matrices
-
-/* (rows, cols) of quantised matrix i of layer l, or of the head when l == L: sizing needs no weights. */
-static void q8_shape(const ModelConfig *c, uint32_t l, int i, uint32_t *rows, uint32_t *cols)
-{
-    if (l == c->layers) {
-        *rows = MF_VOCAB;
-        *cols = c->dim;
-        return;
-    }
-    *rows = i == Q8_QKV ? 3 * c->dim : i == Q8_FC ? c->hidden : c->dim;
-    *cols = i == Q8_FCPROJ ? c->hidden : c->dim;
-}
-
-static const int q8_tensor[Q8_PER_LAYER] = {MF_QKV_W, MF_PROJ_W, MF_FC_W, MF_FCPROJ_W};
-
-/* Quantised matrix i of layer l, or the head (the tied wte, always float) when l == L: from the file's int8 rows
- * when it has them (version 2: no float copy, and the same values q8_quantize_row gave when the file was written),
- * else quantised from the floats. */
-static size_t q8_build(const Model *m, QMatrix *q, uint32_t l, int i, void *mem)
-{
-    uint32_t rows, cols;
-    q8_shape(&m->cfg, l, i, &rows, &cols);
-    if (l == m->cfg.layers)
-        return q8_matrix_build(q, m->wt.w[MF_WTE], rows, cols, mem);
-    int t = q8_tensor[i];
-    if (m->wt.q[t]) {
-        size_t words = m->wt.layer_stride * l; /* layer l's copy of the tensor, in 4-byte words of the file */
-        const int8_t *v = (const int8_t *)(const void *)((const uint32_t *)(const void *)m->wt.q[t] + words);
-        return q8_matrix_from_int8(q, v, m->wt.qscale[t] + words, rows, cols, mem);
-    }
-    return q8_matrix_build(q, m->wt.w[t] + (size_t)l * m->wt.w_stride[t], rows, cols, mem);
-}
-
-static size_t q8_count(const ModelConfig *c) { return (size_t)c->layers * Q8_PER_LAYER + 1; }
-
-size_t model_q8_bytes(const ModelConfig *c)
-{
-    size_t n = ALIGN64(q8_count(c) * sizeof(QMatrix)) + 64;
-    for (uint32_t l = 0; l <= c->layers; l++)
-        for (int i = 0; i < (l == c->layers ? 1 : Q8_PER_LAYER); i++) {
-            uint32_t rows, cols;
-            q8_shape(c, l, i, &rows, &cols);
-            n += q8_matrix_bytes(rows, cols);
-        }
-    return n;
-}
-
-int model_quantize(Model *m, void *mem)
-{
-    if (m->cfg.dim > Q8_MAX_COLS || m->cfg.hidden > Q8_MAX_COLS)
-        return 0;
-    uint8_t *base = (uint8_t *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
-    QMatrix *mats = (QMatrix *)(void *)base;
-    uint8_t *p = base + ALIGN64(q8_count(&m->cfg) * sizeof(QMatrix));
-    for (uint32_t l = 0; l <= m->cfg.layers; l++)
-        for (int i = 0; i < (l == m->cfg.layers ? 1 : Q8_PER_LAYER); i++)
-            p += q8_build(m, &mats[(size_t)l * Q8_PER_LAYER + (size_t)i], l, i, p);
-    m->q8 = mats;
-    gelu_q8_fill();
-    return 1;
-}
-
-// ----------------------------------------------------------------------------
-// float copies of a version 2 file's int8 matrices (for the float kernels)
-
-size_t model_dequant_bytes(const ModelConfig *c)
-{
-    if (c->version != MF_VERSION_INT8)
-        return 0;
-    size_t n = 64;
-    for (int i = 0; i < Q8_PER_LAYER; i++)
-        n += ALIGN64((size_t)c->layers * mf_tensor_numel(c, q8_tensor[i]) * sizeof(float));
-    return n;
-}
-
-/* w = (float)q * scale, one rounding: the float kernels on a version 2 file run exactly these weights. */
-void model_dequantize(Model *m, void *mem)
-{
-    const ModelConfig *c = &m->cfg;
-    if (c->version != MF_VERSION_INT8)
-        return;
-    float *out = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
-    for (int i = 0; i < Q8_PER_LAYER; i++) {
-        int t = q8_tensor[i];
-        uint32_t rows, cols;
-        mf_tensor_shape(c, t, &rows, &cols);
-        size_t n = (size_t)rows * cols;
-        m->wt.w[t] = out;
-        m->wt.w_stride[t] = n;
-        for (uint32_t l = 0; l < c->layers; l++) {
-            size_t words = m->wt.layer_stride * l;
-            const int8_t *v = (const int8_t *)(const void *)((const uint32_t *)(const void *)m->wt.q[t] + words);
-            const float *sc = m->wt.qscale[t] + words;
-            for (uint32_t r = 0; r < rows; r++)
-                for (uint32_t k = 0; k < cols; k++)
-                    out[(size_t)l * n + (size_t)r * cols + k] = (float)v[(size_t)r * cols + k] * sc[r];
-        }
-        out += ALIGN64(c->layers * n * sizeof(float)) / sizeof(float);
-    }
-}
-
-// ----------------------------------------------------------------------------
 // run state
 
 /* One part's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
@@ -328,6 +226,13 @@ static size_t scores_floats(const ModelConfig *c)
 static size_t xq_bytes(const ModelConfig *c)
 {
     return ALIGN64(q8_scratch_bytes(c->dim > c->hidden ? c->dim : c->hidden, MODEL_PREFILL_CHUNK));
+}
+/* A part's private output row (workers > 1): a full q/k/v row or any matrix's output, plus 512 bytes that keep two
+ * parts' rows out of each other's prefetched lines. */
+static size_t stage_floats(const ModelConfig *c)
+{
+    size_t n = 3 * (size_t)c->dim > c->hidden ? 3 * (size_t)c->dim : c->hidden;
+    return (ALIGN64((n > MF_VOCAB ? n : MF_VOCAB) * sizeof(float)) + 512) / sizeof(float);
 }
 
 static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
@@ -371,6 +276,8 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     s->slides = 0;
     s->scores_stride = scores_floats(c);
     s->xq_stride = xq_bytes(c);
+    s->stage = 0;
+    s->stage_stride = stage_floats(c);
     s->par.run = 0;
     s->par.ctx = 0;
     s->par.workers = 1;
@@ -378,7 +285,7 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
 
 size_t model_parallel_bytes(const ModelConfig *c, unsigned workers)
 {
-    return (size_t)workers * (scores_floats(c) * sizeof(float) + xq_bytes(c)) + 64;
+    return (size_t)workers * ((scores_floats(c) + stage_floats(c)) * sizeof(float) + xq_bytes(c)) + 64;
 }
 
 void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelParallel *p, void *mem)
@@ -389,11 +296,13 @@ void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelPara
         s->par.run = 0;
         s->par.ctx = 0;
         s->par.workers = 1;
+        s->stage = 0;
         return;
     }
     float *sc = (float *)(void *)(((uintptr_t)mem + 63u) & ~(uintptr_t)63u);
     s->scores = sc;
-    s->xq = (uint8_t *)(void *)(sc + (size_t)p->workers * s->scores_stride);
+    s->stage = sc + (size_t)p->workers * s->scores_stride;
+    s->xq = (uint8_t *)(void *)(s->stage + (size_t)p->workers * s->stage_stride);
     s->par = *p;
 }
 
@@ -445,8 +354,9 @@ void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *
 
 static void parallel(RunState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
 /* What a part does to its own output rows right after computing them (element-wise, so done where they are hot
- * and with the same bits as a pass over the whole matrix afterwards). */
-enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */ };
+ * and with the same bits as a pass over the whole matrix afterwards). AFTER_STAGE: nothing, and a staged part's rows
+ * stay in its stage (its own q/k/v rows, which no other part reads). */
+enum { AFTER_NONE, AFTER_GELU, AFTER_RESIDUAL /* x += out */, AFTER_STAGE };
 
 typedef struct {
     const Model *m;
@@ -458,38 +368,51 @@ typedef struct {
     float *x;         /* AFTER_RESIDUAL: the residual stream (n, O) */
 } MatmulJob;
 
+/* Part w's stage row when this step is staged: one token on more than one worker. A part then computes its rows
+ * into a row of its own and afterwards stores each output others read once (or adds it into x), because parts
+ * storing rows a few at a time next to each other's made both cores wait on the cache lines in between: on the
+ * 2-vCPU host of docs/performance.md ("Two threads on the host") that cost more than the rows' arithmetic. */
+static float *stage_of(const RunState *s, unsigned w, int n) { return n == 1 && s->stage ? s->stage + w * s->stage_stride : 0; }
+
 /* Parts of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see in one
  * part (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
 static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi)
 {
     if (lo == hi)
         return;
+    float *st = stage_of(j->s, w, j->n), *out = st ? st : j->out; /* a stage row is as wide as any output */
     if (j->q)
-        q8_matmul(j->out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, j->n, j->s->xq + w * j->s->xq_stride,
+        q8_matmul(out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, j->n, j->s->xq + w * j->s->xq_stride,
                   j->s->q8_path);
     else
-        kern_matmul(j->kernel, j->out + lo, (size_t)j->O, j->in, j->w + (size_t)lo * j->I, j->bias ? j->bias + lo : 0,
+        kern_matmul(j->kernel, out + lo, (size_t)j->O, j->in, j->w + (size_t)lo * j->I, j->bias ? j->bias + lo : 0,
                     j->n, j->I, (int)(hi - lo));
-    for (int i = 0; i < j->n && j->after != AFTER_NONE; i++) {
-        float *o = j->out + (size_t)i * j->O;
+    for (int i = 0; i < j->n; i++) {
+        float *o = out + (size_t)i * j->O;
         if (j->after == AFTER_GELU && j->q)
             model_gelu_q8(o + lo, (int)(hi - lo));
         else if (j->after == AFTER_GELU) /* 8 lanes beside the AVX kernels: the same bits */
             gelu_tanh(o + lo, (int)(hi - lo),
                       j->s->avx2 && (j->s->kernel == KERNEL_AVX ||
                                      (j->s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(j->s->q8_path))));
-        else
+        else if (j->after == AFTER_RESIDUAL)
             for (uint32_t r = lo; r < hi; r++)
                 j->x[(size_t)i * j->O + r] += o[r];
+        if (st && j->after != AFTER_RESIDUAL && j->after != AFTER_STAGE) /* the residual's out is never read */
+            ec_memcpy(j->out + lo, o + lo, (hi - lo) * sizeof(float));
     }
 }
 
+/* A part works from its own copy of the job and the state's numbers: the originals share cache lines with the
+ * caller's stack and state, which the caller keeps writing while the part runs. */
 static void matmul_task(void *arg, unsigned w, unsigned nw)
 {
-    const MatmulJob *j = arg;
+    MatmulJob j = *(const MatmulJob *)arg;
+    RunState s = *j.s;
     uint32_t lo, hi;
-    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
-    matmul_rows(j, w, lo, hi);
+    j.s = &s;
+    model_share(w, nw, (uint32_t)j.O, 8, &lo, &hi);
+    matmul_rows(&j, w, lo, hi);
 }
 
 /* The job for matrix `which` of layer l (l == L: the head), by the state's kernel. */
@@ -538,7 +461,10 @@ typedef struct {
  * so one call does all of it. */
 static void attend_task(void *arg, unsigned w, unsigned nw)
 {
-    const AttendJob *j = arg;
+    AttendJob jc = *(const AttendJob *)arg; /* copies, as matmul_task's */
+    RunState s = *jc.qkv.s;
+    jc.qkv.s = &s;
+    const AttendJob *j = &jc;
     const MatmulJob *mj = &j->qkv;
     int n = mj->n, C = mj->I, hs = j->hs;
     uint32_t h0, h1;
@@ -546,14 +472,15 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
     if (h0 == h1)
         return;
     uint32_t c0 = h0 * (uint32_t)hs, c1 = h1 * (uint32_t)hs;
-    for (uint32_t sec = 0; sec < 3; sec++) /* q, k, v rows of these heads */
+    for (uint32_t sec = 0; sec < 3; sec++) /* q, k, v rows of these heads (AFTER_STAGE: in the stage if staged) */
         matmul_rows(mj, w, sec * (uint32_t)C + c0, sec * (uint32_t)C + c1);
+    const float *st = stage_of(mj->s, w, n), *qkv = st ? st : mj->out;
     float *sc = mj->s->scores + w * mj->s->scores_stride;
     if (mj->s->kernel == KERNEL_Q8) { /* int8 keys (transposed) and values in int32 slots, integer sums (q8.h) */
         int32_t *kq = (int32_t *)(void *)j->kc, *vq = (int32_t *)(void *)j->vc;
         size_t T = j->T;
         for (int i = 0; i < n; i++) {
-            const float *row = mj->out + (size_t)i * 3 * C;
+            const float *row = qkv + (size_t)i * 3 * C;
             size_t t = (size_t)(j->p0 + i);
             for (uint32_t h = h0; h < h1; h++) {
                 j->ks[h * T + t] = q8_quantize_head(kq + (size_t)h * hs * T + t, T, row + C + h * hs, hs);
@@ -563,19 +490,19 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
         for (int i = 0; i < n; i++)
             for (uint32_t h = h0; h < h1; h++) {
                 Q8Head qh = {kq + (size_t)h * hs * T, vq + h * hs, j->ks + h * T, j->vs + h * T, T, (size_t)C};
-                q8_attend(j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs, &qh, hs,
+                q8_attend(j->att + (size_t)i * C + h * hs, qkv + (size_t)i * 3 * C + h * hs, &qh, hs,
                           j->p0 + i + 1, j->scale, sc, j->kernel == KERN_ATTEND_AVX2);
             }
         return;
     }
     for (int i = 0; i < n; i++) {
-        const float *row = mj->out + (size_t)i * 3 * C;
+        const float *row = qkv + (size_t)i * 3 * C;
         ec_memcpy(j->kc + (size_t)(j->p0 + i) * C + c0, row + C + c0, (c1 - c0) * sizeof(float));
         ec_memcpy(j->vc + (size_t)(j->p0 + i) * C + c0, row + 2 * C + c0, (c1 - c0) * sizeof(float));
     }
     for (int i = 0; i < n; i++)
         for (uint32_t h = h0; h < h1; h++)
-            kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, mj->out + (size_t)i * 3 * C + h * hs,
+            kern_attend(j->kernel, j->att + (size_t)i * C + h * hs, qkv + (size_t)i * 3 * C + h * hs,
                         j->kc + h * hs, j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
 }
 
@@ -608,7 +535,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         for (int i = 0; i < n; i++)
             layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
         AttendJob aj = {matmul_job(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C,
-                                   AFTER_NONE, 0),
+                                   AFTER_STAGE, 0),
                         att, kc, vc, s->kscale + (size_t)l * T * NH, s->vscale + (size_t)l * T * NH, k, NH, hs, p0,
                         T, scale};
         parallel(s, attend_task, &aj);

@@ -137,7 +137,9 @@ typedef struct {
     float *hid;            /* (P, H) MLP hidden */
     float *scores;         /* (W, scores_stride) per part: attention weights of one query and head (T) */
     uint8_t *xq;           /* (W, xq_stride) per part: Q8's scratch for P activation rows (q8_scratch_bytes) */
-    size_t scores_stride, xq_stride;
+    float *stage;          /* (W, stage_stride) per part when W > 1, else NULL: a one-token step's outputs, kept
+                            * private until whole (model.c, "staged") */
+    size_t scores_stride, xq_stride, stage_stride;
     float *logits;         /* (V) logits after the last token fed */
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
 } RunState;
