@@ -110,7 +110,12 @@ $(BENCH_BIN): tests/bench/bench_decode.c tests/bench/scalar_model.c tests/bench/
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc -Isrc/cli -Itests/bench tests/bench/bench_decode.c \
 		tests/bench/scalar_model.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
-BENCH_DEPS := $(BENCH_BIN) $(CLI)
+BENCH_PARTS := $(BUILD)/bench-parts
+$(BENCH_PARTS): tests/bench/bench_parts.c $(POOL_SRCS) $(CORE_OBJS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pthread -Isrc -Isrc/cli tests/bench/bench_parts.c src/cli/pool.c $(CORE_OBJS) -lm -o $@
+BENCH_DEPS := $(BENCH_BIN) $(BENCH_PARTS) $(CLI)
 # Each entry is one command (no spaces); fragments append theirs.
 BENCH_RUN := tools/bench_core.sh
 

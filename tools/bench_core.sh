@@ -7,6 +7,9 @@ mkdir -p "$B/bench"
 "$B/efichat-cli" random-model --out "$B/bench/c128.bin" --dim 128 --layers 4 --heads 4 --ctx 256 --seed 1
 "$B/efichat-cli" random-model --out "$B/bench/c256.bin" --dim 256 --layers 4 --heads 4 --ctx 256 --seed 2
 "$B/bench-decode" "$B/bench/c128.bin" "$B/bench/c256.bin" 2>"$B/bench/fastest"
+echo
+echo "C256 L4, where two threads' time goes (docs/performance.md, \"Two threads on the host\"):"
+"$B/bench-parts" "$B/bench/c256.bin"
 if [ -n "${LLAMA2C:-}" ]; then # a llama2.c checkout given: measure it now, beside the figures above
     rm -f "$B/bench/llama2c/result"
     sh tools/bench_llama2c.sh "$LLAMA2C"
