@@ -36,7 +36,10 @@ static uint32_t max_cols(const LlamaShape *c)
 
 /* One part's scratch, each slot whole 64-byte lines and 512 bytes apart, so two workers never share a line or
  * prefetch each other's (model.c, stage_of). The stage is as wide as any output: queries, the MLP, the vocabulary. */
-static size_t scores_floats(const LlamaShape *c) { return (ALIGN64((c->ctx + 4) * sizeof(float)) + 512) / sizeof(float); }
+static size_t scores_floats(const LlamaShape *c)
+{
+    return (ALIGN64((c->ctx + 4) * sizeof(float)) + 512) / sizeof(float);
+}
 static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)) + 512; }
 static size_t stage_floats(const LlamaShape *c)
 {

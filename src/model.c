@@ -372,7 +372,10 @@ typedef struct {
  * into a row of its own and afterwards stores each output others read once (or adds it into x), because parts
  * storing rows a few at a time next to each other's made both cores wait on the cache lines in between: on the
  * 2-vCPU host of docs/performance.md ("Two threads on the host") that cost more than the rows' arithmetic. */
-static float *stage_of(const RunState *s, unsigned w, int n) { return n == 1 && s->stage ? s->stage + w * s->stage_stride : 0; }
+static float *stage_of(const RunState *s, unsigned w, int n)
+{
+    return n == 1 && s->stage ? s->stage + w * s->stage_stride : 0;
+}
 
 /* Parts of whole 8-row blocks: the float kernels' dot8/dot4 and Q8's 4-row groups see the rows they see in one
  * part (the sums would match anyway, see kernels.h; this keeps even the instruction mix the same). */
