@@ -87,7 +87,7 @@ int model_best_kernel(void);
 size_t model_q8_bytes(const ModelConfig *c);
 int model_quantize(Model *m, void *mem);
 
-/* The Q8 kernel's GELU, in place (model.c: the float GELU tabulated on a 1/512 grid over [-8, 8]); valid once any
+/* The Q8 kernel's GELU, in place (gelu.c: the float GELU tabulated on a 1/512 grid over [-8, 8]); valid once any
  * model_quantize has run. */
 void model_gelu_q8(float *h, int n);
 
@@ -127,8 +127,8 @@ typedef struct {
     uint32_t pos;          /* tokens currently in the cache */
     uint32_t slides;       /* how often the context overflowed (for the UI and tests) */
     int32_t *tokens;       /* (T) the tokens in the cache, oldest first */
-    float *key_cache;      /* (L, T, C); under Q8 layer l's block holds int16 keys (T, C) (q8.h's Q8Head) */
-    float *value_cache;    /* (L, T, C); under Q8 layer l's block holds int16 values in position pairs */
+    float *key_cache;      /* (L, T, C); under Q8 layer l's block holds int8 keys in int32 slots, transposed (C, T) */
+    float *value_cache;    /* (L, T, C); under Q8 layer l's block holds int8 values in int32 slots (T, C) (q8.h) */
     float *kscale, *vscale; /* (L, NH, T) under Q8: the cached keys' and values' scales, per head and position */
     float *x;              /* (P, C) residual stream, P = MODEL_PREFILL_CHUNK */
     float *xn;             /* (P, C) normalised input of a sublayer */

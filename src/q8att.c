@@ -249,28 +249,15 @@ void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, flo
     for (; t < len; t++)
         sc[t] = (float)ia[t] * c->ks[t] * qs;
     float z = kern_softmax_exp(sc, len, avx2);
-    /* the value weights p_t * sv_t to integers against their largest (p is 1 at the top score: never all zero unless
-     * every value row is zero) */
-    v4f mw4 = v4f_zero(), bad4 = v4f_zero();
-    for (t = 0; t < len4; t += 4) {
-        v4f w = v4f_mul(v4f_load(sc + t), v4f_load(c->vs + t));
-        v4f_store(sc + t, w);
-        bad4 = v4f_or(bad4, v4f_isnan(w));
-        mw4 = v4f_max(mw4, w);
-    }
-    float lane[4];
-    v4f_store(lane, mw4);
-    float mw = 0.0f;
-    int bad = z != z || any_lane(bad4);
-    for (int j = 0; j < 4; j++)
-        mw = lane[j] > mw ? lane[j] : mw;
-    for (; t < len; t++) {
-        float w = sc[t] * c->vs[t];
-        sc[t] = w;
-        bad |= w != w;
-        mw = w > mw ? w : mw;
-    }
-    if (bad || !(mw <= FLT_BIG))
+    /* the value weights p_t * sv_t (never negative), then to integers against their largest (p is 1 at the top
+     * score: never all zero unless every value row is zero) */
+    for (t = 0; t < len4; t += 4)
+        v4f_store(sc + t, v4f_mul(v4f_load(sc + t), v4f_load(c->vs + t)));
+    for (; t < len; t++)
+        sc[t] *= c->vs[t];
+    int bad;
+    float mw = q8_absmax(sc, (uint32_t)len, &bad);
+    if (bad || z != z || !(mw <= FLT_BIG))
         goto nan;
     if (!(mw > 0.0f)) {
         for (int d = 0; d < hs; d++)
