@@ -227,12 +227,17 @@ static size_t xq_bytes(const ModelConfig *c)
 {
     return ALIGN64(q8_scratch_bytes(c->dim > c->hidden ? c->dim : c->hidden, MODEL_PREFILL_CHUNK));
 }
-/* A part's private output row (workers > 1): a full q/k/v row or any matrix's output, plus 512 bytes that keep two
- * parts' rows out of each other's prefetched lines. */
-static size_t stage_floats(const ModelConfig *c)
+/* A part's private rows (workers > 1): an output row as wide as a full q/k/v row or any matrix's output, then its
+ * own normalised input row (a step in phases), plus 512 bytes that keep two parts' rows out of each other's
+ * prefetched lines. */
+static size_t stage_out_floats(const ModelConfig *c)
 {
     size_t n = 3 * (size_t)c->dim > c->hidden ? 3 * (size_t)c->dim : c->hidden;
-    return (ALIGN64((n > MF_VOCAB ? n : MF_VOCAB) * sizeof(float)) + 512) / sizeof(float);
+    return ALIGN64((n > MF_VOCAB ? n : MF_VOCAB) * sizeof(float)) / sizeof(float);
+}
+static size_t stage_floats(const ModelConfig *c)
+{
+    return stage_out_floats(c) + (ALIGN64(c->dim * sizeof(float)) + 512) / sizeof(float);
 }
 
 static size_t state_layout(const ModelConfig *c, RunState *s, uint8_t *base)
@@ -278,9 +283,8 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     s->xq_stride = xq_bytes(c);
     s->stage = 0;
     s->stage_stride = stage_floats(c);
-    s->par.run = 0;
-    s->par.ctx = 0;
-    s->par.workers = 1;
+    s->stage_xn = stage_out_floats(c);
+    s->par = (ModelParallel){0, 0, 1, 0};
 }
 
 size_t model_parallel_bytes(const ModelConfig *c, unsigned workers)
@@ -293,9 +297,7 @@ void model_state_set_parallel(RunState *s, const ModelConfig *c, const ModelPara
     if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
         uint8_t *base = (uint8_t *)s->tokens; /* state_layout carves tokens first, at its base */
         state_layout(c, s, base);
-        s->par.run = 0;
-        s->par.ctx = 0;
-        s->par.workers = 1;
+        s->par = (ModelParallel){0, 0, 1, 0};
         s->stage = 0;
         return;
     }
@@ -342,6 +344,29 @@ void model_parallel_run(const ModelParallel *p, model_task task, void *arg)
         p->run(p->ctx, task, arg, p->workers);
     else
         task(arg, 0, 1);
+}
+
+typedef struct {
+    model_phase_task task;
+    void *arg;
+    unsigned phase;
+} OnePhase;
+static void one_phase(void *arg, unsigned w, unsigned nw)
+{
+    const OnePhase *o = arg;
+    o->task(o->arg, o->phase, w, nw);
+}
+
+void model_parallel_phases(const ModelParallel *p, model_phase_task task, void *arg, unsigned phases)
+{
+    if (p && p->run && p->workers > 1 && p->run_phases) {
+        p->run_phases(p->ctx, task, arg, p->workers, phases);
+        return;
+    }
+    for (unsigned k = 0; k < phases; k++) {
+        OnePhase o = {task, arg, k};
+        model_parallel_run(p, one_phase, &o);
+    }
 }
 
 void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
@@ -509,18 +534,90 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
                         j->kc + h * hs, j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
 }
 
+/* A layer in four phases (and the head, phase 4L, after the last layer): each phase's parts need what every part of
+ * the phases before wrote (attention: all heads; the norms: all of x), nothing else. */
+enum { PH_ATTEND, PH_PROJ, PH_UP, PH_DOWN, PH_PER_LAYER };
+
+typedef struct {
+    const Model *m;
+    RunState *s;
+    int n, p0, k; /* rows, position of the first, attention kernel */
+    float scale;
+    int own_norm; /* each part normalises x into its own row (a one-token step in one call), else s->xn holds it */
+} Step;
+
+/* Part w of phase `phase` of a chunk's layers. */
+static void step_part(const Step *st, unsigned phase, unsigned w, unsigned nw)
+{
+    const Model *m = st->m;
+    const ModelConfig *c = &m->cfg;
+    RunState *s = st->s;
+    int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, n = st->n;
+    uint32_t l = phase / PH_PER_LAYER, L = c->layers;
+    int sub = (int)(phase % PH_PER_LAYER);
+    const float *xn = s->xn;
+    if (st->own_norm && (sub == PH_ATTEND || sub == PH_UP)) { /* the same numbers in every part, so no sum crosses */
+        float *own = s->stage + w * s->stage_stride + s->stage_xn;
+        int t = l == L ? MF_LNF_W : sub == PH_ATTEND ? MF_LN1_W : MF_LN2_W; /* then its bias, t + 1 */
+        if (l == L)
+            layernorm(own, s->x, m->wt.w[t], m->wt.w[t + 1], C);
+        else
+            layernorm(own, s->x, LAYER_W(m, t, l), LAYER_W(m, t + 1, l), C);
+        xn = own;
+    }
+    MatmulJob j;
+    if (l == L) { // tied head: the last row's logits
+        j = matmul_job(m, s, s->logits, xn, L, 0, MF_WTE, 0, 1, C, MF_VOCAB, AFTER_NONE, 0);
+    } else if (sub == PH_ATTEND) { // q/k/v, k and v into their cache rows, each row attending up to its own position
+        AttendJob aj = {matmul_job(m, s, s->qkv, xn, l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C,
+                                   AFTER_STAGE, 0),
+                        s->att_out, s->key_cache + (size_t)l * T * C, s->value_cache + (size_t)l * T * C,
+                        s->kscale + (size_t)l * T * NH, s->vscale + (size_t)l * T * NH, st->k, NH, C / NH, st->p0, T,
+                        st->scale};
+        attend_task(&aj, w, nw);
+        return;
+    } else if (sub == PH_PROJ) { // output projection and residual (its raw output goes to xn, free by then)
+        j = matmul_job(m, s, s->xn, s->att_out, l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C,
+                       AFTER_RESIDUAL, s->x);
+    } else if (sub == PH_UP) { // MLP up and GELU
+        j = matmul_job(m, s, s->hid, xn, l, Q8_FC, MF_FC_W, LAYER_W(m, MF_FC_B, l), n, C, H, AFTER_GELU, 0);
+    } else { // MLP down and residual
+        j = matmul_job(m, s, s->xn, s->hid, l, Q8_FCPROJ, MF_FCPROJ_W, LAYER_W(m, MF_FCPROJ_B, l), n, H, C,
+                       AFTER_RESIDUAL, s->x);
+    }
+    matmul_task(&j, w, nw);
+}
+
+/* A part works from its own copy of the step (the caller's stack shares lines with what the caller keeps writing). */
+static void step_task(void *arg, unsigned phase, unsigned w, unsigned nw)
+{
+    Step st = *(const Step *)arg;
+    step_part(&st, phase, w, nw);
+}
+
+typedef struct {
+    Step *st;
+    unsigned phase;
+} StepPhase;
+static void step_phase_task(void *arg, unsigned w, unsigned nw)
+{
+    const StepPhase *sp = arg;
+    step_task(sp->st, sp->phase, w, nw);
+}
+
 /* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
- * given, and of the last row into s->logits. */
+ * given, and of the last row into s->logits. A one-token step on more than one worker is one call of 4L + 1 phases,
+ * each part normalising x itself; otherwise the caller normalises every row between calls of one phase each. */
 static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, int n, float *logits_all)
 {
     const ModelConfig *c = &m->cfg;
-    int C = (int)c->dim, T = (int)c->ctx, H = (int)c->hidden, NH = (int)c->heads, hs = C / NH, V = MF_VOCAB;
+    int C = (int)c->dim, hs = C / (int)c->heads, V = MF_VOCAB, p0 = (int)s->pos;
     /* the float kernels: AVX and SSE2 give the same bits, so take AVX wherever it runs (also beside Q8, whose own
      * integer attention takes the AVX2 flag from it) */
     int wide = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path));
-    int k = wide ? (s->avx2 ? KERN_ATTEND_AVX2 : KERNEL_AVX) : KERNEL_SCALAR_SSE2, p0 = (int)s->pos;
-    float *x = s->x, *xn = s->xn, *qkv = s->qkv, *att = s->att_out, *hid = s->hid;
-    float scale = 1.0f / ec_sqrtf((float)hs);
+    int k = wide ? (s->avx2 ? KERN_ATTEND_AVX2 : KERNEL_AVX) : KERNEL_SCALAR_SSE2;
+    float *x = s->x, *xn = s->xn;
+    Step st = {m, s, n, p0, k, 1.0f / ec_sqrtf((float)hs), n == 1 && s->stage != 0};
 
     // token + position embeddings
     for (int i = 0; i < n; i++) {
@@ -531,26 +628,22 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         s->tokens[p0 + i] = tokens[i] & 255;
     }
 
-    for (int l = 0; l < (int)c->layers; l++) {
-        float *kc = s->key_cache + (size_t)l * T * C, *vc = s->value_cache + (size_t)l * T * C;
-        // attention: norm, then head by head (one call): q/k/v for every row, k and v into their cache rows, each
-        // row attending to every position up to its own
-        for (int i = 0; i < n; i++)
-            layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN1_W, l), LAYER_W(m, MF_LN1_B, l), C);
-        AttendJob aj = {matmul_job(m, s, qkv, xn, (uint32_t)l, Q8_QKV, MF_QKV_W, LAYER_W(m, MF_QKV_B, l), n, C, 3 * C,
-                                   AFTER_STAGE, 0),
-                        att, kc, vc, s->kscale + (size_t)l * T * NH, s->vscale + (size_t)l * T * NH, k, NH, hs, p0,
-                        T, scale};
-        parallel(s, attend_task, &aj);
-        // output projection and residual (xn is free again: use it for the projection)
-        matmul(m, s, xn, att, (uint32_t)l, Q8_PROJ, MF_PROJ_W, LAYER_W(m, MF_PROJ_B, l), n, C, C, AFTER_RESIDUAL, x);
-        // MLP: norm, up, GELU, down, residual
-        for (int i = 0; i < n; i++)
-            layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, MF_LN2_W, l), LAYER_W(m, MF_LN2_B, l), C);
-        matmul(m, s, hid, xn, (uint32_t)l, Q8_FC, MF_FC_W, LAYER_W(m, MF_FC_B, l), n, C, H, AFTER_GELU, 0);
-        matmul(m, s, xn, hid, (uint32_t)l, Q8_FCPROJ, MF_FCPROJ_W, LAYER_W(m, MF_FCPROJ_B, l), n, H, C, AFTER_RESIDUAL,
-               x);
+    if (st.own_norm) { // every layer and the head in one call
+        model_parallel_phases(&s->par, step_task, &st, c->layers * PH_PER_LAYER + 1);
+        if (logits_all)
+            ec_memcpy(logits_all, s->logits, V * sizeof(float));
+        s->pos += 1;
+        return;
     }
+    for (uint32_t l = 0; l < c->layers; l++)
+        for (unsigned sub = 0; sub < PH_PER_LAYER; sub++) {
+            if (sub == PH_ATTEND || sub == PH_UP) // norm every row first
+                for (int i = 0; i < n; i++)
+                    layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
+                              LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
+            StepPhase sp = {&st, l * PH_PER_LAYER + sub};
+            parallel(s, step_phase_task, &sp);
+        }
 
     // final norm and tied head, for every row when asked, else for the last one only
     int first = logits_all ? 0 : n - 1;

@@ -108,14 +108,22 @@ void model_dequantize(Model *m, void *mem);
  * q/k/v rows with attention by heads; every number is computed whole by one worker in the canonical order and no
  * sum ever crosses workers, so the logits are the same bits for any worker count. */
 typedef void (*model_task)(void *arg, unsigned part, unsigned nparts);
+/* A task in phases: phase k's parts may read what every part of phases before k wrote. */
+typedef void (*model_phase_task)(void *arg, unsigned phase, unsigned part, unsigned nparts);
 typedef struct {
     void (*run)(void *ctx, model_task task, void *arg, unsigned n); /* NULL: everything on the caller */
     void *ctx;
     unsigned workers; /* n passed to run (one part per worker), >= 1 */
+    /* Optional (NULL: one run per phase). For k = 0 .. phases - 1 in order, task(arg, k, w, n) exactly once for
+     * every part w < n, every part of phase k returning before any part of phase k + 1 starts, on any worker as
+     * with run. One call instead of one per phase: the workers stay in it, so a phase costs the barrier alone. */
+    void (*run_phases)(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
 } ModelParallel;
 
 /* Runs task's parts on p's workers, or on the caller alone as one part (p NULL, no run, or one worker). */
 void model_parallel_run(const ModelParallel *p, model_task task, void *arg);
+/* Runs task's phases on p's workers (run_phases, else one run per phase), or on the caller alone as one part. */
+void model_parallel_phases(const ModelParallel *p, model_phase_task task, void *arg, unsigned phases);
 /* Part w's share [*lo, *hi) of n items in whole blocks of `block` (only the last block may be short). */
 void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi);
 
@@ -140,6 +148,7 @@ typedef struct {
     float *stage;          /* (W, stage_stride) per part when W > 1, else NULL: a one-token step's outputs, kept
                             * private until whole (model.c, "staged") */
     size_t scores_stride, xq_stride, stage_stride;
+    size_t stage_xn;       /* floats from a stage row's start to its part's own normalised input row (C) */
     float *logits;         /* (V) logits after the last token fed */
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
 } RunState;

@@ -1,17 +1,18 @@
 /* pool.c - persistent worker threads for the core's ModelParallel (host only).
  *
- * A call costs what its cache lines cost to move between cores, so it moves as few as it can: the caller writes
- * one word (generation, part count) that the workers spin on, and each part p has a slot of its own, two cache
- * lines: `claimed` (the generation that last claimed p, written by whoever runs it) and `done` (the generation that
- * last finished it). Part p belongs to thread p mod threads, the caller being thread 0; a thread claims its own
- * parts (a compare-and-swap on a line it wrote itself last time, so it stays in its cache), runs them, and stores
- * their done words; the caller runs its parts, then waits for the others' done words. A part that is not done when
- * the caller gets to it may not even be claimed: the caller tries to claim it (one look at the owner's `claimed`
- * line) and runs it itself if its owner has not, so a worker the OS has not scheduled never holds up a call.
- * (Giving the owner ~100 rounds first saved ~0.1 us a call on idle cores and cost ~1-2 us with a busy process on
- * the other core, measured with a 1-3 us part per thread.) Any thread may run any part: the core's parts give the
- * same bits whoever runs them. Workers wait for a new generation with a few microseconds of spinning, then
- * sched_yield, then a condition variable; the caller signals it only when one of them has gone to sleep. */
+ * A call costs what its cache lines cost to move between cores, so it moves as few as it can. The caller writes one
+ * word (generation, phases, part count) that the workers spin on; then every thread, the caller being thread 0,
+ * goes through the call's phases together (a one-phase call is pool_run): in each phase it runs its own parts
+ * (part p belongs to thread p mod threads) and waits until every part of the phase is done, which is the barrier
+ * before the next phase. Each part has a slot of its own, two cache lines: `claimed` (the stamp, generation and
+ * phase, that last claimed it, written by whoever runs it) and `done` (the stamp that last finished it). A thread
+ * claims its own part with a compare-and-swap on a line it wrote itself last time, so it stays in its cache. A part
+ * still unclaimed after POOL_STEAL rounds of waiting is claimed and run by the waiting thread, so a worker the OS
+ * has not scheduled never holds a call up; after one such theft in a call the thief takes the next unclaimed parts
+ * at once (its owner is away), until a claim fails (the owner is back). Any thread may run any part: the core's
+ * parts give the same bits whoever runs them. Inside a call a thread waits with `pause`, then sched_yield (a part
+ * being run always finishes); between calls workers spin a few microseconds, then yield, then sleep on a
+ * condition variable that the caller signals only when one of them has gone to sleep. */
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 
@@ -27,31 +28,39 @@
  * Measured on this 2-vCPU machine while a QEMU run held one core: a pure 80 us spin made a call cost ~100-190 us. */
 #define POOL_PAUSE 200
 #define POOL_SPIN 2000
+/* Rounds a thread waits for a part's owner to claim it before it runs the part itself. A waiting thread that
+ * looks at the owner's `claimed` line takes it out of the owner's cache, so it must not look every phase. */
+#define POOL_STEAL 100
 
-/* The call word: generation (bits 16-63), parts in this call (0-15). */
-#define CALL(gen, n) (((uint64_t)(gen) << 16) | (uint64_t)(n))
-#define CALL_GEN(v) ((v) >> 16)
-#define CALL_N(v) ((unsigned)(v) & 0xffffu)
+/* The call word: generation (bits 18-63), phases - 1 (bits 8-17), parts - 1 (bits 0-7). */
+#define POOL_MAX_PHASES 1024u
+#define CALL(gen, phases, n) (((uint64_t)(gen) << 18) | ((uint64_t)(phases) - 1) << 8 | ((uint64_t)(n) - 1))
+#define CALL_GEN(v) ((v) >> 18)
+#define CALL_PHASES(v) ((unsigned)((v) >> 8 & 1023u) + 1)
+#define CALL_N(v) ((unsigned)((v) & 255u) + 1)
+/* What claims and finishes phase k of call gen (gen >= 1; 0 is the slots' "nothing yet"): later phases and later
+ * calls have larger stamps. */
+#define STAMP(gen, k) ((uint64_t)(gen) * POOL_MAX_PHASES + (k))
 
 typedef struct {
-    alignas(64) _Atomic uint64_t claimed; /* the generation that claimed this part last */
-    alignas(64) _Atomic uint64_t done;    /* the generation that finished it last */
+    alignas(64) _Atomic uint64_t claimed; /* the stamp that claimed this part last */
+    alignas(64) _Atomic uint64_t done;    /* the stamp that finished it last */
 } Slot;
 
 struct Pool {
-    alignas(64) _Atomic uint64_t call; /* written once per call, after task and arg */
-    model_task task;
+    alignas(64) _Atomic uint64_t call; /* written once per call, after the task and arg */
+    model_task task;                   /* a one-phase call (pool_run), else NULL */
+    model_phase_task phase_task;       /* a call in phases (pool_run_phases) */
     void *arg;
     alignas(64) atomic_int quit;
     atomic_uint sleepers;   /* workers in (or about to enter) pthread_cond_wait on go */
-    atomic_int caller_asleep;
     unsigned threads;
     uint64_t gen;           /* the caller's generation counter */
     pthread_t *th;          /* threads - 1 workers; the caller of pool_run is the other one */
     struct Worker *who;     /* each worker's number */
     Slot *slots;            /* POOL_MAX_PARTS */
     pthread_mutex_t mu;
-    pthread_cond_t go, finished;
+    pthread_cond_t go;
 };
 
 struct Worker {
@@ -59,40 +68,72 @@ struct Worker {
     unsigned self;
 };
 
+static void relax(void)
+{
+#if defined(__aarch64__)
+    __asm__ volatile("yield"); /* AArch64's spin-wait hint, as x86's pause */
+#else
+    __asm__ volatile("pause");
+#endif
+}
+
 /* One round of waiting; returns 0 when it is time to sleep instead. */
 static int spin_once(int *spins)
 {
     if (++*spins >= POOL_SPIN)
         return 0;
     if (*spins < POOL_PAUSE)
-#if defined(__aarch64__)
-        __asm__ volatile("yield"); /* AArch64's spin-wait hint, as x86's pause */
-#else
-        __asm__ volatile("pause");
-#endif
+        relax();
     else
         sched_yield();
     return 1;
 }
 
-/* Claims part i of call `gen` and runs it; 0 when another thread had claimed it. task and arg are read only after
- * the claim succeeded: the caller cannot start the next call (and rewrite them) while a claimed part is not done. */
-static int try_run(Pool *p, unsigned i, unsigned n, uint64_t gen)
+/* Claims part i of phase k (stamp st) and runs it: 1; 0 when another thread had claimed it. The task and arg are
+ * read only after the claim succeeded: the caller cannot start the next call (and rewrite them) while a claimed
+ * part is not done. */
+static int try_run(Pool *p, unsigned i, unsigned k, unsigned n, uint64_t st)
 {
     Slot *s = &p->slots[i];
     uint64_t c = atomic_load_explicit(&s->claimed, memory_order_relaxed);
-    /* c > gen: this thread read the call word of a call that has ended (every part claimed by others) */
-    if (c >= gen || !atomic_compare_exchange_strong_explicit(&s->claimed, &c, gen, memory_order_acq_rel,
-                                                             memory_order_relaxed))
+    /* c > st: this thread is behind, in a phase or a call that every part has left */
+    if (c >= st || !atomic_compare_exchange_strong_explicit(&s->claimed, &c, st, memory_order_acq_rel,
+                                                            memory_order_relaxed))
         return 0;
-    p->task(p->arg, i, n);
-    atomic_store_explicit(&s->done, gen, memory_order_seq_cst);
-    if (atomic_load_explicit(&p->caller_asleep, memory_order_seq_cst)) {
-        pthread_mutex_lock(&p->mu); /* the caller checks the done words under this lock before it sleeps */
-        pthread_cond_signal(&p->finished);
-        pthread_mutex_unlock(&p->mu);
-    }
+    if (p->task)
+        p->task(p->arg, i, n);
+    else
+        p->phase_task(p->arg, k, i, n);
+    atomic_store_explicit(&s->done, st, memory_order_release);
     return 1;
+}
+
+/* Thread `self`'s share of call gen: phase by phase its own parts, then the wait for the phase's others. */
+static void take_part(Pool *p, uint64_t gen, unsigned phases, unsigned n, unsigned self)
+{
+    int eager = 0; /* took a part from its owner in this call: take the next unclaimed ones at once */
+    for (unsigned k = 0; k < phases; k++) {
+        uint64_t st = STAMP(gen, k);
+        for (unsigned i = self; i < n; i += p->threads)
+            try_run(p, i, k, n, st);
+        for (unsigned i = 0; i < n; i++) {
+            int spins = 0, tried = i % p->threads == self; /* its own: tried above */
+            while (atomic_load_explicit(&p->slots[i].done, memory_order_acquire) < st) {
+                if (!tried && (eager || spins >= POOL_STEAL)) {
+                    tried = 1;
+                    if (try_run(p, i, k, n, st)) {
+                        eager = 1;
+                        break;
+                    }
+                    eager = 0; /* its owner (or another thief) has it */
+                }
+                if (++spins < POOL_PAUSE)
+                    relax();
+                else
+                    sched_yield();
+            }
+        }
+    }
 }
 
 static void *worker_main(void *w_)
@@ -118,9 +159,7 @@ static void *worker_main(void *w_)
         if (atomic_load_explicit(&p->quit, memory_order_acquire))
             return 0;
         seen = CALL_GEN(v);
-        unsigned n = CALL_N(v);
-        for (unsigned i = self; i < n; i += p->threads)
-            try_run(p, i, n, seen);
+        take_part(p, seen, CALL_PHASES(v), CALL_N(v), self);
     }
 }
 
@@ -147,11 +186,9 @@ Pool *pool_new(unsigned threads)
     p->threads = threads;
     pthread_mutex_init(&p->mu, 0);
     pthread_cond_init(&p->go, 0);
-    pthread_cond_init(&p->finished, 0);
-    atomic_init(&p->call, CALL(0, 0));
+    atomic_init(&p->call, 0);
     atomic_init(&p->quit, 0);
     atomic_init(&p->sleepers, 0);
-    atomic_init(&p->caller_asleep, 0);
     for (unsigned i = 1; i < threads; i++) {
         p->who[i] = (struct Worker){p, i};
         if (pthread_create(&p->th[i], 0, worker_main, &p->who[i])) {
@@ -174,12 +211,38 @@ void pool_free(Pool *p)
     for (unsigned i = 1; i < p->threads; i++)
         pthread_join(p->th[i], 0);
     pthread_cond_destroy(&p->go);
-    pthread_cond_destroy(&p->finished);
     pthread_mutex_destroy(&p->mu);
     free(p->th);
     free(p->who);
     free(p->slots);
     free(p);
+}
+
+typedef struct {
+    model_phase_task task;
+    void *arg;
+    unsigned k0;
+} OffsetPhases;
+static void offset_phases(void *arg, unsigned k, unsigned w, unsigned n)
+{
+    const OffsetPhases *o = arg;
+    o->task(o->arg, o->k0 + k, w, n);
+}
+
+/* One call of `phases` phases on the pool (task: a one-phase call's task instead of phase_task). */
+static void call(Pool *p, model_task task, model_phase_task phase_task, void *arg, unsigned n, unsigned phases)
+{
+    uint64_t gen = ++p->gen;
+    p->task = task;
+    p->phase_task = phase_task;
+    p->arg = arg;
+    atomic_store_explicit(&p->call, CALL(gen, phases, n), memory_order_seq_cst); /* publishes task and arg */
+    if (atomic_load_explicit(&p->sleepers, memory_order_seq_cst)) {
+        pthread_mutex_lock(&p->mu); /* a sleeping worker checks the call word under this lock */
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
+    take_part(p, gen, phases, n, 0);
 }
 
 void pool_run(void *ctx, model_task task, void *arg, unsigned n)
@@ -190,42 +253,31 @@ void pool_run(void *ctx, model_task task, void *arg, unsigned n)
             task(arg, w, n);
         return;
     }
-    uint64_t gen = ++p->gen; /* from 1: 0 is the slots' and workers' "nothing yet" */
-    p->task = task;
-    p->arg = arg;
-    atomic_store_explicit(&p->call, CALL(gen, n), memory_order_seq_cst); /* publishes task and arg */
-    if (atomic_load_explicit(&p->sleepers, memory_order_seq_cst)) {
-        pthread_mutex_lock(&p->mu); /* a sleeping worker checks the call word under this lock */
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
+    call(p, task, 0, arg, n, 1);
+}
+
+void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
+{
+    Pool *p = ctx;
+    if (n <= 1 || p->threads <= 1 || n > POOL_MAX_PARTS) {
+        for (unsigned k = 0; k < phases; k++)
+            for (unsigned w = 0; w < n; w++)
+                task(arg, k, w, n);
+        return;
     }
-    for (unsigned i = 0; i < n; i += p->threads)
-        try_run(p, i, n, gen);
-    for (unsigned i = 1; i < n; i++) {
-        int spins = 0;
-        if (i % p->threads == 0) /* the caller's own: done above */
-            continue;
-        while (atomic_load_explicit(&p->slots[i].done, memory_order_acquire) != gen) {
-            /* a part its owner has not claimed yet is the caller's */
-            if (spins == 0 && try_run(p, i, n, gen))
-                break;
-            if (spin_once(&spins))
-                continue;
-            pthread_mutex_lock(&p->mu);
-            atomic_store_explicit(&p->caller_asleep, 1, memory_order_seq_cst);
-            while (atomic_load_explicit(&p->slots[i].done, memory_order_seq_cst) != gen)
-                pthread_cond_wait(&p->finished, &p->mu);
-            atomic_store_explicit(&p->caller_asleep, 0, memory_order_relaxed);
-            pthread_mutex_unlock(&p->mu);
-        }
+    for (unsigned k0 = 0; k0 < phases; k0 += POOL_MAX_PHASES) { /* the end of a call is a barrier too */
+        unsigned m = phases - k0 < POOL_MAX_PHASES ? phases - k0 : POOL_MAX_PHASES;
+        OffsetPhases o = {task, arg, k0};
+        call(p, 0, offset_phases, &o, n, m);
     }
 }
 
 ModelParallel pool_parallel(Pool *p)
 {
-    ModelParallel mp = {0, 0, 1};
+    ModelParallel mp = {0, 0, 1, 0};
     if (p && p->threads > 1) {
         mp.run = pool_run;
+        mp.run_phases = pool_run_phases;
         mp.ctx = p;
         mp.workers = p->threads;
     }

@@ -17,6 +17,9 @@ void pool_free(Pool *p);
  * caller claims too, so parts never wait for a thread the OS has not scheduled); returns when all returned.
  * ctx is the Pool; n up to POOL_MAX_PARTS (more run one after another on the caller). */
 void pool_run(void *ctx, model_task task, void *arg, unsigned n);
+/* ModelParallel.run_phases: the same for each phase in turn, in one call (the threads meet at a barrier between
+ * phases instead of being called again). */
+void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
 /* The ModelParallel that runs on p (p NULL: one worker, everything on the caller). */
 ModelParallel pool_parallel(Pool *p);
 

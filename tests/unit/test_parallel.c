@@ -3,11 +3,14 @@
  * awkward shapes (head size 12, row counts no thread count divides) fed past their context with 1-4 threads of the
  * host pool, for every kernel, one token at a time and in batches; the pool itself runs every part of every call
  * exactly once, whoever runs it (more threads than cores, so owners are often not running and parts are taken by
- * the caller), for part counts below, at and above the thread count. Also built with -fsanitize=thread. */
+ * the caller), for part counts below, at and above the thread count, and a call in phases keeps its barriers
+ * when threads sleep in a part. Also built with -fsanitize=thread. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "kernels.h"
@@ -303,9 +306,75 @@ static void pool_cases(void)
     }
 }
 
+/* A call in phases: each part of phase k counts itself in phase k's total when it ends, and checks at its start
+ * that phase k - 1's total is complete (the barrier) and phase k + 1's still empty; the caller checks that every
+ * part of every phase ran exactly once. A part now and then sleeps (a thread the OS took away): the others then
+ * run its later parts, which the counts must not notice. */
+#define PH_MAX 1100
+#define PH_PARTS 20
+typedef struct {
+    atomic_uint runs[PH_MAX][PH_PARTS];
+    atomic_uint ended[PH_MAX + 1];
+    unsigned n, phases, sleep_every, calls;
+    atomic_uint bad;
+} PhaseProbe;
+
+static void phase_probe_task(void *arg, unsigned k, unsigned w, unsigned n)
+{
+    PhaseProbe *pr = arg;
+    if (n != pr->n || w >= n || k >= pr->phases || (k && atomic_load(&pr->ended[k - 1]) != n) ||
+        atomic_load(&pr->ended[k + 1]) != 0)
+        atomic_fetch_add(&pr->bad, 1);
+    if (pr->sleep_every && (k * 31 + w * 7 + pr->calls) % pr->sleep_every == 0)
+        nanosleep(&(struct timespec){0, 200000}, 0); /* 0.2 ms */
+    atomic_fetch_add(&pr->runs[k][w], 1);
+    atomic_fetch_add(&pr->ended[k], 1);
+}
+
+static void pool_phase_cases(void)
+{
+    static PhaseProbe pr;
+    for (unsigned threads = 2; threads <= 4; threads++) {
+        Pool *p = pool_new(threads);
+        check_case(p != NULL, "pool_new", "threads %u", threads);
+        if (!p)
+            continue;
+        /* 1027 phases: more than one call's worth (POOL_MAX_PHASES), split into two */
+        unsigned shapes[][3] = {{2, 1, 0}, {threads, 17, 0}, {threads, 17, 5}, {threads + 1, 33, 0},
+                                {2 * threads + 1, 9, 3}, {PH_PARTS, 5, 0}, {threads, 1027, 0}, {3, 1027, 97}};
+        int bad_shape = -1;
+        for (unsigned k = 0; k < sizeof shapes / sizeof shapes[0] && bad_shape < 0; k++) {
+            unsigned reps = shapes[k][1] > 100 ? 3 : 300;
+            for (unsigned r = 0; r < reps && bad_shape < 0; r++) {
+                pr.n = shapes[k][0];
+                pr.phases = shapes[k][1];
+                pr.sleep_every = shapes[k][2];
+                pr.calls++;
+                for (unsigned ph = 0; ph <= pr.phases; ph++) {
+                    atomic_store(&pr.ended[ph], 0);
+                    for (unsigned w = 0; ph < pr.phases && w < pr.n; w++)
+                        atomic_store(&pr.runs[ph][w], 0);
+                }
+                pool_run_phases(p, phase_probe_task, &pr, pr.n, pr.phases);
+                for (unsigned ph = 0; ph < pr.phases; ph++)
+                    for (unsigned w = 0; w < pr.n; w++)
+                        if (atomic_load(&pr.runs[ph][w]) != 1)
+                            bad_shape = (int)k;
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "pool_phases_barrier_threads%u", threads);
+        check_case(bad_shape < 0 && atomic_load(&pr.bad) == 0, name,
+                   "shape %d: a part ran other than once; %u parts saw a phase not ended or begun early", bad_shape,
+                   atomic_load(&pr.bad));
+        pool_free(p);
+    }
+}
+
 int main(void)
 {
     pool_cases();
+    pool_phase_cases();
     matmul_split_cases();
     q8_extreme_cases();
     model_cases(36, 3, 100, 20); /* head size 12; qkv 108, hidden 100 rows: no thread count divides them */
