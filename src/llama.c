@@ -41,10 +41,15 @@ static size_t scores_floats(const LlamaShape *c)
     return (ALIGN64((c->ctx + 4) * sizeof(float)) + 512) / sizeof(float);
 }
 static size_t xq_bytes(const LlamaShape *c) { return ALIGN64(q8_scratch_bytes(max_cols(c), 1)) + 512; }
-static size_t stage_floats(const LlamaShape *c)
+static size_t stage_out_floats(const LlamaShape *c)
 {
     size_t m = max_cols(c) > c->vocab ? max_cols(c) : c->vocab;
-    return (ALIGN64(m * sizeof(float)) + 512) / sizeof(float);
+    return ALIGN64(m * sizeof(float)) / sizeof(float);
+}
+/* a part's output row, then its own normalised input row (C) */
+static size_t stage_floats(const LlamaShape *c)
+{
+    return stage_out_floats(c) + (ALIGN64(c->dim * sizeof(float)) + 512) / sizeof(float);
 }
 
 static size_t state_layout(const LlamaShape *c, LlamaState *s, uint8_t *base)
@@ -88,7 +93,8 @@ void llama_state_init(LlamaState *s, const LlamaShape *c, void *mem, int kernel)
     s->xq_stride = xq_bytes(c);
     s->stage = 0;
     s->stage_stride = stage_floats(c);
-    s->par = (ModelParallel){0, 0, 1};
+    s->stage_xn = stage_out_floats(c);
+    s->par = (ModelParallel){0, 0, 1, 0};
 }
 
 size_t llama_parallel_bytes(const LlamaShape *c, unsigned workers)
@@ -100,7 +106,7 @@ void llama_state_set_parallel(LlamaState *s, const LlamaShape *c, const ModelPar
 {
     if (!p || p->workers <= 1 || !p->run || !mem) { /* back to the state's own single slot */
         state_layout(c, s, (uint8_t *)s->tokens); /* tokens are carved first, at the base */
-        s->par = (ModelParallel){0, 0, 1};
+        s->par = (ModelParallel){0, 0, 1, 0};
         s->stage = 0;
         return;
     }
@@ -178,43 +184,27 @@ int llama_quantize(const LlamaShape *c, LlamaWeights *w, void *mem)
 // ----------------------------------------------------------------------------
 // the pieces
 
-static void parallel(LlamaState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
-typedef struct {
-    LlamaState *s;
-    float *out;
-    const float *in, *W, *bias; /* float kernels: W (O, I) */
-    const QMatrix *q;           /* Q8: the int8 copy, else NULL */
-    int I, O;
-} MatvecJob;
-
-/* A part works from its own copies of the job and the state (model.c's matmul_task says why) and, with more than one
- * worker, computes its rows into its stage before storing them, once (model.c, stage_of). */
-static void matvec_task(void *arg, unsigned w, unsigned nw)
+/* Rows [lo, hi) of out (O) = W in (I) + bias, with matrix i of layer l (l == L: the output) by the state's kernel,
+ * for part w: computed into its stage when there is one (model.c, stage_of) and stored from there once, or added
+ * into `add` (the residual stream), out then being only where they are computed without a stage. */
+static void matvec_rows(const LlamaWeights *wt, const LlamaState *s, unsigned w, uint32_t l, int i, float *out,
+                        float *add, const float *in, const float *W, const float *bias, int I, int O, uint32_t lo,
+                        uint32_t hi)
 {
-    MatvecJob jc = *(const MatvecJob *)arg;
-    LlamaState s = *jc.s;
-    const MatvecJob *j = &jc;
-    uint32_t lo, hi;
-    model_share(w, nw, (uint32_t)j->O, 8, &lo, &hi);
-    if (lo == hi)
+    if (lo >= hi)
         return;
-    float *out = s.stage ? s.stage + w * s.stage_stride : j->out;
-    if (j->q)
-        q8_matmul(out, (size_t)j->O, j->in, j->q, lo, hi, j->bias, 1, s.xq + w * s.xq_stride, s.q8_path);
+    const QMatrix *q = s->kernel == KERNEL_Q8 && wt->q8 ? &wt->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i] : 0;
+    float *dst = s->stage ? s->stage + w * s->stage_stride : out;
+    if (q)
+        q8_matmul(dst, (size_t)O, in, q, lo, hi, bias, 1, s->xq + w * s->xq_stride, s->q8_path);
     else
-        kern_matmul(s.kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, out + lo, (size_t)j->O, j->in,
-                    j->W + (size_t)lo * j->I, j->bias ? j->bias + lo : 0, 1, j->I, (int)(hi - lo));
-    if (out != j->out)
-        ec_memcpy(j->out + lo, out + lo, (hi - lo) * sizeof(float));
-}
-
-/* out (O) = W in (I) + bias: matrix i of layer l (l == L: the output) by the state's kernel, rows over the workers. */
-static void matvec(const LlamaWeights *w, LlamaState *s, uint32_t l, int i, float *out, const float *in,
-                   const float *W, const float *bias, int I, int O)
-{
-    const QMatrix *q = s->kernel == KERNEL_Q8 && w->q8 ? &w->q8[(size_t)l * LLAMA_Q8_PER_LAYER + (size_t)i] : 0;
-    MatvecJob j = {s, out, in, W, bias, q, I, O};
-    parallel(s, matvec_task, &j);
+        kern_matmul(s->kernel == KERNEL_AVX ? KERNEL_AVX : KERNEL_SCALAR_SSE2, dst + lo, (size_t)O, in,
+                    W + (size_t)lo * I, bias ? bias + lo : 0, 1, I, (int)(hi - lo));
+    if (add)
+        for (uint32_t r = lo; r < hi; r++)
+            add[r] += dst[r];
+    else if (dst != out)
+        ec_memcpy(out + lo, dst + lo, (hi - lo) * sizeof(float));
 }
 
 typedef struct {
@@ -228,7 +218,7 @@ typedef struct {
 /* Part w's run of query heads, each attending to its key/value head (grouped-query: NH / NKV share one). */
 static void attend_task(void *arg, unsigned w, unsigned nw)
 {
-    AttendJob jc = *(const AttendJob *)arg; /* copies, as matvec_task's */
+    AttendJob jc = *(const AttendJob *)arg; /* copies, as model.c's matmul_task: see there why */
     LlamaState s = *jc.s;
     jc.s = &s;
     const AttendJob *j = &jc;
@@ -295,59 +285,91 @@ static void swiglu(float *gate, const float *up, int n)
     }
 }
 
-static void add_to(float *x, const float *d, int n)
+// ----------------------------------------------------------------------------
+// one token: one call of 5L + 1 phases
+
+/* A layer in five phases, then the output (phase 5L): a phase's parts need what every part of the phases before
+ * wrote (attention: the new k and v rows of every head; the norms: all of x), nothing else. */
+enum { LP_QKV, LP_ATTEND, LP_O, LP_UP, LP_DOWN, LP_PER_LAYER };
+
+typedef struct {
+    const LlamaShape *c;
+    const LlamaWeights *w;
+    LlamaState *s;
+    int k; /* the float kernel of the norms and attention */
+    float scale;
+} LlamaStep;
+
+/* Part w of phase `phase`. Each part normalises x itself (the same numbers in every part: no sum crosses parts),
+ * into its stage's own row, or into xn on one worker. */
+static void step_part(const LlamaStep *st, unsigned phase, unsigned w, unsigned nw)
 {
-    for (int i = 0; i < n; i++)
-        x[i] += d[i];
+    const LlamaShape *c = st->c;
+    const LlamaWeights *wt = st->w;
+    LlamaState s = *st->s; /* a copy, as attend_task's */
+    int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
+    int KV = NKV * HD, Q = NH * HD, pos = (int)s.pos;
+    uint32_t l = phase / LP_PER_LAYER, L = c->layers, lo, hi;
+    int sub = (int)(phase % LP_PER_LAYER);
+    size_t T = c->ctx;
+    float *xn = s.stage ? s.stage + w * s.stage_stride + s.stage_xn : s.xn;
+    if (l == L) { // the output: norm, logits
+        rmsnorm(st->k, xn, s.x, wt->out_norm, C, c->norm_eps);
+        model_share(w, nw, c->vocab, 8, &lo, &hi);
+        matvec_rows(wt, &s, w, L, 0, s.logits, 0, xn, wt->output, 0, C, (int)c->vocab, lo, hi);
+        return;
+    }
+    const LlamaLayer *ly = &wt->layer[l];
+    float *kc = s.key_cache + (size_t)l * T * KV, *vc = s.value_cache + (size_t)l * T * KV;
+    if (sub == LP_QKV) { // norm; this part's query heads and key/value heads (k and v into their cache rows), rotated
+        float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
+        rmsnorm(st->k, xn, s.x, ly->attn_norm, C, c->norm_eps);
+        model_share(w, nw, (uint32_t)NH, 1, &lo, &hi);
+        matvec_rows(wt, &s, w, l, LQ_Q, s.q, 0, xn, ly->wq, ly->bq, C, Q, lo * HD, hi * HD);
+        rope_apply(s.q + lo * HD, (int)(hi - lo), c, s.rope_cs);
+        model_share(w, nw, (uint32_t)NKV, 1, &lo, &hi);
+        matvec_rows(wt, &s, w, l, LQ_K, krow, 0, xn, ly->wk, ly->bk, C, KV, lo * HD, hi * HD);
+        matvec_rows(wt, &s, w, l, LQ_V, vrow, 0, xn, ly->wv, ly->bv, C, KV, lo * HD, hi * HD);
+        rope_apply(krow + lo * HD, (int)(hi - lo), c, s.rope_cs);
+    } else if (sub == LP_ATTEND) { // each query head attends to its key/value head
+        AttendJob aj = {c, st->s, kc, vc, st->k, pos, st->scale};
+        attend_task(&aj, w, nw);
+    } else if (sub == LP_O) { // output projection and residual
+        model_share(w, nw, (uint32_t)C, 8, &lo, &hi);
+        matvec_rows(wt, &s, w, l, LQ_O, s.xn, s.x, s.att, ly->wo, 0, Q, C, lo, hi);
+    } else if (sub == LP_UP) { // norm, gate and up, SwiGLU
+        rmsnorm(st->k, xn, s.x, ly->ffn_norm, C, c->norm_eps);
+        model_share(w, nw, (uint32_t)H, 8, &lo, &hi);
+        matvec_rows(wt, &s, w, l, LQ_GATE, s.gate, 0, xn, ly->w_gate, 0, C, H, lo, hi);
+        matvec_rows(wt, &s, w, l, LQ_UP, s.up, 0, xn, ly->w_up, 0, C, H, lo, hi);
+        swiglu(s.gate + lo, s.up + lo, (int)(hi - lo));
+    } else { // down projection and residual
+        model_share(w, nw, (uint32_t)C, 8, &lo, &hi);
+        matvec_rows(wt, &s, w, l, LQ_DOWN, s.xn, s.x, s.gate, ly->w_down, 0, H, C, lo, hi);
+    }
 }
 
-// ----------------------------------------------------------------------------
-// one token
+/* A part works from its own copy of the step (the caller's stack shares lines with what the caller keeps writing). */
+static void step_task(void *arg, unsigned phase, unsigned w, unsigned nw)
+{
+    LlamaStep st = *(const LlamaStep *)arg;
+    step_part(&st, phase, w, nw);
+}
 
 static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, int32_t token)
 {
-    int C = (int)c->dim, H = (int)c->hidden, HD = (int)c->head_dim, NH = (int)c->heads, NKV = (int)c->kv_heads;
-    int KV = NKV * HD, Q = NH * HD, pos = (int)s->pos;
+    int C = (int)c->dim, pos = (int)s->pos;
     /* norms and attention: the float kernels (AVX also under Q8 when the CPU runs its AVX2 path: the same bits) */
     int k = s->kernel == KERNEL_AVX || (s->kernel == KERNEL_Q8 && Q8_PATH_USES_AVX(s->q8_path)) ? KERNEL_AVX
                                                                                                : KERNEL_SCALAR_SSE2;
-    uint32_t L = c->layers;
-    size_t T = c->ctx;
-    float scale = 1.0f / ec_sqrtf((float)HD);
-
     if (s->kernel == KERNEL_Q8 && w->q8 && w->embed_q8)
         q8_matrix_row_floats(w->embed_q8, (uint32_t)token, s->x);
     else
         ec_memcpy(s->x, w->embed + (size_t)token * C, (size_t)C * sizeof(float));
     s->tokens[pos] = token;
     rope_angles(s->rope_cs, c, (uint32_t)pos);
-
-    for (uint32_t l = 0; l < c->layers; l++) {
-        const LlamaLayer *ly = &w->layer[l];
-        float *kc = s->key_cache + (size_t)l * T * KV, *vc = s->value_cache + (size_t)l * T * KV;
-        float *krow = kc + (size_t)pos * KV, *vrow = vc + (size_t)pos * KV;
-        // attention: norm, q/k/v (k and v straight into their cache rows), rotate q and k, each head attends
-        rmsnorm(k, s->xn, s->x, ly->attn_norm, C, c->norm_eps);
-        matvec(w, s, l, LQ_Q, s->q, s->xn, ly->wq, ly->bq, C, Q);
-        matvec(w, s, l, LQ_K, krow, s->xn, ly->wk, ly->bk, C, KV);
-        matvec(w, s, l, LQ_V, vrow, s->xn, ly->wv, ly->bv, C, KV);
-        rope_apply(s->q, NH, c, s->rope_cs);
-        rope_apply(krow, NKV, c, s->rope_cs);
-        AttendJob aj = {c, s, kc, vc, k, pos, scale};
-        parallel(s, attend_task, &aj);
-        // output projection and residual
-        matvec(w, s, l, LQ_O, s->xn, s->att, ly->wo, 0, Q, C);
-        add_to(s->x, s->xn, C);
-        // SwiGLU MLP and residual
-        rmsnorm(k, s->xn, s->x, ly->ffn_norm, C, c->norm_eps);
-        matvec(w, s, l, LQ_GATE, s->gate, s->xn, ly->w_gate, 0, C, H);
-        matvec(w, s, l, LQ_UP, s->up, s->xn, ly->w_up, 0, C, H);
-        swiglu(s->gate, s->up, H);
-        matvec(w, s, l, LQ_DOWN, s->xn, s->gate, ly->w_down, 0, H, C);
-        add_to(s->x, s->xn, C);
-    }
-    rmsnorm(k, s->xn, s->x, w->out_norm, C, c->norm_eps);
-    matvec(w, s, L, 0, s->logits, s->xn, w->output, 0, C, (int)c->vocab);
+    LlamaStep st = {c, w, s, k, 1.0f / ec_sqrtf((float)c->head_dim)};
+    model_parallel_phases(&s->par, step_task, &st, c->layers * LP_PER_LAYER + 1);
     s->pos++;
 }
 

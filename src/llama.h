@@ -67,6 +67,7 @@ typedef struct {
     float *stage;       /* (W, stage_stride) per part when W > 1, else NULL: a part's output rows, kept private until
                          * whole (model.c's "staged" step) */
     size_t scores_stride, xq_stride, stage_stride; /* floats, bytes, floats between the parts' slots */
+    size_t stage_xn;    /* floats from a stage row's start to its part's own normalised input row (C) */
     ModelParallel par;  /* workers W (model.h); one worker after llama_state_init */
 } LlamaState;
 
