@@ -204,7 +204,7 @@ static void start_cores(App *a)
             app_error(a, "out of memory for the other cores' scratch: the model runs on one core");
             workers = 1;
         } else {
-            ModelParallel par = {mp_run, &a->mp, workers};
+            ModelParallel par = {mp_run, &a->mp, workers, mp_run_phases};
             if (r)
                 llama_state_set_parallel(&r->s, &r->m.c, &par, a->par_mem);
             else

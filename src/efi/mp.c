@@ -9,14 +9,16 @@
  * SSE itself is on when an AP starts: EDK II's MpInitLib gives every AP the BSP's CR0/CR4, and firmware without MP
  * Services (U-Boot) never runs this file.
  *
- * Workers are persistent while the model runs: each AP spins on a generation counter (a token is tens of
- * microseconds of work, far less than starting an AP), and all are parked (their procedure returns) before the app
- * waits for keys, so idle cores stay idle. Each part is claimed (a compare-and-swap of the call's generation) by
- * whoever runs it: its AP, or the BSP once its own part is done and the AP has not started on it. So an AP that is
- * late (a virtual CPU its host has not scheduled: under QEMU on a busy machine -smp 2 ran 5x slower than -smp 1
- * while the BSP waited for it) costs a part's time, not a stall. An AP that does not start within MP_START_US, or a
- * firmware that refuses, leaves the work to the BSP: the parts then run one after another on it, with the same
- * results. */
+ * Workers are persistent while the model runs: each AP spins on a call word (a token is tens of microseconds of
+ * work, far less than starting an AP), and all are parked (their procedure returns) before the app waits for keys,
+ * so idle cores stay idle. A call has phases (a one-token step is one call: model.h, run_phases); every core goes
+ * through them together, running its own part of a phase and then waiting until every part of it is done, which is
+ * the barrier before the next. Each part is claimed (a compare-and-swap of the call's and phase's stamp) by whoever
+ * runs it: its core, or a core that has waited MP_STEAL_US for it (after which that core takes the next unclaimed
+ * parts of the call at once). So an AP that is late (a virtual CPU its host has not scheduled: under QEMU on a busy
+ * machine -smp 2 ran 5x slower than -smp 1 while the BSP waited for it) costs a part's time, not a stall. An AP
+ * that does not start within MP_START_US, or a firmware that refuses, leaves the work to the BSP: the parts then
+ * run one after another on it, with the same results. */
 #include "mp.h"
 #include "cpu.h"
 
@@ -42,11 +44,52 @@ static void xcr0_apply(uint64_t xcr0)
 #endif
 }
 
-/* Claims part i + 1 of call gen; 0 when someone has (or, for a caller that read an old gen, a later call has). */
-static int mp_claim(Mp *mp, unsigned i, uint64_t gen)
+#define MP_STEAL_US 20 /* a part unclaimed for this long is run by the core waiting for it */
+#define MP_MAX_PHASES 65536u
+#define STAMP(gen, k) ((gen) * MP_MAX_PHASES + (k)) /* later phases and calls: larger; gen >= 1, 0 is "none yet" */
+
+/* Claims part i of phase k (stamp st) and runs it: 1; 0 when another core has. The task and arg are read after the
+ * claim: the call cannot end (and the BSP rewrite them) while a claimed part is not done. */
+static int mp_try_run(Mp *mp, unsigned i, unsigned k, uint64_t st)
 {
-    uint64_t c = __atomic_load_n(&mp->claimed[i][0], __ATOMIC_RELAXED);
-    return c < gen && __atomic_compare_exchange_n(&mp->claimed[i][0], &c, gen, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    uint64_t c = __atomic_load_n(&mp->part[i].claimed, __ATOMIC_RELAXED);
+    /* c > st: this core is behind, in a phase or a call that every part has left */
+    if (c >= st || !__atomic_compare_exchange_n(&mp->part[i].claimed, &c, st, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return 0;
+    if (mp->task)
+        mp->task(mp->arg, i, mp->n);
+    else
+        mp->phase_task(mp->arg, k, i, mp->n);
+    __atomic_store_n(&mp->part[i].done, st, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Core `self`'s share of call gen: in every phase its own part, then the wait for the others'. */
+static void mp_take_part(Mp *mp, uint64_t gen, unsigned phases, unsigned self)
+{
+    int eager = 0; /* took a part from its core in this call: take the next unclaimed ones at once */
+    for (unsigned k = 0; k < phases; k++) {
+        uint64_t st = STAMP(gen, k);
+        mp_try_run(mp, self, k, st);
+        for (unsigned i = 0; i < mp->n; i++) {
+            int tried = i == self;
+            uint64_t t0 = 0;
+            for (unsigned spins = 0; __atomic_load_n(&mp->part[i].done, __ATOMIC_ACQUIRE) < st; spins++) {
+                if (!tried && !eager && spins % 64 == 0) { /* the clock costs a few divisions: not every round */
+                    uint64_t now = clock_us();
+                    t0 = spins ? t0 : now;
+                    eager = now - t0 >= MP_STEAL_US;
+                }
+                if (!tried && eager) {
+                    tried = 1;
+                    if (mp_try_run(mp, i, k, st))
+                        break;
+                    eager = 0; /* its core (or another one) has it */
+                }
+                cpu_relax();
+            }
+        }
+    }
 }
 
 /* The procedure each AP runs from mp_wake to mp_park. */
@@ -59,20 +102,17 @@ static void EFIAPI mp_ap_main(void *arg)
 #if defined(__aarch64__)
     __asm__ volatile("msr fpcr, %0" : : "r"((uint64_t)0)); /* per core: the defaults entry.c makes sure of */
 #endif
-    uint64_t seen = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE);
+    uint64_t seen = __atomic_load_n(&mp->call, __ATOMIC_ACQUIRE) >> 16;
     __atomic_store_n(&slot->alive, 1, __ATOMIC_RELEASE);
     for (;;) {
-        uint64_t g;
-        while ((g = __atomic_load_n(&mp->gen, __ATOMIC_ACQUIRE)) == seen) {
+        uint64_t c;
+        while (((c = __atomic_load_n(&mp->call, __ATOMIC_ACQUIRE)) >> 16) == seen) {
             if (__atomic_load_n(&mp->park, __ATOMIC_ACQUIRE))
                 return;
             cpu_relax();
         }
-        seen = g;
-        if (!mp_claim(mp, slot->worker - 1, g)) /* the BSP took it: this AP was late */
-            continue;
-        mp->task(mp->arg, slot->worker, mp->n); /* read after the claim: the call cannot end before this part */
-        __atomic_fetch_add(&mp->done, 1, __ATOMIC_ACQ_REL);
+        seen = c >> 16;
+        mp_take_part(mp, seen, (unsigned)(c & 0xffffu) + 1, slot->worker);
     }
 }
 
@@ -172,6 +212,17 @@ void mp_park(Mp *mp)
     mp->running = 0;
 }
 
+/* One call of `phases` phases (task: a one-phase call's task instead of phase_task). */
+static void mp_call(Mp *mp, model_task task, model_phase_task phase_task, void *arg, unsigned phases)
+{
+    uint64_t gen = ++mp->gen;
+    mp->task = task;
+    mp->phase_task = phase_task;
+    mp->arg = arg;
+    __atomic_store_n(&mp->call, gen << 16 | (phases - 1), __ATOMIC_SEQ_CST); /* publishes task and arg */
+    mp_take_part(mp, gen, phases, 0);
+}
+
 void mp_run(void *ctx, model_task task, void *arg, unsigned n)
 {
     Mp *mp = ctx;
@@ -180,17 +231,20 @@ void mp_run(void *ctx, model_task task, void *arg, unsigned n)
             task(arg, w, n);
         return;
     }
-    mp->task = task;
-    mp->arg = arg;
     mp->n = n;
-    __atomic_store_n(&mp->done, 0, __ATOMIC_RELEASE);
-    uint64_t gen = __atomic_add_fetch(&mp->gen, 1, __ATOMIC_ACQ_REL);
-    task(arg, 0, n);
-    for (unsigned i = 0; i + 1 < n; i++) /* parts whose AP has not started on them: the BSP's */
-        if (mp_claim(mp, i, gen)) {
-            task(arg, i + 1, n);
-            __atomic_fetch_add(&mp->done, 1, __ATOMIC_ACQ_REL);
-        }
-    while (__atomic_load_n(&mp->done, __ATOMIC_ACQUIRE) != n - 1)
-        cpu_relax();
+    mp_call(mp, task, 0, arg, 1);
+}
+
+void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
+{
+    Mp *mp = ctx;
+    /* more phases than a call word holds: never asked by the core (at most 5 * 1024 + 1), the BSP alone then */
+    if (!mp->running || n != mp->n_slots + 1 || phases > MP_MAX_PHASES) {
+        for (unsigned k = 0; k < phases; k++)
+            for (unsigned w = 0; w < n; w++)
+                task(arg, k, w, n);
+        return;
+    }
+    mp->n = n;
+    mp_call(mp, 0, task, arg, phases);
 }

@@ -48,14 +48,19 @@ struct Mp {
     uint64_t xcr0;      /* the BSP's XCR0, set on every AP (0: AVX state off) */
     int running;        /* the APs spin in mp_ap_main */
     int failed;         /* an AP did not start: everything runs on the BSP */
-    /* the handshake (written by the BSP before gen moves) */
-    volatile uint64_t gen;
-    volatile uint32_t done, park;
-    /* claimed[i][0]: the last call (gen) whose part i + 1 someone claimed, the AP it belongs to or the BSP; one
-     * cache line each */
-    volatile uint64_t claimed[MP_MAX_APS][8];
-    model_task task;
+    /* the handshake: the BSP writes task, phase_task and arg, then the call word (generation << 16 | phases - 1) */
+    volatile uint64_t call;
+    volatile uint32_t park;
+    /* part i's slot, the BSP's being 0: the stamp (call and phase) that last claimed it, the one that last finished
+     * it; each word on a cache line of its own */
+    struct {
+        volatile uint64_t claimed, pad0[7];
+        volatile uint64_t done, pad1[7];
+    } part[MP_MAX_APS + 1] __attribute__((aligned(64)));
+    model_task task;             /* a one-phase call (mp_run), else NULL */
+    model_phase_task phase_task; /* a call in phases (mp_run_phases) */
     void *arg;
+    uint64_t gen;                /* the BSP's call counter */
     unsigned n;
 };
 
@@ -65,7 +70,8 @@ unsigned mp_init(Mp *mp, unsigned max_workers);
 int mp_wake(Mp *mp);
 /* Ends the APs' loops (before the app waits for keys). */
 void mp_park(Mp *mp);
-/* ModelParallel.run with ctx = the Mp. */
+/* ModelParallel.run and run_phases with ctx = the Mp. */
 void mp_run(void *ctx, model_task task, void *arg, unsigned n);
+void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
 
 #endif
