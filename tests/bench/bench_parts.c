@@ -1,9 +1,10 @@
 /* bench_parts.c - where a two-thread decode step's time goes (make bench; printed, never asserted).
- * Every parallel call of a token (per layer: q/k/v with attention, the output projection, the MLP's two matrices;
- * then the head) is timed part by part: once with the two parts one after another on the caller, once with both on
- * the pool at the same time. Two parts that take longer side by side than one after another lose time to each
- * other (shared cache lines), the rest of a call's time is the hand-off. Also the round trip of one cache line
- * between two threads, which every hand-off pays. Usage: bench-parts MODEL [ROUNDS]. */
+ * A token is one call of phases (per layer: q/k/v with attention, the output projection, the MLP's two matrices;
+ * then the head); each phase is timed part by part: once with the two parts one after another on the caller, once
+ * with both on the pool at the same time. Two parts that take longer side by side than one after another lose time
+ * to each other (shared cache lines); the rest of a phase's time (from the later end of the phase before to the
+ * later end of its own) is the barrier. Also the round trip of one cache line between two threads, which every
+ * barrier pays. Usage: bench-parts MODEL [ROUNDS]. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,8 +27,8 @@ static double now_ns(void)
 
 typedef struct {
     int serial;          /* parts one after another on the caller instead of on the pool */
-    unsigned call;       /* index of the call within the current token */
-    double t_call;       /* when the current call began */
+    double start[MAX_CALLS][2], end[MAX_CALLS][2]; /* this token's parts 0 and 1 of each phase, ns */
+    double t_call;       /* when the token's call began */
     double part[MAX_CALLS][2], total[MAX_CALLS];
     unsigned long n[MAX_CALLS];
     Pool *pool;
@@ -35,33 +36,39 @@ typedef struct {
 static Timing tm;
 
 typedef struct {
-    model_task task;
+    model_phase_task task;
     void *arg;
 } Wrapped;
 
-static void timed_part(void *arg, unsigned w, unsigned nw)
+static void timed_part(void *arg, unsigned k, unsigned w, unsigned nw)
 {
     const Wrapped *x = arg;
     double t0 = now_ns();
-    x->task(x->arg, w, nw);
-    if (w < 2 && tm.call < MAX_CALLS)
-        tm.part[tm.call][w] += now_ns() - t0;
+    x->task(x->arg, k, w, nw);
+    if (w < 2 && k < MAX_CALLS)
+        tm.start[k][w] = t0, tm.end[k][w] = now_ns();
 }
 
-static void timed_run(void *ctx, model_task task, void *arg, unsigned n)
+/* A phase's time: from the end of the phase before (the later of its two parts) to the later end of its own. */
+static void timed_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
 {
     Wrapped x = {task, arg};
     tm.t_call = now_ns();
     if (tm.serial)
-        for (unsigned w = 0; w < n; w++)
-            timed_part(&x, w, n);
+        for (unsigned k = 0; k < phases; k++)
+            for (unsigned w = 0; w < n; w++)
+                timed_part(&x, k, w, n);
     else
-        pool_run(ctx, timed_part, &x, n);
-    if (tm.call < MAX_CALLS) {
-        tm.total[tm.call] += now_ns() - tm.t_call;
-        tm.n[tm.call]++;
+        pool_run_phases(ctx, timed_part, &x, n, phases);
+    double before = tm.t_call;
+    for (unsigned k = 0; k < phases && k < MAX_CALLS; k++) {
+        double last = tm.end[k][0] > tm.end[k][1] ? tm.end[k][0] : tm.end[k][1];
+        tm.part[k][0] += tm.end[k][0] - tm.start[k][0];
+        tm.part[k][1] += tm.end[k][1] - tm.start[k][1];
+        tm.total[k] += last - before;
+        tm.n[k]++;
+        before = last;
     }
-    tm.call++;
 }
 
 /* Decodes `rounds` times 255 tokens from an empty context; returns tokens/s. */
@@ -72,7 +79,6 @@ static double run(const Model *m, RunState *s, int rounds)
     for (int r = 0; r < rounds; r++) {
         model_state_reset(s);
         for (int i = 0; i < 255; i++) {
-            tm.call = 0;
             if (model_feed(m, s, &tok, 1, 0) != MODEL_OK)
                 exit(1);
             tok = 'a' + (i * 7) % 26;
@@ -119,7 +125,7 @@ int main(int argc, char **argv)
     RunState s;
     model_state_init(&s, &m.cfg, mem, KERNEL_Q8);
     ModelParallel par = pool_parallel(tm.pool);
-    par.run = timed_run;
+    par.run_phases = timed_phases;
     model_state_set_parallel(&s, &m.cfg, &par, pm);
 
     static const char *const kinds[5] = {"q/k/v + attention", "output projection", "MLP up + GELU", "MLP down",
@@ -145,15 +151,24 @@ int main(int argc, char **argv)
             if (cnt[k])
                 part[mode][k][0] /= cnt[k], part[mode][k][1] /= cnt[k], call[mode][k] /= cnt[k];
     }
-    printf("Q8 (%s path) decode, two parts per call, microseconds per call (average over layers and %d x 255 tokens)\n",
-           q8_path_name(s.q8_path), rounds);
-    printf("%-20s %10s %10s %10s | %10s %10s %10s\n", "call", "part 0", "part 1", "call", "part 0", "part 1",
-           "call");
+    RunState one; /* the same decode on one worker: what two threads are measured against */
+    void *mem1 = malloc(model_state_bytes(&m.cfg));
+    if (!mem1)
+        return fprintf(stderr, "bench-parts: out of memory\n"), 2;
+    model_state_init(&one, &m.cfg, mem1, KERNEL_Q8);
+    one.q8_path = s.q8_path;
+    run(&m, &one, 1);
+    double tps1 = run(&m, &one, rounds);
+    printf("Q8 (%s path) decode, two parts per phase, microseconds per phase (average over layers and %d x 255"
+           " tokens)\n", q8_path_name(s.q8_path), rounds);
+    printf("%-20s %10s %10s %10s | %10s %10s %10s\n", "phase", "part 0", "part 1", "phase", "part 0", "part 1",
+           "phase");
     printf("%-20s %32s | %32s\n", "", "one after another, one thread", "side by side, two threads");
     for (int k = 0; k < 5; k++)
         printf("%-20s %10.2f %10.2f %10.2f | %10.2f %10.2f %10.2f\n", kinds[k], part[0][k][0] / 1e3,
                part[0][k][1] / 1e3, call[0][k] / 1e3, part[1][k][0] / 1e3, part[1][k][1] / 1e3, call[1][k] / 1e3);
-    printf("tokens/s: %.0f one after another, %.0f side by side (%.2fx)\n", tps[0], tps[1], tps[1] / tps[0]);
+    printf("tokens/s: %.0f one worker, %.0f two parts one after another, %.0f side by side (%.2fx one worker)\n",
+           tps1, tps[0], tps[1], tps[1] / tps1);
 
     long n = 200000;
     pthread_t t;
@@ -168,5 +183,6 @@ int main(int argc, char **argv)
         pthread_join(t, 0);
     }
     pool_free(tm.pool);
+    free(mem1);
     return 0;
 }
