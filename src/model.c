@@ -467,14 +467,6 @@ int model_pick_q8_path(const Model *m, RunState *s, uint64_t (*ticks)(void))
     return s->q8_path;
 }
 
-/* out (n, O) = in (n, I) . W^T + bias with matrix `which` of layer l (l == L: the head), by the state's kernel. */
-static void matmul(const Model *m, RunState *s, float *out, const float *in, uint32_t l, int which, int tensor,
-                   const float *bias, int n, int I, int O, int after, float *x)
-{
-    MatmulJob j = matmul_job(m, s, out, in, l, which, tensor, bias, n, I, O, after, x);
-    parallel(s, matmul_task, &j);
-}
-
 typedef struct {
     MatmulJob qkv;        /* out (n, 3C) = xn . W_qkv^T + b */
     float *att;           /* (n, C) */
@@ -595,16 +587,6 @@ static void step_task(void *arg, unsigned phase, unsigned w, unsigned nw)
     step_part(&st, phase, w, nw);
 }
 
-typedef struct {
-    Step *st;
-    unsigned phase;
-} StepPhase;
-static void step_phase_task(void *arg, unsigned w, unsigned nw)
-{
-    const StepPhase *sp = arg;
-    step_task(sp->st, sp->phase, w, nw);
-}
-
 /* Pushes n <= P tokens at positions s->pos ... through the model; logits of every row into logits_all (n, V) if
  * given, and of the last row into s->logits. A one-token step on more than one worker is one call of 4L + 1 phases,
  * each part normalising x itself; otherwise the caller normalises every row between calls of one phase each. */
@@ -641,15 +623,16 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
                 for (int i = 0; i < n; i++)
                     layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
                               LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
-            StepPhase sp = {&st, l * PH_PER_LAYER + sub};
-            parallel(s, step_phase_task, &sp);
+            OnePhase o = {step_task, &st, l * PH_PER_LAYER + sub};
+            parallel(s, one_phase, &o);
         }
 
     // final norm and tied head, for every row when asked, else for the last one only
     int first = logits_all ? 0 : n - 1;
     for (int i = first; i < n; i++) {
         layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
-        matmul(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V, AFTER_NONE, 0);
+        MatmulJob j = matmul_job(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V, AFTER_NONE, 0);
+        parallel(s, matmul_task, &j);
         if (logits_all)
             ec_memcpy(logits_all + (size_t)i * V, s->logits, V * sizeof(float));
     }
