@@ -151,8 +151,9 @@ int main(void)
 {
     int avx2_max = 0;
 #if defined(__x86_64__)
-    avx2_max = kern_cpu_has_avx2();
+    avx2_max = kern_cpu_has_avx2() ? q8_path_available(Q8_PATH_VNNI) ? Q8_ATT_VNNI : Q8_ATT_AVX2 : Q8_ATT_SSE2;
 #endif
+    static const char *const level_name[3] = {"base", "avx2", "vnni"};
     const int shapes[][2] = {{70, 64}, {70, 12}, {70, 40}, {700, 64}};
     for (int si = 0; si < 4; si++) {
         Case c;
@@ -179,9 +180,9 @@ int main(void)
              * (0.004-0.005 seen) */
             far = worst > 0.015;
             char name[96];
-            snprintf(name, sizeof name, "q8_attend_equals_definition_T%d_hs%d_%s", T, hs, avx2 ? "avx2" : "base");
+            snprintf(name, sizeof name, "q8_attend_equals_definition_T%d_hs%d_%s", T, hs, level_name[avx2]);
             check_case(off < 0, name, "length %d differs", off);
-            snprintf(name, sizeof name, "q8_attend_near_exact_T%d_hs%d_%s", T, hs, avx2 ? "avx2" : "base");
+            snprintf(name, sizeof name, "q8_attend_near_exact_T%d_hs%d_%s", T, hs, level_name[avx2]);
             check_case(!far, name, "largest error %.4f (limit 0.015)", worst);
         }
         drop(&c);
@@ -205,7 +206,7 @@ int main(void)
                 all &= isnan(out[d]) != 0;
             char name[64];
             const char *what = where == 0 ? "query" : where == 1 ? "key" : "value";
-            snprintf(name, sizeof name, "q8_attend_nan_%s_gives_nan_%s", what, avx2 ? "avx2" : "base");
+            snprintf(name, sizeof name, "q8_attend_nan_%s_gives_nan_%s", what, level_name[avx2]);
             check_case(all, name, "some output finite");
         }
         drop(&c);
