@@ -215,13 +215,32 @@ EC_TARGET_AVX2 static void widen_avx2m(int16_t *x16, const int8_t *xb, uint32_t 
     }
 }
 
-/* VNNI's form: x + 128 as unsigned bytes (1..255; padding 128, which meets zero weights). */
-static void offset_u8(uint8_t *xu, const int8_t *xb, uint32_t S)
+/* VNNI's form, x + 128 as unsigned bytes (1..255; padding 128, which meets zero weights), straight from the floats:
+ * quantize_act's bytes in 16 lanes (the maximum is exact in any order, the products and cvtps2dq's roundings are
+ * element-wise), each xor 0x80. Masked loads read zeros past cols, which become the padding's 128. */
+EC_TARGET_VNNI static float quantize_act_vnni(uint8_t *xu, const float *x, uint32_t cols, uint32_t S)
 {
+    __m512 m16 = _mm512_setzero_ps();
+    __mmask16 nan = 0;
+    for (uint32_t c = 0; c < cols; c += 16) {
+        __mmask16 k = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + c);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        m16 = _mm512_max_ps(m16, _mm512_abs_ps(v));
+    }
+    float m = _mm512_reduce_max_ps(m16);
+    if (nan || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
+        ec_memset(xu, 0x80, S);
+        return nan || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
+    }
+    __m512 inv = _mm512_set1_ps((float)Q8_XMAX / m);
     const __m128i flip = _mm_set1_epi8((char)0x80);
-    for (uint32_t c = 0; c < S; c += 16)
-        _mm_storeu_si128((__m128i *)(void *)(xu + c),
-                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(xb + c)), flip));
+    for (uint32_t c = 0; c < S; c += 16) {
+        __mmask16 k = c >= cols ? 0 : cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
+        _mm_storeu_si128((__m128i *)(void *)(xu + c), _mm_xor_si128(_mm512_cvtepi32_epi8(q), flip));
+    }
+    return m / (float)Q8_XMAX;
 }
 
 // ----------------------------------------------------------------------------
@@ -438,10 +457,12 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
     float *sx = (float *)(void *)(sb + (size_t)N * rowb);
     for (int n = 0; n < N; n++) { /* each input row once: int8, then the path's form behind it */
         int8_t *xb = (int8_t *)(sb + (size_t)n * rowb);
+        if (path == Q8_PATH_VNNI) { /* only its form: rows_vnni reads nothing else */
+            sx[n] = quantize_act_vnni((uint8_t *)xb + S, in + (size_t)n * q->cols, q->cols, S);
+            continue;
+        }
         sx[n] = quantize_act(xb, in + (size_t)n * q->cols, q->cols, S);
-        if (path == Q8_PATH_VNNI)
-            offset_u8((uint8_t *)xb + S, xb, S);
-        else if (path == Q8_PATH_AVX2)
+        if (path == Q8_PATH_AVX2)
             abs_avx2((uint8_t *)xb + S, xb, S);
         else if (path == Q8_PATH_AVX2M)
             widen_avx2m((int16_t *)(void *)(xb + S), xb, S);
