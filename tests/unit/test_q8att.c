@@ -140,6 +140,21 @@ static void gelu_cases(void)
         worst = e > worst ? e : worst;
     }
     check_case(worst <= 0.0013, "gelu_q8_near_tanh_gelu", "largest error %.6f on [-10, 10] (limit 0.0013)", worst);
+#if defined(__x86_64__)
+    if (q8_path_available(Q8_PATH_VNNI)) { /* the 16-lane form: the same bits, edges and a ragged tail included */
+        enum { M = N + 7 };
+        static float a[M], b[M];
+        for (int i = 0; i < M; i++)
+            a[i] = b[i] = i < N ? x[i] * 1.0001f : (float[7]){INFINITY, -INFINITY, NAN, 8.0f, -8.0f, -9.0f, 9.5f}[i - N];
+        a[3] = b[3] = -3.4e38f, a[4] = b[4] = 3.4e38f;
+        model_gelu_q8(a, M);
+        model_gelu_q8_avx512(b, M);
+        int same = 1;
+        for (int i = 0; i < M; i++)
+            same &= memcmp(&a[i], &b[i], sizeof(float)) == 0 || (isnan(a[i]) && isnan(b[i]));
+        check_case(same, "gelu_q8_avx512_equals_gelu_q8", "the 16-lane form differs");
+    }
+#endif
     float odd[5] = {INFINITY, -INFINITY, NAN, 8.0f, -8.0f};
     model_gelu_q8(odd, 5);
     check_case(odd[0] == INFINITY && isnan(odd[1]) && isnan(odd[2]) && odd[3] == 8.0f && fabsf(odd[4]) < 1e-6f,
