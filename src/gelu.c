@@ -82,8 +82,7 @@ void model_gelu_q8(float *h, int n)
     }
 }
 
-#if defined(__x86_64__)
-#include <immintrin.h>
+#if defined(__x86_64__) /* platform.h has the intrinsics */
 /* model_gelu_q8, 16 lanes at a time: the in-range lanes gather their table entry (the index rounded as
  * ec_round_s32, cvtps2dq), those below -8 become 0 (NaN for -inf), the rest (above 8, NaN) stay. The tail is
  * masked: lanes past n are neither read nor stored. */

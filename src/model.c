@@ -417,10 +417,8 @@ static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi
                     j->n, j->I, (int)(hi - lo));
     for (int i = 0; i < j->n; i++) {
         float *o = out + (size_t)i * j->O;
-        if (j->after == AFTER_GELU && j->q && j->s->q8_path == Q8_PATH_VNNI)
-            model_gelu_q8_avx512(o + lo, (int)(hi - lo));
-        else if (j->after == AFTER_GELU && j->q)
-            model_gelu_q8(o + lo, (int)(hi - lo));
+        if (j->after == AFTER_GELU && j->q) /* 16 lanes beside VNNI: the same bits */
+            (j->s->q8_path == Q8_PATH_VNNI ? model_gelu_q8_avx512 : model_gelu_q8)(o + lo, (int)(hi - lo));
         else if (j->after == AFTER_GELU) /* 8 lanes beside the AVX kernels: the same bits */
             gelu_tanh(o + lo, (int)(hi - lo),
                       j->s->avx2 && (j->s->kernel == KERNEL_AVX ||
@@ -552,6 +550,9 @@ static void step_part(const Step *st, unsigned phase, unsigned w, unsigned nw)
     uint32_t l = phase / PH_PER_LAYER, L = c->layers;
     int sub = (int)(phase % PH_PER_LAYER);
     const float *xn = s->xn;
+    if (st->own_norm) /* the input, half of it written by the other core: ask for all its lines at once */
+        ec_prefetch(l == L || sub == PH_ATTEND || sub == PH_UP ? s->x : sub == PH_PROJ ? s->att_out : s->hid,
+                    (sub == PH_DOWN && l < L ? (size_t)H : (size_t)C) * sizeof(float));
     if (st->own_norm && (sub == PH_ATTEND || sub == PH_UP)) { /* the same numbers in every part, so no sum crosses */
         float *own = s->stage + w * s->stage_stride + s->stage_xn;
         int t = l == L ? MF_LNF_W : sub == PH_ATTEND ? MF_LN1_W : MF_LN2_W; /* then its bias, t + 1 */

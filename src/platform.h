@@ -25,4 +25,11 @@
 
 #include "arch/vec4.h"
 
+/* Asks for every cache line of [p, p + bytes) at once (reads that would miss one after another overlap instead). */
+EC_INLINE void ec_prefetch(const void *p, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch((const char *)p + b, 0, 3);
+}
+
 #endif

@@ -144,8 +144,9 @@ static void gelu_cases(void)
     if (q8_path_available(Q8_PATH_VNNI)) { /* the 16-lane form: the same bits, edges and a ragged tail included */
         enum { M = N + 7 };
         static float a[M], b[M];
+        const float edge[7] = {INFINITY, -INFINITY, NAN, 8.0f, -8.0f, -9.0f, 9.5f};
         for (int i = 0; i < M; i++)
-            a[i] = b[i] = i < N ? x[i] * 1.0001f : (float[7]){INFINITY, -INFINITY, NAN, 8.0f, -8.0f, -9.0f, 9.5f}[i - N];
+            a[i] = b[i] = i < N ? x[i] * 1.0001f : edge[i - N];
         a[3] = b[3] = -3.4e38f, a[4] = b[4] = 3.4e38f;
         model_gelu_q8(a, M);
         model_gelu_q8_avx512(b, M);
