@@ -85,6 +85,8 @@ EC_DEFINE_TANHF(ec_tanhf4, ec_expf4, v4f, v4i, EC_INLINE)
 #include "arch/vec8.h"
 EC_DEFINE_EXPF(ec_expf8, v8f, v8i, EC_V8)
 EC_DEFINE_TANHF(ec_tanhf8, ec_expf8, v8f, v8i, EC_V8)
+#include "arch/vec16.h"
+EC_DEFINE_EXPF(ec_expf16, v16f, v16i, EC_V16)
 #endif
 
 float ec_expf(float x);

@@ -18,7 +18,8 @@ void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const floa
  * runs too): the element-wise steps (scaling, exponentials) then take 8 lanes at a time, the same bits. */
 #define KERN_ATTEND_AVX2 2
 /* Softmax numerators in place: sc[t] = exp(sc[t] - max sc) for t < n (kern_attend's own step); returns their sum
- * in the canonical order. avx2: the exponentials 8 lanes at a time (the same bits). */
+ * in the canonical order. avx2: 1, the exponentials 8 lanes at a time; 2, 16 (AVX-512F: only where the Q8 path
+ * is VNNI); the same bits. */
 float kern_softmax_exp(float *sc, int n, int avx2);
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc);

@@ -275,6 +275,43 @@ EC_TARGET_VNNI512 static int values_vnni(int32_t *acc, const int32_t *w, const Q
     return hs;
 }
 
+/* q8_attend's element-wise steps in 16 lanes at Q8_ATT_VNNI: the same operations on each element as the 4-lane
+ * loops (the maximum exact in any order), so the same bits; masked ends. */
+EC_TARGET_VNNI512 static void scale16(float *sc, const int32_t *ia, const float *ks, float qs, int len)
+{
+    for (int t = 0; t < len; t += 16) {
+        __mmask16 m = lanes_left(len - t);
+        __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, ia + t)),
+                                 _mm512_maskz_loadu_ps(m, ks + t));
+        _mm512_mask_storeu_ps(sc + t, m, _mm512_mul_ps(s, _mm512_set1_ps(qs)));
+    }
+}
+
+/* sc[t] *= vs[t]; returns max |sc[t]|, *bad = 1 when one is NaN (as q8_absmax). */
+EC_TARGET_VNNI512 static float weigh16(float *sc, const float *vs, int len, int *bad)
+{
+    __m512 mx = _mm512_setzero_ps();
+    __mmask16 nan = 0;
+    for (int t = 0; t < len; t += 16) {
+        __mmask16 m = lanes_left(len - t);
+        __m512 w = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc + t), _mm512_maskz_loadu_ps(m, vs + t));
+        nan |= _mm512_cmp_ps_mask(w, w, _CMP_UNORD_Q);
+        mx = _mm512_max_ps(mx, _mm512_abs_ps(w));
+        _mm512_mask_storeu_ps(sc + t, m, w);
+    }
+    *bad = nan != 0;
+    return _mm512_reduce_max_ps(mx);
+}
+
+EC_TARGET_VNNI512 static void round16(int32_t *ia, const float *sc, float inv, int len)
+{
+    for (int t = 0; t < len; t += 16) {
+        __mmask16 m = lanes_left(len - t);
+        _mm512_mask_storeu_epi32(ia + t, m, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc + t),
+                                                                             _mm512_set1_ps(inv))));
+    }
+}
+
 static void scores_int(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len, int level)
 {
     int t = level == Q8_ATT_VNNI ? scores_vnni(acc, q, c, hs, len)
@@ -291,6 +328,16 @@ static void values_int(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, 
     values_c(acc, w, c, d, hs, len);
 }
 #else
+static void scale16(float *sc, const int32_t *ia, const float *ks, float qs, int len)
+{
+    (void)sc, (void)ia, (void)ks, (void)qs, (void)len; /* Q8_ATT_VNNI is x86-64's only */
+}
+static float weigh16(float *sc, const float *vs, int len, int *bad)
+{
+    return (void)sc, (void)vs, (void)len, *bad = 1, 0.0f;
+}
+static void round16(int32_t *ia, const float *sc, float inv, int len) { (void)ia, (void)sc, (void)inv, (void)len; }
+
 static void scores_int(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len, int level)
 {
     (void)level;
@@ -318,21 +365,26 @@ void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, flo
     float qs = sq * scale;
     scores_int(ia, q32, c, hs, len, level);
     /* element-wise, so four lanes give the bits of one at a time */
-    int t = 0, len4 = len & ~3;
+    int t = 0, len4 = len & ~3, wide = level == Q8_ATT_VNNI, bad;
     v4f qs4 = v4f_set1(qs);
+    if (wide)
+        scale16(sc, ia, c->ks, qs, len), t = len;
     for (; t < len4; t += 4)
         v4f_store(sc + t, v4f_mul(v4f_mul(v4i_to_v4f(v4i_load(ia + t)), v4f_load(c->ks + t)), qs4));
     for (; t < len; t++)
         sc[t] = (float)ia[t] * c->ks[t] * qs;
-    float z = kern_softmax_exp(sc, len, avx2);
+    float z = kern_softmax_exp(sc, len, wide ? 2 : avx2), mw;
     /* the value weights p_t * sv_t (never negative), then to integers against their largest (p is 1 at the top
      * score: never all zero unless every value row is zero) */
-    for (t = 0; t < len4; t += 4)
-        v4f_store(sc + t, v4f_mul(v4f_load(sc + t), v4f_load(c->vs + t)));
-    for (; t < len; t++)
-        sc[t] *= c->vs[t];
-    int bad;
-    float mw = q8_absmax(sc, (uint32_t)len, &bad);
+    if (wide) {
+        mw = weigh16(sc, c->vs, len, &bad);
+    } else {
+        for (t = 0; t < len4; t += 4)
+            v4f_store(sc + t, v4f_mul(v4f_load(sc + t), v4f_load(c->vs + t)));
+        for (; t < len; t++)
+            sc[t] *= c->vs[t];
+        mw = q8_absmax(sc, (uint32_t)len, &bad);
+    }
     if (bad || z != z || !(mw <= FLT_BIG))
         goto nan;
     if (!(mw > 0.0f)) {
@@ -343,7 +395,10 @@ void q8_attend(float *out, const float *q, const Q8Head *c, int hs, int len, flo
     int32_t wq = Q8_ATT_WMAX(len);
     float inv = (float)wq / mw;
     v4f inv4 = v4f_set1(inv);
-    for (t = 0; t < len4; t += 4)
+    t = 0;
+    if (wide)
+        round16(ia, sc, inv, len), t = len;
+    for (; t < len4; t += 4)
         v4i_store(ia + t, v4f_round_s32(v4f_mul(v4f_load(sc + t), inv4)));
     for (; t < len; t++)
         ia[t] = ec_round_s32(sc[t] * inv);
