@@ -392,3 +392,24 @@ int kern_cpu_has_avx(void) { return 0; }
 int kern_cpu_has_avx2(void) { return 0; }
 int kern_cpu_has_avx512vnni(void) { return 0; }
 #endif
+
+void kern_layernorm(float *out, const float *x, const float *w, const float *b, int C)
+{
+    float mean = 0.0f, var = 0.0f;
+    for (int i = 0; i < C; i++)
+        mean += x[i];
+    mean /= (float)C;
+    for (int i = 0; i < C; i++) {
+        float d = x[i] - mean;
+        var += d * d;
+    }
+    var /= (float)C;
+    float rstd = 1.0f / ec_sqrtf(var + 1e-5f);
+    v4f m4 = v4f_set1(mean), r4 = v4f_set1(rstd);
+    int i = 0;
+    for (; i + 4 <= C; i += 4)
+        v4f_store(out + i, v4f_add(v4f_mul(v4f_mul(v4f_sub(v4f_load(x + i), m4), r4), v4f_load(w + i)),
+                                   v4f_load(b + i)));
+    for (; i < C; i++)
+        out[i] = (x[i] - mean) * rstd * w[i] + b[i];
+}

@@ -21,6 +21,9 @@ void kern_matmul(int kernel, float *out, size_t ldo, const float *in, const floa
  * in the canonical order. avx2: 1, the exponentials 8 lanes at a time; 2, 16 (AVX-512F: only where the Q8 path
  * is VNNI); the same bits. */
 float kern_softmax_exp(float *sc, int n, int avx2);
+/* GPT-2's LayerNorm of one row of C (eps 1e-5): the mean and the variance summed in index order (the canonical
+ * order), then out = (x - mean) * rstd * w + b element by element (four lanes: the same operations). */
+void kern_layernorm(float *out, const float *x, const float *w, const float *b, int C);
 void kern_attend(int kernel, float *out, const float *q, const float *keys, const float *values, size_t stride,
                  int hs, int len, float scale, float *sc);
 int kern_cpu_has_avx(void);

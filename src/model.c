@@ -317,22 +317,6 @@ void model_state_reset(RunState *s)
 // ----------------------------------------------------------------------------
 // the forward pass
 
-static void layernorm(float *out, const float *x, const float *w, const float *b, int C)
-{
-    float mean = 0.0f, var = 0.0f;
-    for (int i = 0; i < C; i++)
-        mean += x[i];
-    mean /= (float)C;
-    for (int i = 0; i < C; i++) {
-        float d = x[i] - mean;
-        var += d * d;
-    }
-    var /= (float)C;
-    float rstd = 1.0f / ec_sqrtf(var + 1e-5f);
-    for (int i = 0; i < C; i++)
-        out[i] = (x[i] - mean) * rstd * w[i] + b[i];
-}
-
 #define LAYER_W(m, t, l) ((m)->wt.w[t] + (size_t)(l) * (m)->wt.w_stride[t])
 
 // ----------------------------------------------------------------------------
@@ -557,9 +541,9 @@ static void step_part(const Step *st, unsigned phase, unsigned w, unsigned nw)
         float *own = s->stage + w * s->stage_stride + s->stage_xn;
         int t = l == L ? MF_LNF_W : sub == PH_ATTEND ? MF_LN1_W : MF_LN2_W; /* then its bias, t + 1 */
         if (l == L)
-            layernorm(own, s->x, m->wt.w[t], m->wt.w[t + 1], C);
+            kern_layernorm(own, s->x, m->wt.w[t], m->wt.w[t + 1], C);
         else
-            layernorm(own, s->x, LAYER_W(m, t, l), LAYER_W(m, t + 1, l), C);
+            kern_layernorm(own, s->x, LAYER_W(m, t, l), LAYER_W(m, t + 1, l), C);
         xn = own;
     }
     MatmulJob j;
@@ -626,7 +610,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
         for (unsigned sub = 0; sub < PH_PER_LAYER; sub++) {
             if (sub == PH_ATTEND || sub == PH_UP) // norm every row first
                 for (int i = 0; i < n; i++)
-                    layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
+                    kern_layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
                               LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
             OnePhase o = {step_task, &st, l * PH_PER_LAYER + sub};
             parallel(s, one_phase, &o);
@@ -635,7 +619,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     // final norm and tied head, for every row when asked, else for the last one only
     int first = logits_all ? 0 : n - 1;
     for (int i = first; i < n; i++) {
-        layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
+        kern_layernorm(xn, x + (size_t)i * C, m->wt.w[MF_LNF_W], m->wt.w[MF_LNF_B], C);
         MatmulJob j = matmul_job(m, s, s->logits, xn, c->layers, 0, MF_WTE, 0, 1, C, V, AFTER_NONE, 0);
         parallel(s, matmul_task, &j);
         if (logits_all)
