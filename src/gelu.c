@@ -86,13 +86,13 @@ void model_gelu_q8(float *h, int n)
 /* model_gelu_q8, 16 lanes at a time: the in-range lanes gather their table entry (the index rounded as
  * ec_round_s32, cvtps2dq), those below -8 become 0 (NaN for -inf), the rest (above 8, NaN) stay. The tail is
  * masked: lanes past n are neither read nor stored. */
-__attribute__((target("avx512f"))) void model_gelu_q8_avx512(float *h, int n)
+EC_TARGET_AVX512 void model_gelu_q8_avx512(float *h, int n)
 {
     const __m512 lo = _mm512_set1_ps(-8.0f), hi = _mm512_set1_ps(8.0f), steps = _mm512_set1_ps((float)GELU_Q8_STEPS);
     const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
     const __m512i mid = _mm512_set1_epi32(8 * GELU_Q8_STEPS);
     for (int i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 k = v16_first(n - i);
         __m512 x = _mm512_maskz_loadu_ps(k, h + i);
         __mmask16 in = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), x, hi, _CMP_LE_OQ) & k;
         __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ) & k;

@@ -7,7 +7,6 @@
 #include "kernels.h"
 
 #define ALIGN64(n) (((n) + 63u) & ~(size_t)63u)
-#define EC_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
 /* Rows padded with zero columns to a multiple of 64: every path reads whole 16-, 32- or 64-byte blocks. */
 static uint32_t padded(uint32_t cols) { return (cols + 63u) & ~63u; }
@@ -223,7 +222,7 @@ EC_TARGET_VNNI static float quantize_act_vnni(uint8_t *xu, const float *x, uint3
     __m512 m16 = _mm512_setzero_ps();
     __mmask16 nan = 0;
     for (uint32_t c = 0; c < cols; c += 16) {
-        __mmask16 k = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        __mmask16 k = v16_first((int)(cols - c));
         __m512 v = _mm512_maskz_loadu_ps(k, x + c);
         nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
         m16 = _mm512_max_ps(m16, _mm512_abs_ps(v));
@@ -236,7 +235,7 @@ EC_TARGET_VNNI static float quantize_act_vnni(uint8_t *xu, const float *x, uint3
     __m512 inv = _mm512_set1_ps((float)Q8_XMAX / m);
     const __m128i flip = _mm_set1_epi8((char)0x80);
     for (uint32_t c = 0; c < S; c += 16) {
-        __mmask16 k = c >= cols ? 0 : cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        __mmask16 k = v16_first((int)cols - (int)c);
         __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
         _mm_storeu_si128((__m128i *)(void *)(xu + c), _mm_xor_si128(_mm512_cvtepi32_epi8(q), flip));
     }

@@ -207,19 +207,13 @@ EC_TARGET_AVX2 static int values_avx2(int32_t *acc, const int32_t *w, const Q8He
  * weights have zero high halves (q & 0xFFFF as SSE2 does; weights are 0..32767), so each lane gains the exact
  * product, as pmaddwd gives it; on a real CPU it is ~3x vpmulld's throughput. Eight accumulators hide its latency;
  * ends are masked (the lanes past len or hs are neither read nor stored). */
-#define EC_TARGET_VNNI512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-EC_TARGET_VNNI512 EC_INLINE __mmask16 lanes_left(int n) /* the first min(n, 16) lanes (none for n <= 0) */
-{
-    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
-
-EC_TARGET_VNNI512 static int scores_vnni(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len)
+EC_TARGET_VNNI static int scores_vnni(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, int len)
 {
     const int32_t *kb = c->k;
     size_t ks = c->kstride;
     for (int t = 0; t < len; t += 64) { /* 64 positions: even d into a, odd d into b */
-        __mmask16 m0 = lanes_left(len - t), m1 = lanes_left(len - t - 16), m2 = lanes_left(len - t - 32),
-                  m3 = lanes_left(len - t - 48);
+        __mmask16 m0 = v16_first(len - t), m1 = v16_first(len - t - 16), m2 = v16_first(len - t - 32),
+                  m3 = v16_first(len - t - 48);
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int d = 0;
 #define K(x0, x1, x2, x3, dd)                                                                                   \
@@ -246,10 +240,10 @@ EC_TARGET_VNNI512 static int scores_vnni(int32_t *acc, const int32_t *q, const Q
     return len;
 }
 
-EC_TARGET_VNNI512 static int values_vnni(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len)
+EC_TARGET_VNNI static int values_vnni(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len)
 {
     for (int d = 0; d < hs; d += 32) { /* positions t mod 4 into their own accumulators, added at the end */
-        __mmask16 m0 = lanes_left(hs - d), m1 = lanes_left(hs - d - 16);
+        __mmask16 m0 = v16_first(hs - d), m1 = v16_first(hs - d - 16);
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         const int32_t *v = c->v + d;
         size_t vs = c->vstride;
@@ -277,10 +271,10 @@ EC_TARGET_VNNI512 static int values_vnni(int32_t *acc, const int32_t *w, const Q
 
 /* q8_attend's element-wise steps in 16 lanes at Q8_ATT_VNNI: the same operations on each element as the 4-lane
  * loops (the maximum exact in any order), so the same bits; masked ends. */
-EC_TARGET_VNNI512 static void scale16(float *sc, const int32_t *ia, const float *ks, float qs, int len)
+EC_TARGET_VNNI static void scale16(float *sc, const int32_t *ia, const float *ks, float qs, int len)
 {
     for (int t = 0; t < len; t += 16) {
-        __mmask16 m = lanes_left(len - t);
+        __mmask16 m = v16_first(len - t);
         __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, ia + t)),
                                  _mm512_maskz_loadu_ps(m, ks + t));
         _mm512_mask_storeu_ps(sc + t, m, _mm512_mul_ps(s, _mm512_set1_ps(qs)));
@@ -288,12 +282,12 @@ EC_TARGET_VNNI512 static void scale16(float *sc, const int32_t *ia, const float 
 }
 
 /* sc[t] *= vs[t]; returns max |sc[t]|, *bad = 1 when one is NaN (as q8_absmax). */
-EC_TARGET_VNNI512 static float weigh16(float *sc, const float *vs, int len, int *bad)
+EC_TARGET_VNNI static float weigh16(float *sc, const float *vs, int len, int *bad)
 {
     __m512 mx = _mm512_setzero_ps();
     __mmask16 nan = 0;
     for (int t = 0; t < len; t += 16) {
-        __mmask16 m = lanes_left(len - t);
+        __mmask16 m = v16_first(len - t);
         __m512 w = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc + t), _mm512_maskz_loadu_ps(m, vs + t));
         nan |= _mm512_cmp_ps_mask(w, w, _CMP_UNORD_Q);
         mx = _mm512_max_ps(mx, _mm512_abs_ps(w));
@@ -303,10 +297,10 @@ EC_TARGET_VNNI512 static float weigh16(float *sc, const float *vs, int len, int 
     return _mm512_reduce_max_ps(mx);
 }
 
-EC_TARGET_VNNI512 static void round16(int32_t *ia, const float *sc, float inv, int len)
+EC_TARGET_VNNI static void round16(int32_t *ia, const float *sc, float inv, int len)
 {
     for (int t = 0; t < len; t += 16) {
-        __mmask16 m = lanes_left(len - t);
+        __mmask16 m = v16_first(len - t);
         _mm512_mask_storeu_epi32(ia + t, m, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc + t),
                                                                              _mm512_set1_ps(inv))));
     }

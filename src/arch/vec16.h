@@ -7,7 +7,11 @@
 
 #if defined(__x86_64__)
 #define EC_TARGET_AVX512 __attribute__((target("avx512f")))
+#define EC_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni"))) /* the Q8 kernel's VNNI path */
 #define EC_V16 EC_TARGET_AVX512 EC_INLINE
+
+/* The first min(n, 16) lanes (none for n <= 0): the mask of a loop's ragged end. */
+EC_V16 __mmask16 v16_first(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
 typedef __m512 v16f;
 typedef __m512i v16i;
