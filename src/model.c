@@ -611,7 +611,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
             if (sub == PH_ATTEND || sub == PH_UP) // norm every row first
                 for (int i = 0; i < n; i++)
                     kern_layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
-                              LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
+                                   LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
             OnePhase o = {step_task, &st, l * PH_PER_LAYER + sub};
             parallel(s, one_phase, &o);
         }
