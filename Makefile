@@ -26,7 +26,7 @@ WARN       := -Wall -Wextra -Werror
 HOST_CFLAGS := $(CORE_FLAGS) $(WARN) -g
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-CORE_SRCS := src/modelfile.c src/model.c src/modelq8.c src/llama.c src/kernels.c src/q8.c src/q8att.c src/gelu.c src/quantize.c src/sampler.c src/ecmath.c
+CORE_SRCS := src/modelfile.c src/model.c src/modelq8.c src/parallel.c src/llama.c src/kernels.c src/q8.c src/q8att.c src/gelu.c src/quantize.c src/sampler.c src/ecmath.c
 CORE_HDRS := $(wildcard src/*.h src/arch/*.h)
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core/%.o)
 CORE_SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/core-san/%.o)

@@ -413,3 +413,12 @@ void kern_layernorm(float *out, const float *x, const float *w, const float *b, 
     for (; i < C; i++)
         out[i] = (x[i] - mean) * rstd * w[i] + b[i];
 }
+
+#if defined(__x86_64__)
+__attribute__((target("prfchw"))) /* prefetchw: a hint-space NOP on x86-64 CPUs without it */
+#endif
+void kern_prefetch_write(const void *p, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch((const char *)p + b, 1, 3);
+}

@@ -31,4 +31,8 @@ int kern_cpu_has_avx2(void); /* AVX usable (as above) and CPUID says AVX2 */
 /* AVX2 usable, CPUID says AVX-512 F, BW and VNNI, and XCR0 has the opmask and ZMM state enabled */
 int kern_cpu_has_avx512vnni(void);
 
+/* Asks for every cache line of [p, p + bytes) to be this core's own, to write (another core's copies go now, not
+ * when the writes come). */
+void kern_prefetch_write(const void *p, size_t bytes);
+
 #endif

@@ -369,7 +369,7 @@ static void forward(const LlamaShape *c, const LlamaWeights *w, LlamaState *s, i
     s->tokens[pos] = token;
     rope_angles(s->rope_cs, c, (uint32_t)pos);
     LlamaStep st = {c, w, s, k, 1.0f / ec_sqrtf((float)c->head_dim)};
-    model_parallel_phases(&s->par, step_task, &st, c->layers * LP_PER_LAYER + 1);
+    model_parallel_phases(&s->par, step_task, &st, c->layers * LP_PER_LAYER + 1, 0);
     s->pos++;
 }
 

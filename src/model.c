@@ -218,6 +218,10 @@ int model_best_kernel(void) { return kern_cpu_has_avx() ? KERNEL_AVX : KERNEL_SC
 // run state
 
 /* One part's scratch, each slot a whole number of 64-byte lines so two workers never share a cache line. */
+/* A layer in four phases (and the head, phase 4L, after the last layer): each phase's parts need what every part of
+ * the phases before wrote (attention: all heads; the norms: all of x), nothing else. */
+enum { PH_ATTEND, PH_PROJ, PH_UP, PH_DOWN, PH_PER_LAYER };
+
 static size_t scores_floats(const ModelConfig *c)
 {
     size_t f = (c->ctx + 4) * sizeof(float), q = q8_attend_scratch_bytes(c->ctx, c->dim / c->heads);
@@ -285,6 +289,14 @@ void model_state_init(RunState *s, const ModelConfig *c, void *mem, int kernel)
     s->stage_stride = stage_floats(c);
     s->stage_xn = stage_out_floats(c);
     s->par = (ModelParallel){0, 0, 1, 0};
+    /* a one-token step's phase inputs (the head's, phase 4L, is x as attention's): its own norm reads all of x */
+    ModelPhaseInputs *in = &s->phase_in;
+    in->period = PH_PER_LAYER;
+    in->at[PH_ATTEND] = in->at[PH_UP] = s->x;
+    in->at[PH_PROJ] = s->att_out;
+    in->at[PH_DOWN] = s->hid;
+    in->bytes[PH_ATTEND] = in->bytes[PH_UP] = in->bytes[PH_PROJ] = c->dim * (uint32_t)sizeof(float);
+    in->bytes[PH_DOWN] = c->hidden * (uint32_t)sizeof(float);
 }
 
 size_t model_parallel_bytes(const ModelConfig *c, unsigned workers)
@@ -321,45 +333,6 @@ void model_state_reset(RunState *s)
 
 // ----------------------------------------------------------------------------
 // work split over workers: output rows of a mat-vec; q/k/v rows and attention by heads
-
-void model_parallel_run(const ModelParallel *p, model_task task, void *arg)
-{
-    if (p && p->run && p->workers > 1)
-        p->run(p->ctx, task, arg, p->workers);
-    else
-        task(arg, 0, 1);
-}
-
-typedef struct {
-    model_phase_task task;
-    void *arg;
-    unsigned phase;
-} OnePhase;
-static void one_phase(void *arg, unsigned w, unsigned nw)
-{
-    const OnePhase *o = arg;
-    o->task(o->arg, o->phase, w, nw);
-}
-
-void model_parallel_phases(const ModelParallel *p, model_phase_task task, void *arg, unsigned phases)
-{
-    if (p && p->run && p->workers > 1 && p->run_phases) {
-        p->run_phases(p->ctx, task, arg, p->workers, phases);
-        return;
-    }
-    for (unsigned k = 0; k < phases; k++) {
-        OnePhase o = {task, arg, k};
-        model_parallel_run(p, one_phase, &o);
-    }
-}
-
-void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi)
-{
-    uint32_t blocks = (n + block - 1) / block;
-    uint32_t b0 = (uint32_t)((uint64_t)blocks * w / nw), b1 = (uint32_t)((uint64_t)blocks * (w + 1) / nw);
-    *lo = b0 * block < n ? b0 * block : n;
-    *hi = b1 * block < n ? b1 * block : n;
-}
 
 static void parallel(RunState *s, model_task task, void *arg) { model_parallel_run(&s->par, task, arg); }
 /* What a part does to its own output rows right after computing them (element-wise, so done where they are hot
@@ -512,10 +485,6 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
                         j->kc + h * hs, j->vc + h * hs, (size_t)C, hs, j->p0 + i + 1, j->scale, sc);
 }
 
-/* A layer in four phases (and the head, phase 4L, after the last layer): each phase's parts need what every part of
- * the phases before wrote (attention: all heads; the norms: all of x), nothing else. */
-enum { PH_ATTEND, PH_PROJ, PH_UP, PH_DOWN, PH_PER_LAYER };
-
 typedef struct {
     const Model *m;
     RunState *s;
@@ -523,6 +492,25 @@ typedef struct {
     float scale;
     int own_norm; /* each part normalises x into its own row (a one-token step in one call), else s->xn holds it */
 } Step;
+
+/* A one-token step's part takes its output's lines (which the other parts read last time, so hold copies of) into
+ * its own cache while it computes: else its last stores wait a round trip for the other copies to go, and so does
+ * the news that the part is done (x86 stores become visible in order). Output ranges as the tasks below share them:
+ * logits, attention's heads, MLP rows, the residual's rows. */
+static void own_output_early(const RunState *s, const ModelConfig *c, uint32_t l, int sub, unsigned w, unsigned nw)
+{
+    uint32_t lo, hi, hs = c->dim / c->heads;
+    const float *o;
+    if (l == c->layers)
+        model_share(w, nw, MF_VOCAB, 8, &lo, &hi), o = s->logits;
+    else if (sub == PH_ATTEND)
+        model_share(w, nw, c->heads, 1, &lo, &hi), lo *= hs, hi *= hs, o = s->att_out;
+    else if (sub == PH_UP)
+        model_share(w, nw, c->hidden, 8, &lo, &hi), o = s->hid;
+    else
+        model_share(w, nw, c->dim, 8, &lo, &hi), o = s->x;
+    kern_prefetch_write(o + lo, (hi - lo) * sizeof(float));
+}
 
 /* Part w of phase `phase` of a chunk's layers. */
 static void step_part(const Step *st, unsigned phase, unsigned w, unsigned nw)
@@ -534,9 +522,10 @@ static void step_part(const Step *st, unsigned phase, unsigned w, unsigned nw)
     uint32_t l = phase / PH_PER_LAYER, L = c->layers;
     int sub = (int)(phase % PH_PER_LAYER);
     const float *xn = s->xn;
-    if (st->own_norm) /* the input, half of it written by the other core: ask for all its lines at once */
-        ec_prefetch(l == L || sub == PH_ATTEND || sub == PH_UP ? s->x : sub == PH_PROJ ? s->att_out : s->hid,
-                    (sub == PH_DOWN && l < L ? (size_t)H : (size_t)C) * sizeof(float));
+    if (st->own_norm) { /* the input, half of it written by the other core: ask for all its lines at once */
+        ec_prefetch(s->phase_in.at[sub], s->phase_in.bytes[sub]);
+        own_output_early(s, c, l, sub, w, nw);
+    }
     if (st->own_norm && (sub == PH_ATTEND || sub == PH_UP)) { /* the same numbers in every part, so no sum crosses */
         float *own = s->stage + w * s->stage_stride + s->stage_xn;
         int t = l == L ? MF_LNF_W : sub == PH_ATTEND ? MF_LN1_W : MF_LN2_W; /* then its bias, t + 1 */
@@ -600,7 +589,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
     }
 
     if (st.own_norm) { // every layer and the head in one call
-        model_parallel_phases(&s->par, step_task, &st, c->layers * PH_PER_LAYER + 1);
+        model_parallel_phases(&s->par, step_task, &st, c->layers * PH_PER_LAYER + 1, &s->phase_in);
         if (logits_all)
             ec_memcpy(logits_all, s->logits, V * sizeof(float));
         s->pos += 1;
@@ -612,8 +601,7 @@ static void forward_chunk(const Model *m, RunState *s, const int32_t *tokens, in
                 for (int i = 0; i < n; i++)
                     kern_layernorm(xn + (size_t)i * C, x + (size_t)i * C, LAYER_W(m, sub ? MF_LN2_W : MF_LN1_W, l),
                                    LAYER_W(m, sub ? MF_LN2_B : MF_LN1_B, l), C);
-            OnePhase o = {step_task, &st, l * PH_PER_LAYER + sub};
-            parallel(s, one_phase, &o);
+            model_parallel_phase(&s->par, step_task, &st, l * PH_PER_LAYER + sub);
         }
 
     // final norm and tied head, for every row when asked, else for the last one only

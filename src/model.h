@@ -112,20 +112,35 @@ void model_dequantize(Model *m, void *mem);
 typedef void (*model_task)(void *arg, unsigned part, unsigned nparts);
 /* A task in phases: phase k's parts may read what every part of phases before k wrote. */
 typedef void (*model_phase_task)(void *arg, unsigned phase, unsigned part, unsigned nparts);
+/* Optional beside a phase task: phase k reads bytes[k % period] bytes at at[k % period] that other parts wrote.
+ * A worker waiting for phase k - 1 to end asks for those cache lines (a prefetch, which neither faults nor reads
+ * them as numbers), so they come with the news that the phase ended instead of one round trip after it. Only
+ * addresses: a worker late for a call may still be using a call's copy when the memory is gone, which is harmless. */
+#define MODEL_PHASE_INPUTS 4
+typedef struct {
+    const void *at[MODEL_PHASE_INPUTS];
+    uint32_t bytes[MODEL_PHASE_INPUTS];
+    unsigned period; /* 1 .. MODEL_PHASE_INPUTS */
+} ModelPhaseInputs;
 typedef struct {
     void (*run)(void *ctx, model_task task, void *arg, unsigned n); /* NULL: everything on the caller */
     void *ctx;
     unsigned workers; /* n passed to run (one part per worker), >= 1 */
     /* Optional (NULL: one run per phase). For k = 0 .. phases - 1 in order, task(arg, k, w, n) exactly once for
      * every part w < n, every part of phase k returning before any part of phase k + 1 starts, on any worker as
-     * with run. One call instead of one per phase: the workers stay in it, so a phase costs the barrier alone. */
-    void (*run_phases)(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
+     * with run. One call instead of one per phase: the workers stay in it, so a phase costs the barrier alone.
+     * in (may be NULL): see ModelPhaseInputs. */
+    void (*run_phases)(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                       const ModelPhaseInputs *in);
 } ModelParallel;
 
 /* Runs task's parts on p's workers, or on the caller alone as one part (p NULL, no run, or one worker). */
 void model_parallel_run(const ModelParallel *p, model_task task, void *arg);
+/* Runs phase `phase` alone of a phase task on p's workers, as model_parallel_run. */
+void model_parallel_phase(const ModelParallel *p, model_phase_task task, void *arg, unsigned phase);
 /* Runs task's phases on p's workers (run_phases, else one run per phase), or on the caller alone as one part. */
-void model_parallel_phases(const ModelParallel *p, model_phase_task task, void *arg, unsigned phases);
+void model_parallel_phases(const ModelParallel *p, model_phase_task task, void *arg, unsigned phases,
+                           const ModelPhaseInputs *in);
 /* Part w's share [*lo, *hi) of n items in whole blocks of `block` (only the last block may be short). */
 void model_share(unsigned w, unsigned nw, uint32_t n, uint32_t block, uint32_t *lo, uint32_t *hi);
 
@@ -151,6 +166,7 @@ typedef struct {
                             * private until whole (model.c, "staged") */
     size_t scores_stride, xq_stride, stage_stride;
     size_t stage_xn;       /* floats from a stage row's start to its part's own normalised input row (C) */
+    ModelPhaseInputs phase_in; /* what phase k of a one-token step (4 per layer) reads that other parts wrote */
     float *logits;         /* (V) logits after the last token fed */
     ModelParallel par;     /* workers = W; one worker (par.run NULL) after model_state_init */
 } RunState;

@@ -52,6 +52,11 @@ struct Pool {
     model_task task;                   /* a one-phase call (pool_run), else NULL */
     model_phase_task phase_task;       /* a call in phases (pool_run_phases) */
     void *arg;
+    /* the call's ModelPhaseInputs (period 0: none) and its first phase's number in them; atomic because a thread
+     * late for a call may copy them while the caller writes the next call's: it then prefetches the wrong lines */
+    _Atomic(uintptr_t) in_at[MODEL_PHASE_INPUTS];
+    _Atomic uint32_t in_bytes[MODEL_PHASE_INPUTS];
+    _Atomic unsigned in_period, in_k0;
     alignas(64) atomic_int quit;
     atomic_uint sleepers;   /* workers in (or about to enter) pthread_cond_wait on go */
     unsigned threads;
@@ -108,10 +113,40 @@ static int try_run(Pool *p, unsigned i, unsigned k, unsigned n, uint64_t st)
     return 1;
 }
 
-/* Thread `self`'s share of call gen: phase by phase its own parts, then the wait for the phase's others. */
+/* The lines of phase k's input (ModelPhaseInputs), asked for while the phase before it ends. */
+typedef struct {
+    uintptr_t at[MODEL_PHASE_INPUTS];
+    uint32_t bytes[MODEL_PHASE_INPUTS];
+    unsigned period, k0;
+} Inputs;
+
+static Inputs inputs_of(Pool *p)
+{
+    Inputs in;
+    for (unsigned i = 0; i < MODEL_PHASE_INPUTS; i++) {
+        in.at[i] = atomic_load_explicit(&p->in_at[i], memory_order_relaxed);
+        in.bytes[i] = atomic_load_explicit(&p->in_bytes[i], memory_order_relaxed);
+    }
+    in.period = atomic_load_explicit(&p->in_period, memory_order_relaxed);
+    in.k0 = atomic_load_explicit(&p->in_k0, memory_order_relaxed);
+    return in;
+}
+
+static void prefetch_input(const Inputs *in, unsigned k)
+{
+    unsigned i = in->period ? (in->k0 + k) % in->period : 0;
+    if (!in->period || i >= MODEL_PHASE_INPUTS)
+        return;
+    for (uint32_t b = 0; b < in->bytes[i]; b += 64)
+        __builtin_prefetch((const char *)in->at[i] + b, 0, 3); /* never faults, whatever the address */
+}
+
+/* Thread `self`'s share of call gen: phase by phase its own parts, then the wait for the phase's others (asking
+ * for the next phase's input meanwhile). */
 static void take_part(Pool *p, uint64_t gen, unsigned phases, unsigned n, unsigned self)
 {
     int eager = 0; /* took a part from its owner in this call: take the next unclaimed ones at once */
+    Inputs in = inputs_of(p);
     for (unsigned k = 0; k < phases; k++) {
         uint64_t st = STAMP(gen, k);
         for (unsigned i = self; i < n; i += p->threads)
@@ -127,10 +162,13 @@ static void take_part(Pool *p, uint64_t gen, unsigned phases, unsigned n, unsign
                     }
                     eager = 0; /* its owner (or another thief) has it */
                 }
-                if (++spins < POOL_PAUSE)
+                if (++spins < POOL_PAUSE) {
+                    if (k + 1 < phases)
+                        prefetch_input(&in, k + 1);
                     relax();
-                else
+                } else {
                     sched_yield();
+                }
             }
         }
     }
@@ -187,6 +225,12 @@ Pool *pool_new(unsigned threads)
     pthread_mutex_init(&p->mu, 0);
     pthread_cond_init(&p->go, 0);
     atomic_init(&p->call, 0);
+    for (unsigned i = 0; i < MODEL_PHASE_INPUTS; i++) {
+        atomic_init(&p->in_at[i], 0);
+        atomic_init(&p->in_bytes[i], 0);
+    }
+    atomic_init(&p->in_period, 0);
+    atomic_init(&p->in_k0, 0);
     atomic_init(&p->quit, 0);
     atomic_init(&p->sleepers, 0);
     for (unsigned i = 1; i < threads; i++) {
@@ -229,13 +273,21 @@ static void offset_phases(void *arg, unsigned k, unsigned w, unsigned n)
     o->task(o->arg, o->k0 + k, w, n);
 }
 
-/* One call of `phases` phases on the pool (task: a one-phase call's task instead of phase_task). */
-static void call(Pool *p, model_task task, model_phase_task phase_task, void *arg, unsigned n, unsigned phases)
+/* One call of `phases` phases on the pool (task: a one-phase call's task instead of phase_task; in: phase k0's and
+ * the later phases' inputs, or NULL). */
+static void call(Pool *p, model_task task, model_phase_task phase_task, void *arg, unsigned n, unsigned phases,
+                 const ModelPhaseInputs *in, unsigned k0)
 {
     uint64_t gen = ++p->gen;
     p->task = task;
     p->phase_task = phase_task;
     p->arg = arg;
+    for (unsigned i = 0; i < MODEL_PHASE_INPUTS; i++) {
+        atomic_store_explicit(&p->in_at[i], in ? (uintptr_t)in->at[i] : 0, memory_order_relaxed);
+        atomic_store_explicit(&p->in_bytes[i], in ? in->bytes[i] : 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&p->in_period, in ? in->period : 0, memory_order_relaxed);
+    atomic_store_explicit(&p->in_k0, k0, memory_order_relaxed);
     atomic_store_explicit(&p->call, CALL(gen, phases, n), memory_order_seq_cst); /* publishes task and arg */
     if (atomic_load_explicit(&p->sleepers, memory_order_seq_cst)) {
         pthread_mutex_lock(&p->mu); /* a sleeping worker checks the call word under this lock */
@@ -253,10 +305,11 @@ void pool_run(void *ctx, model_task task, void *arg, unsigned n)
             task(arg, w, n);
         return;
     }
-    call(p, task, 0, arg, n, 1);
+    call(p, task, 0, arg, n, 1, 0, 0);
 }
 
-void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
+void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                     const ModelPhaseInputs *in)
 {
     Pool *p = ctx;
     if (n <= 1 || p->threads <= 1 || n > POOL_MAX_PARTS) {
@@ -268,7 +321,7 @@ void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, un
     for (unsigned k0 = 0; k0 < phases; k0 += POOL_MAX_PHASES) { /* the end of a call is a barrier too */
         unsigned m = phases - k0 < POOL_MAX_PHASES ? phases - k0 : POOL_MAX_PHASES;
         OffsetPhases o = {task, arg, k0};
-        call(p, 0, offset_phases, &o, n, m);
+        call(p, 0, offset_phases, &o, n, m, in, k0);
     }
 }
 

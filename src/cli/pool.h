@@ -18,8 +18,9 @@ void pool_free(Pool *p);
  * ctx is the Pool; n up to POOL_MAX_PARTS (more run one after another on the caller). */
 void pool_run(void *ctx, model_task task, void *arg, unsigned n);
 /* ModelParallel.run_phases: the same for each phase in turn, in one call (the threads meet at a barrier between
- * phases instead of being called again). */
-void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
+ * phases instead of being called again); a thread waiting at one prefetches the next phase's input (in, if given). */
+void pool_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                     const ModelPhaseInputs *in);
 /* The ModelParallel that runs on p (p NULL: one worker, everything on the caller). */
 ModelParallel pool_parallel(Pool *p);
 

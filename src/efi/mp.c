@@ -64,10 +64,34 @@ static int mp_try_run(Mp *mp, unsigned i, unsigned k, uint64_t st)
     return 1;
 }
 
-/* Core `self`'s share of call gen: in every phase its own part, then the wait for the others'. */
+/* Word by word (a late core's copy may race with the BSP's: see below). */
+static void mp_copy_inputs(ModelPhaseInputs *to, const ModelPhaseInputs *from)
+{
+    for (unsigned i = 0; i < MODEL_PHASE_INPUTS; i++) {
+        __atomic_store_n(&to->at[i], __atomic_load_n(&from->at[i], __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+        __atomic_store_n(&to->bytes[i], __atomic_load_n(&from->bytes[i], __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&to->period, __atomic_load_n(&from->period, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
+/* Asks for the lines of phase k's input (model.h, ModelPhaseInputs) while the phase before it ends. A core late
+ * for a call may copy mp->in while the BSP writes the next call's: it then asks for the wrong lines, no more. */
+static void mp_prefetch_input(const ModelPhaseInputs *in, unsigned k)
+{
+    unsigned i = in->period ? k % in->period : 0;
+    if (!in->period || i >= MODEL_PHASE_INPUTS)
+        return;
+    for (uint32_t b = 0; b < in->bytes[i]; b += 64)
+        __builtin_prefetch((const char *)in->at[i] + b, 0, 3); /* never faults, whatever the address */
+}
+
+/* Core `self`'s share of call gen: in every phase its own part, then the wait for the others' (asking for the next
+ * phase's input meanwhile). */
 static void mp_take_part(Mp *mp, uint64_t gen, unsigned phases, unsigned self)
 {
     int eager = 0; /* took a part from its core in this call: take the next unclaimed ones at once */
+    ModelPhaseInputs in;
+    mp_copy_inputs(&in, &mp->in);
     for (unsigned k = 0; k < phases; k++) {
         uint64_t st = STAMP(gen, k);
         mp_try_run(mp, self, k, st);
@@ -86,6 +110,8 @@ static void mp_take_part(Mp *mp, uint64_t gen, unsigned phases, unsigned self)
                         break;
                     eager = 0; /* its core (or another one) has it */
                 }
+                if (k + 1 < phases)
+                    mp_prefetch_input(&in, k + 1);
                 cpu_relax();
             }
         }
@@ -213,12 +239,15 @@ void mp_park(Mp *mp)
 }
 
 /* One call of `phases` phases (task: a one-phase call's task instead of phase_task). */
-static void mp_call(Mp *mp, model_task task, model_phase_task phase_task, void *arg, unsigned phases)
+static void mp_call(Mp *mp, model_task task, model_phase_task phase_task, void *arg, unsigned phases,
+                    const ModelPhaseInputs *in)
 {
     uint64_t gen = ++mp->gen;
     mp->task = task;
     mp->phase_task = phase_task;
     mp->arg = arg;
+    static const ModelPhaseInputs none; /* period 0 */
+    mp_copy_inputs(&mp->in, in ? in : &none);
     __atomic_store_n(&mp->call, gen << 16 | (phases - 1), __ATOMIC_SEQ_CST); /* publishes task and arg */
     mp_take_part(mp, gen, phases, 0);
 }
@@ -232,10 +261,11 @@ void mp_run(void *ctx, model_task task, void *arg, unsigned n)
         return;
     }
     mp->n = n;
-    mp_call(mp, task, 0, arg, 1);
+    mp_call(mp, task, 0, arg, 1, 0);
 }
 
-void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
+void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                   const ModelPhaseInputs *in)
 {
     Mp *mp = ctx;
     /* more phases than a call word holds: never asked by the core (at most 5 * 1024 + 1), the BSP alone then */
@@ -246,5 +276,5 @@ void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsi
         return;
     }
     mp->n = n;
-    mp_call(mp, 0, task, arg, phases);
+    mp_call(mp, 0, task, arg, phases, in);
 }

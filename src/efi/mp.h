@@ -60,6 +60,7 @@ struct Mp {
     model_task task;             /* a one-phase call (mp_run), else NULL */
     model_phase_task phase_task; /* a call in phases (mp_run_phases) */
     void *arg;
+    ModelPhaseInputs in;         /* beside phase_task (period 0: none): what a core waiting at a barrier asks for */
     uint64_t gen;                /* the BSP's call counter */
     unsigned n;
 };
@@ -72,6 +73,7 @@ int mp_wake(Mp *mp);
 void mp_park(Mp *mp);
 /* ModelParallel.run and run_phases with ctx = the Mp. */
 void mp_run(void *ctx, model_task task, void *arg, unsigned n);
-void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases);
+void mp_run_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                   const ModelPhaseInputs *in);
 
 #endif

@@ -50,7 +50,8 @@ static void timed_part(void *arg, unsigned k, unsigned w, unsigned nw)
 }
 
 /* A phase's time: from the end of the phase before (the later of its two parts) to the later end of its own. */
-static void timed_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases)
+static void timed_phases(void *ctx, model_phase_task task, void *arg, unsigned n, unsigned phases,
+                         const ModelPhaseInputs *in)
 {
     Wrapped x = {task, arg};
     tm.t_call = now_ns();
@@ -59,7 +60,7 @@ static void timed_phases(void *ctx, model_phase_task task, void *arg, unsigned n
             for (unsigned w = 0; w < n; w++)
                 timed_part(&x, k, w, n);
     else
-        pool_run_phases(ctx, timed_part, &x, n, phases);
+        pool_run_phases(ctx, timed_part, &x, n, phases, in);
     double before = tm.t_call;
     for (unsigned k = 0; k < phases && k < MAX_CALLS; k++) {
         double last = tm.end[k][0] > tm.end[k][1] ? tm.end[k][0] : tm.end[k][1];

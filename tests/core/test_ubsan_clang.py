@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corecheck import ROOT, case, exit_code, q8_kernels, random_model  # noqa: E402
 
 # The core and the file readers (Makefile CORE_SRCS, mk/formats.mk), and the CLI's own files.
-CORE = ["src/modelfile.c", "src/model.c", "src/modelq8.c", "src/llama.c", "src/kernels.c", "src/q8.c", "src/q8att.c", "src/gelu.c", "src/quantize.c",
+CORE = ["src/modelfile.c", "src/model.c", "src/modelq8.c", "src/parallel.c", "src/llama.c", "src/kernels.c", "src/q8.c", "src/q8att.c", "src/gelu.c", "src/quantize.c",
         "src/sampler.c", "src/ecmath.c"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src/formats/*.c"))) \
     + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src/tokenizers/*.c")))
 CLI_SRCS = ["src/cli/efichat_cli.c", "src/cli/pool.c", "src/cli/formats_info.c", "src/chat/llchat.c", "src/chat/template.c",

@@ -5,11 +5,13 @@
  * exactly once, whoever runs it (more threads than cores, so owners are often not running and parts are taken by
  * the caller), for part counts below, at and above the thread count, and a call in phases keeps its barriers
  * when threads sleep in a part. Also built with -fsanitize=thread. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "check.h"
@@ -309,7 +311,8 @@ static void pool_cases(void)
 /* A call in phases: each part of phase k counts itself in phase k's total when it ends, and checks at its start
  * that phase k - 1's total is complete (the barrier) and phase k + 1's still empty; the caller checks that every
  * part of every phase ran exactly once. A part now and then sleeps (a thread the OS took away): the others then
- * run its later parts, which the counts must not notice. */
+ * run its later parts, which the counts must not notice. Every other call names phase inputs (ModelPhaseInputs)
+ * in memory that is no longer mapped, as a late thread's copy may: asking for them must never fault or hang. */
 #define PH_MAX 1100
 #define PH_PARTS 20
 typedef struct {
@@ -334,6 +337,11 @@ static void phase_probe_task(void *arg, unsigned k, unsigned w, unsigned n)
 static void pool_phase_cases(void)
 {
     static PhaseProbe pr;
+    /* three inputs in 64 KiB that were mapped and are not any more, and a null one */
+    size_t span = 65536;
+    char *unmapped = mmap(0, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    check_case(unmapped != MAP_FAILED && munmap(unmapped, span) == 0, "pool_phases_unmapped_inputs_made", "mmap");
+    ModelPhaseInputs gone = {{unmapped, unmapped + 4096, 0}, {(uint32_t)span, 8192, 4096}, 3};
     for (unsigned threads = 2; threads <= 4; threads++) {
         Pool *p = pool_new(threads);
         check_case(p != NULL, "pool_new", "threads %u", threads);
@@ -355,7 +363,7 @@ static void pool_phase_cases(void)
                     for (unsigned w = 0; ph < pr.phases && w < pr.n; w++)
                         atomic_store(&pr.runs[ph][w], 0);
                 }
-                pool_run_phases(p, phase_probe_task, &pr, pr.n, pr.phases);
+                pool_run_phases(p, phase_probe_task, &pr, pr.n, pr.phases, r % 2 ? &gone : 0);
                 for (unsigned ph = 0; ph < pr.phases; ph++)
                     for (unsigned w = 0; w < pr.n; w++)
                         if (atomic_load(&pr.runs[ph][w]) != 1)
