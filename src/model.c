@@ -464,8 +464,9 @@ static void attend_task(void *arg, unsigned w, unsigned nw)
                 j->vs[h * T + t] = q8_quantize_head(vq + t * C + h * hs, 1, row + 2 * C + h * hs, hs);
             }
         }
-        int level = j->kernel != KERN_ATTEND_AVX2 ? Q8_ATT_SSE2 /* VNNI sums where the mat-vec runs VNNI */
-                    : mj->s->q8_path == Q8_PATH_VNNI ? Q8_ATT_VNNI : Q8_ATT_AVX2;
+        int qp = mj->s->q8_path; /* VNNI sums where the mat-vec runs VNNI, vpmaddwd where it runs vpmaddubsw */
+        int level = j->kernel != KERN_ATTEND_AVX2 ? Q8_ATT_SSE2
+                    : qp == Q8_PATH_VNNI ? Q8_ATT_VNNI : qp == Q8_PATH_AVX2 ? Q8_ATT_AVX2W : Q8_ATT_AVX2;
         for (int i = 0; i < n; i++)
             for (uint32_t h = h0; h < h1; h++) {
                 Q8Head qh = {kq + (size_t)h * hs * T, vq + h * hs, j->ks + h * T, j->vs + h * T, T, (size_t)C};

@@ -165,11 +165,12 @@ static void gelu_cases(void)
 
 int main(void)
 {
-    int avx2_max = 0;
+    int has[Q8_ATT_COUNT] = {1};
 #if defined(__x86_64__)
-    avx2_max = kern_cpu_has_avx2() ? q8_path_available(Q8_PATH_VNNI) ? Q8_ATT_VNNI : Q8_ATT_AVX2 : Q8_ATT_SSE2;
+    has[Q8_ATT_AVX2] = has[Q8_ATT_AVX2W] = kern_cpu_has_avx2();
+    has[Q8_ATT_VNNI] = kern_cpu_has_avx2() && q8_path_available(Q8_PATH_VNNI);
 #endif
-    static const char *const level_name[3] = {"base", "avx2", "vnni"};
+    static const char *const level_name[Q8_ATT_COUNT] = {"base", "avx2", "vnni", "avx2w"};
     const int shapes[][2] = {{70, 64}, {70, 12}, {70, 40}, {700, 64}};
     for (int si = 0; si < 4; si++) {
         Case c;
@@ -178,7 +179,9 @@ int main(void)
         float scale = 1.0f / sqrtf((float)hs);
         float out[512], ref[512];
         double ex[512];
-        for (int avx2 = 0; avx2 <= avx2_max; avx2++) {
+        for (int avx2 = 0; avx2 < Q8_ATT_COUNT; avx2++) {
+            if (!has[avx2])
+                continue;
             int off = -1, far = -1;
             double worst = 0;
             for (int len = 1; len <= T; len += len < 70 ? 1 : 313) {
@@ -215,7 +218,9 @@ int main(void)
         else
             c.vs[11] = q8_quantize_head(c.v + 11 * 16, 1, (float[16]){[0] = INFINITY}, 16);
         float out[16];
-        for (int avx2 = 0; avx2 <= avx2_max; avx2++) {
+        for (int avx2 = 0; avx2 < Q8_ATT_COUNT; avx2++) {
+            if (!has[avx2])
+                continue;
             run(out, &c, 20, 0.25f, avx2);
             int all = 1;
             for (int d = 0; d < 16; d++)
