@@ -374,8 +374,9 @@ static void matmul_rows(const MatmulJob *j, unsigned w, uint32_t lo, uint32_t hi
                     j->n, j->I, (int)(hi - lo));
     for (int i = 0; i < j->n; i++) {
         float *o = out + (size_t)i * j->O;
-        if (j->after == AFTER_GELU && j->q) /* 16 lanes beside VNNI: the same bits */
-            (j->s->q8_path == Q8_PATH_VNNI ? model_gelu_q8_avx512 : model_gelu_q8)(o + lo, (int)(hi - lo));
+        if (j->after == AFTER_GELU && j->q) /* 16 lanes beside VNNI, 8 beside AVX2: the same bits */
+            (j->s->q8_path == Q8_PATH_VNNI ? model_gelu_q8_avx512
+             : j->s->q8_path == Q8_PATH_AVX2 ? model_gelu_q8_avx2 : model_gelu_q8)(o + lo, (int)(hi - lo));
         else if (j->after == AFTER_GELU) /* 8 lanes beside the AVX kernels: the same bits */
             gelu_tanh(o + lo, (int)(hi - lo),
                       j->s->avx2 && (j->s->kernel == KERNEL_AVX ||

@@ -92,6 +92,8 @@ int model_quantize(Model *m, void *mem);
 void model_gelu_q8(float *h, int n);
 /* The same numbers in 16 lanes (AVX-512 gathers from the table): only where the Q8 path is VNNI. */
 void model_gelu_q8_avx512(float *h, int n);
+/* And in 8 lanes (AVX2 gathers): where the Q8 path is AVX2 (a real CPU; under TCG a gather is a helper call). */
+void model_gelu_q8_avx2(float *h, int n);
 
 /* A version 2 file's matrices are int8: the Q8 kernel widens them straight from the file (model_quantize, no float
  * copy, the same bits as quantising the float file they came from); the float kernels need them as floats,

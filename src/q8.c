@@ -201,6 +201,48 @@ EC_TARGET_AVX2 static void abs_avx2(uint8_t *xa, const int8_t *xb, uint32_t S)
                             _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(xb + c))));
 }
 
+/* quantize_act's bytes in 8 lanes (the maximum is exact in any order, the products and cvtps2dq's roundings are
+ * element-wise); the AVX2 path's first step, where 4 lanes cost ~5% of a token at 128 columns. */
+EC_TARGET_AVX2 static float quantize_act_avx2(int8_t *xb, const float *x, uint32_t cols, uint32_t S)
+{
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m8 = _mm256_setzero_ps(), nan8 = m8;
+    uint32_t c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        __m256 v = _mm256_loadu_ps(x + c);
+        nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m8 = _mm256_max_ps(m8, _mm256_and_ps(v, absmask));
+    }
+    float lane[8], m = 0.0f;
+    _mm256_storeu_ps(lane, m8);
+    int bad = _mm256_movemask_ps(nan8) != 0;
+    for (int j = 0; j < 8; j++)
+        m = lane[j] > m ? lane[j] : m;
+    for (; c < cols; c++) {
+        float a = x[c] < 0 ? -x[c] : x[c];
+        bad |= a != a;
+        m = a > m ? a : m;
+    }
+    if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
+        ec_memset(xb, 0, S);
+        return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
+    }
+    __m256 inv = _mm256_set1_ps((float)Q8_XMAX / m);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); /* undoes the packs' 128-bit lanes */
+    for (c = 0; c + 32 <= cols; c += 32) {
+        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), inv));
+        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8), inv));
+        __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 16), inv));
+        __m256i e = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 24), inv));
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(d, e)); /* -127..127 */
+        _mm256_storeu_si256((__m256i *)(void *)(xb + c), _mm256_permutevar8x32_epi32(p, order));
+    }
+    __m128 inv1 = _mm_set1_ps((float)Q8_XMAX / m);
+    for (; c < S; c++)
+        xb[c] = c < cols ? (int8_t)_mm_cvtss_si32(_mm_mul_ss(_mm_set_ss(x[c]), inv1)) : 0;
+    return m / (float)Q8_XMAX;
+}
+
 /* AVX2-mullo's form: SSE2's, in blocks of 32 (16 even elements, then 16 odd ones). */
 EC_TARGET_AVX2 EC_INLINE __m256i even_bytes256(__m256i v) { return _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8); }
 EC_TARGET_AVX2 EC_INLINE __m256i odd_bytes256(__m256i v) { return _mm256_srai_epi16(v, 8); }
@@ -505,7 +547,8 @@ void q8_matmul(float *out, size_t ldo, const float *in, const QMatrix *q, uint32
             sx[n] = quantize_act_vnni((uint8_t *)xb + S, in + (size_t)n * q->cols, q->cols, S);
             continue;
         }
-        sx[n] = quantize_act(xb, in + (size_t)n * q->cols, q->cols, S);
+        sx[n] = path == Q8_PATH_AVX2 ? quantize_act_avx2(xb, in + (size_t)n * q->cols, q->cols, S)
+                                     : quantize_act(xb, in + (size_t)n * q->cols, q->cols, S);
         if (path == Q8_PATH_AVX2)
             abs_avx2((uint8_t *)xb + S, xb, S);
         else if (path == Q8_PATH_AVX2M)

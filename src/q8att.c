@@ -94,6 +94,8 @@ static void scores_c(int32_t *acc, const int32_t *q, const Q8Head *c, int hs, in
 
 static void values_c(int32_t *acc, const int32_t *w, const Q8Head *c, int d0, int hs, int len)
 {
+    if (d0 >= hs) /* the vector path did every column: no empty pass over the positions */
+        return;
     for (int d = d0; d < hs; d++)
         acc[d] = 0;
     for (int t = 0; t < len; t++)
@@ -172,7 +174,15 @@ static int values_sse2(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, 
                 a = _mm256_add_epi32(a, MUL(_mm256_set1_epi32(LO(q[d])), LD8(c->k + (size_t)d * c->kstride + t))); \
             _mm256_storeu_si256((__m256i *)(void *)(acc + t), a);                                                \
         }                                                                                                        \
-        return t;                                                                                                \
+        if (t < len) { /* the last 1..7 positions: masked lanes are neither read nor stored */                 \
+            __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(len - t), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
+            __m256i a = _mm256_setzero_si256();                                                                  \
+            for (int d = 0; d < hs; d++)                                                                         \
+                a = _mm256_add_epi32(a, MUL(_mm256_set1_epi32(LO(q[d])),                                         \
+                                            _mm256_maskload_epi32(c->k + (size_t)d * c->kstride + t, m)));        \
+            _mm256_maskstore_epi32(acc + t, m, a);                                                               \
+        }                                                                                                        \
+        return len;                                                                                              \
     }                                                                                                            \
                                                                                                                  \
     EC_TARGET_AVX2 static int values(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, int len)           \

@@ -128,15 +128,13 @@ static void matmul_split_cases(void)
  * the exact integer total. */
 static void q8_extreme_cases(void)
 {
-    enum { I = 300, O = 4 };
+    enum { I = 300, O = 12 }; /* the four patterns three times: AVX2's 8-row block and a 4-row one */
     static float w[O * I], in[I], out[O];
-    for (int c = 0; c < I; c++) {
+    for (int c = 0; c < I; c++)
         in[c] = (c % 3) ? 2.0f : -2.0f;
-        w[0 * I + c] = 1.0f;
-        w[1 * I + c] = -1.0f;
-        w[2 * I + c] = (c & 1) ? 1.0f : -1.0f;
-        w[3 * I + c] = in[c] * 0.5f;
-    }
+    for (int r = 0; r < O; r++)
+        for (int c = 0; c < I; c++)
+            w[r * I + c] = r % 4 == 0 ? 1.0f : r % 4 == 1 ? -1.0f : r % 4 == 2 ? ((c & 1) ? 1.0f : -1.0f) : in[c] * 0.5f;
     QMatrix q;
     void *qmem = aligned_alloc(64, (q8_matrix_bytes(O, I) + 63) & ~(size_t)63);
     void *xq = aligned_alloc(64, (q8_scratch_bytes(I, 1) + 63) & ~(size_t)63);

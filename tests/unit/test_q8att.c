@@ -141,7 +141,9 @@ static void gelu_cases(void)
     }
     check_case(worst <= 0.0013, "gelu_q8_near_tanh_gelu", "largest error %.6f on [-10, 10] (limit 0.0013)", worst);
 #if defined(__x86_64__)
-    if (q8_path_available(Q8_PATH_VNNI)) { /* the 16-lane form: the same bits, edges and a ragged tail included */
+    for (int wide = 0; wide < 2; wide++) { /* the 16- and 8-lane forms: the same bits, edges and ragged tails */
+        if (!q8_path_available(wide ? Q8_PATH_VNNI : Q8_PATH_AVX2))
+            continue;
         enum { M = N + 7 };
         static float a[M], b[M];
         const float edge[7] = {INFINITY, -INFINITY, NAN, 8.0f, -8.0f, -9.0f, 9.5f};
@@ -149,11 +151,12 @@ static void gelu_cases(void)
             a[i] = b[i] = i < N ? x[i] * 1.0001f : edge[i - N];
         a[3] = b[3] = -3.4e38f, a[4] = b[4] = 3.4e38f;
         model_gelu_q8(a, M);
-        model_gelu_q8_avx512(b, M);
+        (wide ? model_gelu_q8_avx512 : model_gelu_q8_avx2)(b, M);
         int same = 1;
         for (int i = 0; i < M; i++)
             same &= memcmp(&a[i], &b[i], sizeof(float)) == 0 || (isnan(a[i]) && isnan(b[i]));
-        check_case(same, "gelu_q8_avx512_equals_gelu_q8", "the 16-lane form differs");
+        check_case(same, wide ? "gelu_q8_avx512_equals_gelu_q8" : "gelu_q8_avx2_equals_gelu_q8",
+                   "the %s-lane form differs", wide ? "16" : "8");
     }
 #endif
     float odd[5] = {INFINITY, -INFINITY, NAN, 8.0f, -8.0f};
