@@ -158,6 +158,8 @@ static int values_sse2(int32_t *acc, const int32_t *w, const Q8Head *c, int hs, 
             for (int d = 0; d < hs; d++) {                                                                       \
                 __m256i qd = _mm256_set1_epi32(LO(q[d]));                                                        \
                 const int32_t *k = c->k + (size_t)d * c->kstride + t;                                            \
+                _mm_prefetch((const char *)(k + 32), _MM_HINT_T0); /* the next block's row: 32 rows, 1 stream */ \
+                _mm_prefetch((const char *)(k + 48), _MM_HINT_T0);                                               \
                 a0 = _mm256_add_epi32(a0, MUL(qd, LD8(k)));                                                      \
                 a1 = _mm256_add_epi32(a1, MUL(qd, LD8(k + 8)));                                                  \
                 a2 = _mm256_add_epi32(a2, MUL(qd, LD8(k + 16)));                                                 \
