@@ -82,6 +82,7 @@ static inline __attribute__((always_inline)) void kernel_body(int kc, const floa
                                                               float *restrict c, ptrdiff_t ldc, int mr, int nr,
                                                               int accumulate)
 {
+#if defined(__AVX512F__) || !defined(__AVX2__)
     v16 lo[GEMM_MR], hi[GEMM_MR];
     for (int i = 0; i < GEMM_MR; i++) {
         lo[i] = (v16){0};
@@ -97,6 +98,32 @@ static inline __attribute__((always_inline)) void kernel_body(int kc, const floa
         }
         bp += GEMM_NR;
     }
+#else
+    /* AVX2 has 16 ymm registers: the 8x32 tile's accumulators would take 32, and GCC's lowering of the 64-byte
+     * vectors then ran ~40x slower than AVX-512 (Zen 3: 177 tokens/s against PyTorch's 3,081). So the tile is four
+     * 4x16 quarters of 8 accumulators each; every element is still summed over k in order (the same bits). */
+    typedef float v8 __attribute__((vector_size(32), aligned(32)));
+    v16 lo[GEMM_MR], hi[GEMM_MR];
+    for (int r0 = 0; r0 < GEMM_MR; r0 += 4)
+        for (int c0 = 0; c0 < GEMM_NR; c0 += 16) {
+            v8 q[4][2];
+            for (int i = 0; i < 4; i++)
+                q[i][0] = q[i][1] = (v8){0};
+            const float *b = bp + c0;
+            for (int k = 0; k < kc; k++, b += GEMM_NR) {
+                v8 b0 = *(const v8 *)b, b1 = *(const v8 *)(b + 8);
+                for (int i = 0; i < 4; i++) {
+                    float ai = a[(r0 + i) * ars + k * acs];
+                    q[i][0] += ai * b0;
+                    q[i][1] += ai * b1;
+                }
+            }
+            for (int i = 0; i < 4; i++) {
+                v16 *dst = c0 ? &hi[r0 + i] : &lo[r0 + i];
+                __builtin_memcpy(dst, q[i], sizeof q[i]);
+            }
+        }
+#endif
     if (mr == GEMM_MR && nr == GEMM_NR) {
         for (int i = 0; i < GEMM_MR; i++) {
             v16u *c0 = (v16u *)(c + i * ldc), *c1 = (v16u *)(c + i * ldc + 16);

@@ -156,6 +156,7 @@ static void rows_times_transposed4(float *restrict out, const float *const x[ATT
                                    int tp, int jn)
 {
     int jend = (jn + 15) & ~15, jb = 0;
+#if defined(__AVX512F__) || !defined(__AVX2__) /* AVX2: 16 blocks of 16 would take 32 of its 16 registers */
     for (; jb + 64 <= jend; jb += 64) {
         v16 a[ATT_RB][4];
         for (int k = 0; k < ATT_RB; k++)
@@ -177,6 +178,7 @@ static void rows_times_transposed4(float *restrict out, const float *const x[ATT
             for (int v = 0; v < 4; v++)
                 *(v16u *)(out + (size_t)k * tp + jb + 16 * v) = a[k][v];
     }
+#endif
     for (; jb < jend; jb += 16) {
         v16 a[ATT_RB];
         for (int k = 0; k < ATT_RB; k++)
@@ -197,6 +199,7 @@ static void weighted_rows4(float *const out[ATT_RB], const float *const w[ATT_RB
                            ptrdiff_t rs, int r0, int r1, int n)
 {
     int d = 0;
+#if defined(__AVX512F__) || !defined(__AVX2__) /* as rows_times_transposed4 */
     for (; d + 64 <= n; d += 64) {
         v16 a[ATT_RB][4];
         for (int k = 0; k < ATT_RB; k++)
@@ -218,6 +221,7 @@ static void weighted_rows4(float *const out[ATT_RB], const float *const w[ATT_RB
             for (int v = 0; v < 4; v++)
                 *(v16u *)(out[k] + d + 16 * v) += a[k][v];
     }
+#endif
     for (; d + 16 <= n; d += 16) {
         v16 a[ATT_RB];
         for (int k = 0; k < ATT_RB; k++)
