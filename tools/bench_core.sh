@@ -21,8 +21,12 @@ if [ -n "${LLAMA2C:-}" ]; then # a llama2.c checkout given: measure it now, besi
 else # a peer's figure, not measured by this script: say where and when it was measured
     echo "llama2.c, not measured in this run (make bench LLAMA2C=path/to/llama2.c measures it beside efichat): run.c"
     echo "  (-O3 -march=native -ffast-math, one thread, 256 tokens, vocab 256, 4 layers) decoded 9,400-11,100 tokens/s"
-    echo "  at dim 128 and 2,260-3,360 at dim 256 on this machine type (2 cores of a Zen 4 EPYC), as given in the"
-    echo "  developers' guide in November 2026"
+    echo "  at dim 128 and 2,260-3,360 at dim 256 on a 2-core Zen 4 EPYC VM, as given in the developers' guide in"
+    echo "  November 2026; on a 2-core Zen 3 EPYC (no AVX-512) on 2026-12-08 it did 5,400-8,200 and 900-1,400"
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+    avx512=no
+    grep -q avx512f /proc/cpuinfo 2>/dev/null && avx512=yes
+    echo "  (docs/performance.md). This run's CPU: ${cpu:-unknown}, $(nproc) CPUs, AVX-512: $avx512"
 fi
 INT8=$B/efi/embedded-model-int8.bin # the app's embedded model (format version 2), when the EFI build made it
 for model in models/shakespeare.bin "$INT8"; do
