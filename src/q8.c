@@ -213,16 +213,12 @@ EC_TARGET_AVX2 static float quantize_act_avx2(int8_t *xb, const float *x, uint32
         nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
         m8 = _mm256_max_ps(m8, _mm256_and_ps(v, absmask));
     }
-    float lane[8], m = 0.0f;
+    int bad;
+    float lane[8], m = q8_absmax(x + c, cols - c, &bad); /* the last cols % 8 */
     _mm256_storeu_ps(lane, m8);
-    int bad = _mm256_movemask_ps(nan8) != 0;
+    bad |= _mm256_movemask_ps(nan8) != 0;
     for (int j = 0; j < 8; j++)
         m = lane[j] > m ? lane[j] : m;
-    for (; c < cols; c++) {
-        float a = x[c] < 0 ? -x[c] : x[c];
-        bad |= a != a;
-        m = a > m ? a : m;
-    }
     if (bad || !(m <= 3.40282347e38f) || !(m > 0.0f)) {
         ec_memset(xb, 0, S);
         return bad || !(m <= 3.40282347e38f) ? __builtin_nanf("") : 0.0f;
